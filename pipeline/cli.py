@@ -1,0 +1,146 @@
+"""The command line: parses options, builds settings, calls one library function, prints the outcome.
+
+Imports stay inside the commands so that ``summarize --help`` loads click and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+# litellm fetches a model price map over the network at import unless told otherwise.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+REMOTE_SOURCES = ("hf-daily", "arxiv")
+
+
+class _Errors(click.Group):
+    """Turns the project's own errors into a one-line message and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from pipeline.errors import SummarizeError
+
+        try:
+            return super().invoke(ctx)
+        except SummarizeError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Errors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="summarize", prog_name="summarize")
+def cli() -> None:
+    """Turn research papers into structured, grounded records: a JSONL corpus and a comparison table.
+
+    The default engine is embedded (local, no key, no network). Pass --model provider/name to use an LLM
+    through litellm instead.
+    """
+
+
+def _settings(config: Path | None, **overrides: Any) -> Any:
+    from pipeline.settings import load_settings
+
+    return load_settings(config, overrides)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1)
+@click.option("--source", "source", default=None,
+              help="Input format or remote source: listing, jsonl, csv, hf-daily, arxiv (default: by extension).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder (config: out_dir).")
+@click.option("--model", help="'embedded' or a litellm model such as openai/gpt-4o-mini (config: model).")
+@click.option("--concurrency", type=int, help="Most LLM requests in flight (config: concurrency).")
+@click.option("--max-cost", "max_cost_usd", type=float, help="Stop dispatching LLM calls at this spend, in USD.")
+@click.option("--api-base", help="Base URL of an OpenAI-compatible server (config: api_base).")
+@click.option("--refresh", is_flag=True, help="Ignore cached summaries and summarise again.")
+@click.option("--dry-run", is_flag=True, help="Estimate tokens and cost for papers not cached; send nothing.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+@click.option("--date", help="hf-daily: day YYYY-MM-DD; arxiv: end of the date window.")
+@click.option("--week", help="hf-daily: ISO week YYYY-Www.")
+@click.option("--month", help="hf-daily: month YYYY-MM.")
+@click.option("--ids", help="arxiv: comma-separated arXiv ids.")
+@click.option("--query", help="arxiv: search query in arXiv syntax.")
+@click.option("--category", help="arxiv: category such as cs.CL.")
+@click.option("--days", type=int, default=1, show_default=True, help="arxiv --category: window length in days.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
+def run(inputs: tuple[str, ...], source: str | None, out_dir: Path | None, model: str | None,
+        concurrency: int | None, max_cost_usd: float | None, api_base: str | None, refresh: bool,
+        dry_run: bool, config: Path | None, date: str | None, week: str | None, month: str | None,
+        ids: str | None, query: str | None, category: str | None, days: int, as_json: bool) -> None:
+    """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
+
+    Writes corpus.jsonl, comparison.md/.csv/.html, run.json and, when a paper failed, failures.jsonl.
+    Exits 0 when every paper succeeded.
+    """
+    from pipeline import run as run_module
+    from pipeline.errors import InputError
+
+    settings = _settings(config, out_dir=out_dir, model=model, concurrency=concurrency,
+                         max_cost_usd=max_cost_usd, api_base=api_base)
+    if source in REMOTE_SOURCES:
+        from pipeline import fetch
+
+        items: Any = fetch.fetch_papers(source, date=date, week=week, month=month, ids=ids, query=query,
+                                        category=category, days=days)
+    else:
+        from pipeline import sources
+
+        if source is not None and source not in sources.FILE_FORMATS:
+            raise InputError(f"unknown --source {source!r}; choose from "
+                             f"{', '.join(sources.FILE_FORMATS + REMOTE_SOURCES)}")
+        if not inputs:
+            raise InputError("no input given: name files (or - for stdin), or use --source hf-daily/arxiv")
+        items = sources.read_inputs(inputs, source)
+    from pipeline.report import progress_bar, print_report
+
+    with progress_bar(enabled=not as_json) as on_progress:
+        report = run_module.run(items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress)
+    print_report(report, as_json=as_json)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of one corpus record (schema version 1)."""
+    import json
+
+    from pipeline.schema import Record
+
+    click.echo(json.dumps(Record.model_json_schema(), indent=2))
+
+
+@cli.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (micro_f1, macro_f1, per_role).")
+def eval_command(file: Path, as_json: bool) -> None:
+    """Score the embedded engine's sentence roles on a CSAbstruct-format JSONL FILE."""
+    import json
+
+    from pipeline.engine import EmbeddedEngine
+    from pipeline.evaluate import evaluate
+
+    result = evaluate(file, EmbeddedEngine().roles)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from pipeline.report import print_eval
+
+    print_eval(result, file)
+
+
+@cli.command()
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+def config(config: Path | None) -> None:
+    """Print the settings a run would use, after config.toml, environment and defaults."""
+    settings = _settings(config)
+    for name, value in settings.model_dump().items():
+        click.echo(f"{name} = {value!r}")
+
+
+def main() -> None:
+    cli(prog_name="summarize")

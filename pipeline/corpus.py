@@ -1,0 +1,150 @@
+"""The JSONL corpus: upsert by id, sorted, streamed, atomically replaced.
+
+The corpus on disk is always sorted by id, so a merge streams the old file once beside this run's
+(sorted) records: memory grows with the run, not with the corpus. A line that is not a valid record is
+reported with its number and kept aside in ``corpus.rejected.jsonl``, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import CorpusError
+from pipeline.schema import SCHEMA_VERSION, Record
+
+CORPUS_NAME = "corpus.jsonl"
+REJECTED_NAME = "corpus.rejected.jsonl"
+
+
+@dataclass
+class MergeReport:
+    total: int = 0
+    added: int = 0
+    replaced: int = 0
+    kept_newer: int = 0
+    invalid_lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Line:
+    id: str
+    text: str
+    version: int | None
+
+
+def _parse(text: str) -> _Line:
+    obj = json.loads(text)
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+        raise ValueError("not a record object with an id")
+    if obj.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"schema_version {obj.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+    meta = obj.get("source_meta") or {}
+    version = meta.get("version") if isinstance(meta, dict) else None
+    return _Line(obj["id"], text, version if isinstance(version, int) else None)
+
+
+def scan(path: Path, report: MergeReport) -> Iterator[_Line]:
+    """Valid lines of an existing corpus in file order; invalid ones go to the report."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+                if not text.strip():
+                    continue
+                yield _parse(text)
+            except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+                report.invalid_lines.append(
+                    {"line": number, "error": str(exc)[:200], "text": raw.decode("utf-8", "replace")[:100_000]}
+                )
+
+
+def iter_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Record objects of a corpus (invalid lines skipped: `merge` has already reported them)."""
+    for line in scan(path, MergeReport()):
+        yield json.loads(line.text)
+
+
+def _wins(new: _Line, old: _Line) -> bool:
+    """A newer arXiv version replaces an older one; an older one never replaces a newer."""
+    return not (new.version is not None and old.version is not None and new.version < old.version)
+
+
+def _merged(old: Iterable[_Line], new: list[_Line], report: MergeReport) -> Iterator[_Line]:
+    """Sorted merge of two id-sorted streams; falls back to memory if the old file is unsorted."""
+    old_iter = iter(old)
+    i = 0
+    previous = ""
+    for line in old_iter:
+        if line.id < previous:  # someone edited the file by hand: merge the rest in memory
+            rest = {line.id: line, **{ln.id: ln for ln in old_iter}}
+            yield from _merge_unsorted(rest, new[i:], report)
+            return
+        previous = line.id
+        while i < len(new) and new[i].id < line.id:
+            report.added += 1
+            yield new[i]
+            i += 1
+        if i < len(new) and new[i].id == line.id:
+            if _wins(new[i], line):
+                report.replaced += 1
+                yield new[i]
+            else:
+                report.kept_newer += 1
+                yield line
+            i += 1
+        else:
+            yield line
+    for line in new[i:]:
+        report.added += 1
+        yield line
+
+
+def _merge_unsorted(old: dict[str, _Line], new: list[_Line], report: MergeReport) -> Iterator[_Line]:
+    merged = dict(old)
+    for line in new:
+        if line.id not in merged:
+            report.added += 1
+            merged[line.id] = line
+        elif _wins(line, merged[line.id]):
+            report.replaced += 1
+            merged[line.id] = line
+        else:
+            report.kept_newer += 1
+    for key in sorted(merged):
+        yield merged[key]
+
+
+def merge(out_dir: Path, records: Iterable[Record]) -> MergeReport:
+    """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / CORPUS_NAME
+    report = MergeReport()
+    new = sorted(
+        (_Line(r.id, r.model_dump_json(), r.version) for r in records), key=lambda line: line.id
+    )
+    fd, tmp = tempfile.mkstemp(prefix=".corpus.", suffix=".tmp", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            for line in _merged(scan(path, report), new, report):
+                out.write(line.text)
+                out.write("\n")
+                report.total += 1
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CorpusError(f"cannot write {path}: {exc}") from exc
+    if report.invalid_lines:
+        with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
+            for item in report.invalid_lines:
+                rejected.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return report

@@ -1,0 +1,70 @@
+"""The project's one exception hierarchy.
+
+Every error a user can act on derives from :class:`SummarizeError`; the CLI turns it into a one-line
+message and an exit code, and tests catch the precise subclass.
+"""
+
+from __future__ import annotations
+
+
+class SummarizeError(Exception):
+    """Base class: something the user can fix or should know about."""
+
+    exit_code = 1
+
+
+class ConfigError(SummarizeError):
+    """A setting is unknown or invalid (names the file and the key)."""
+
+    exit_code = 2
+
+
+class InputError(SummarizeError):
+    """An input file (or one line of it) cannot be read as papers."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}: " if path and line else (f"{path}: " if path else "")
+        super().__init__(f"{where}{message}")
+        self.reason = message
+
+
+class FetchError(SummarizeError):
+    """A remote source could not be fetched (names the URL and the HTTP status)."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+
+class EngineError(SummarizeError):
+    """An engine could not produce a valid summary for one paper."""
+
+    def __init__(self, message: str, *, paper_id: str = "", attempts: int = 0) -> None:
+        self.paper_id = paper_id
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class BudgetExceeded(SummarizeError):
+    """The run's spend reached ``--max-cost``; papers not dispatched are recorded as not done."""
+
+
+class CorpusError(SummarizeError):
+    """The existing corpus could not be read or written."""
+
+
+class LockedError(SummarizeError):
+    """Another run holds the output folder's lock."""
+
+    exit_code = 4
+
+
+class ModelFileError(SummarizeError):
+    """The embedded engine's weights are missing or do not match the code."""

@@ -1,0 +1,132 @@
+"""Deterministic link extraction, shared by every engine.
+
+Finds http(s) URLs and scheme-less ones (``github.com/x/y``, ``youtu.be/...``), strips the sentence
+punctuation that follows a URL in prose, and names what each points to from its host, path and the words
+just before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from pipeline.schema import Link
+
+_TLDS = r"(?:com|org|io|be|net|ai|edu|dev|app|co|page|site|me|info|ly|gl|gg)"
+_URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'`]+"  # with a scheme (or www.)
+    rf"|(?<![\w@./-])(?:[a-z0-9][a-z0-9-]*\.)+{_TLDS}/[^\s<>\"'`]*",  # scheme-less, needs a path
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?'\"*"
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sourceforge.net")
+_VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "bilibili.com")
+_PAPER_HOSTS = ("arxiv.org", "doi.org", "openreview.net", "aclanthology.org", "semanticscholar.org")
+_DATASET_HOSTS = ("zenodo.org", "kaggle.com", "figshare.com", "dataverse.harvard.edu")
+_CONTEXT_WORDS = (
+    ("demo", "demo"),
+    ("video", "video"),
+    ("dataset", "dataset"),
+    ("data ", "dataset"),
+    ("benchmark", "dataset"),
+    ("project page", "project"),
+    ("website", "project"),
+    ("homepage", "project"),
+    ("code", "code"),
+    ("implementation", "code"),
+)
+
+
+def _clean(raw: str) -> str:
+    url = raw
+    while url:
+        last = url[-1]
+        if last in _TRAILING:
+            url = url[:-1]
+        elif last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _host_matches(host: str, domains: Iterable[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def classify(url: str, before: str = "") -> str:
+    """The link kind from host and path, then from the words just before it in the text."""
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.lower()
+    if host.endswith((".github.io", ".gitlab.io", ".pages.dev", ".netlify.app", ".vercel.app")):
+        return "project"
+    if _host_matches(host, _CODE_HOSTS):
+        return "code"
+    if _host_matches(host, _VIDEO_HOSTS):
+        return "video"
+    if _host_matches(host, ("huggingface.co", "hf.co")):
+        if path.startswith("/datasets/"):
+            return "dataset"
+        if path.startswith("/spaces/"):
+            return "demo"
+        if path.startswith("/papers/"):
+            return "paper"
+        return "other"
+    if _host_matches(host, _PAPER_HOSTS) or path.endswith(".pdf"):
+        return "paper"
+    if _host_matches(host, _DATASET_HOSTS):
+        return "dataset"
+    context = before[-60:].lower()
+    nearest = max(((context.rfind(word), kind) for word, kind in _CONTEXT_WORDS), default=(-1, "other"))
+    return nearest[1] if nearest[0] >= 0 else "other"
+
+
+def extract_links(text: str) -> list[Link]:
+    """Every URL of ``text`` exactly once, cleaned, in order of appearance."""
+    links: list[Link] = []
+    seen: set[str] = set()
+    for match in _URL.finditer(text):
+        url = _clean(match.group(0))
+        if not url.lower().startswith(("http://", "https://")):
+            url = "https://" + url
+        host = urlsplit(url).hostname or ""
+        if "." not in host.strip("."):
+            continue
+        key = normalise(url)
+        if key in seen:
+            continue
+        seen.add(key)
+        links.append(Link(url=url, kind=classify(url, text[: match.start()])))  # type: ignore[arg-type]
+    return links
+
+
+def normalise(url: str) -> str:
+    """A URL's comparable form: no scheme, no leading www., no trailing slash, host lower-cased."""
+    url = url.strip()
+    url = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE)
+    url = re.sub(r"^www\.", "", url, flags=re.IGNORECASE)
+    host, _, rest = url.partition("/")
+    return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
+
+
+def occurs_in(url: str, text: str) -> bool:
+    """Whether ``url`` is written in ``text`` (scheme, www. and a trailing slash aside)."""
+    key = normalise(url)
+    return bool(key) and key.lower() in text.lower()
+
+
+def merge(*groups: Iterable[Link]) -> list[Link]:
+    """Links of several origins, each URL once, first origin's kind kept."""
+    out: list[Link] = []
+    seen: set[str] = set()
+    for group in groups:
+        for link in group:
+            key = normalise(link.url)
+            if key not in seen:
+                seen.add(key)
+                out.append(link)
+    return out

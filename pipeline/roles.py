@@ -1,0 +1,165 @@
+"""The sentence-role model: a linear-chain tagger over the five CSAbstruct roles, inference in numpy.
+
+Each sentence becomes a bag of sparse features (words, word pairs, opening words, position in the
+abstract, the opening words of the neighbouring sentences); a weight matrix scores every role, a transition matrix
+scores every role-to-role step, and Viterbi picks the best sequence for the whole abstract. Weights are
+trained by `pipeline.train` (a conditional random field, L2-regularised) and ship in ``pipeline/model/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelFileError
+
+ROLES: tuple[str, ...] = ("background", "objective", "method", "result", "other")
+MODEL_DIR = Path(__file__).with_name("model")
+FEATURE_VERSION = 1
+
+_TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?%?|[%()\[\]:;?]")
+_CUES = (
+    ("we propose", "we present", "we introduce", "this paper", "in this paper", "this work", "we develop"),
+    ("results show", "experiments", "outperform", "achieve", "improve", "demonstrate", "state-of-the-art"),
+    ("however", "remain", "challenge", "lack", "limited", "difficult", "problem", "suffer"),
+    ("code", "available", "http", "github", "dataset is", "released"),
+)
+
+
+def _tokens(sentence: str) -> list[str]:
+    toks = _TOKEN.findall(sentence.lower())
+    return ["<num>" if t[0].isdigit() else t for t in toks]
+
+
+def _own(tokens: list[str], sentence: str) -> list[str]:
+    feats = ["w=" + t for t in tokens]
+    feats += ["b=" + a + "_" + b for a, b in zip(tokens, tokens[1:])]
+    if tokens:
+        feats.append("f1=" + tokens[0])
+        feats.append("f2=" + "_".join(tokens[:2]))
+        feats.append("f3=" + "_".join(tokens[:3]))
+    n = len(tokens)
+    feats.append("len=" + ("s" if n < 10 else "m" if n < 25 else "l" if n < 45 else "xl"))
+    low = sentence.lower()
+    for i, group in enumerate(_CUES):
+        if any(cue in low for cue in group):
+            feats.append(f"cue={i}")
+    if "%" in sentence:
+        feats.append("has%")
+    if re.search(r"\d", sentence):
+        feats.append("hasnum")
+    return feats
+
+
+def sentence_features(sentences: Sequence[str]) -> list[list[str]]:
+    """Feature strings for every sentence of one abstract (position and neighbours included)."""
+    n = len(sentences)
+    toks = [_tokens(s) for s in sentences]
+    out: list[list[str]] = []
+    for i, sentence in enumerate(sentences):
+        feats = ["bias", f"i={min(i, 6)}", f"r={min(n - 1 - i, 4)}", f"q={int(5 * i / max(n, 1))}"]
+        feats.append(f"n={min(n, 12)}")
+        own = _own(toks[i], sentence)
+        feats += own
+        if i == 0:
+            feats.append("first")
+        if i == n - 1:
+            feats.append("last")
+        for offset, tag in ((-1, "p"), (1, "x")):
+            j = i + offset
+            if 0 <= j < n:
+                if toks[j]:
+                    feats.append(f"{tag}f2=" + "_".join(toks[j][:2]))
+            else:
+                feats.append(f"{tag}none")
+        out.append(feats)
+    return out
+
+
+def viterbi(emissions: np.ndarray, start: np.ndarray, transitions: np.ndarray) -> list[int]:
+    """The best role sequence: ``emissions`` (n, k), ``start`` (k,), ``transitions`` (k, k) from→to."""
+    n, k = emissions.shape
+    if n == 0:
+        return []
+    score = start + emissions[0]
+    back = np.zeros((n, k), dtype=np.int64)
+    for t in range(1, n):
+        cand = score[:, None] + transitions
+        back[t] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + emissions[t]
+    path = [int(score.argmax())]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+class RoleModel:
+    """Weights + vocabulary; `predict` maps a list of sentences to a list of roles."""
+
+    def __init__(self, vocab: dict[str, int], weights: np.ndarray, start: np.ndarray, transitions: np.ndarray):
+        self.vocab = vocab
+        self.weights = weights
+        self.start = start
+        self.transitions = transitions
+
+    def emissions(self, sentences: Sequence[str]) -> np.ndarray:
+        rows = np.zeros((len(sentences), len(ROLES)), dtype=np.float64)
+        vocab = self.vocab
+        for i, feats in enumerate(sentence_features(sentences)):
+            idx = [vocab[f] for f in feats if f in vocab]
+            if idx:
+                rows[i] = self.weights[idx].sum(axis=0)
+        return rows
+
+    def predict_ids(self, sentences: Sequence[str]) -> tuple[list[int], np.ndarray]:
+        emissions = self.emissions(sentences)
+        return viterbi(emissions, self.start, self.transitions), emissions
+
+    def predict(self, sentences: Sequence[str]) -> list[str]:
+        return [ROLES[i] for i in self.predict_ids(sentences)[0]]
+
+    def save(self, directory: Path) -> None:
+        """``roles.json`` (vocabulary, roles, versions) and ``roles.npy`` (all weights): both deterministic."""
+        directory.mkdir(parents=True, exist_ok=True)
+        names = sorted(self.vocab, key=self.vocab.__getitem__)
+        meta = {"roles": list(ROLES), "feature_version": FEATURE_VERSION, "features": names}
+        (directory / "roles.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n", encoding="utf-8")
+        packed = np.vstack([self.weights, self.start[None, :], self.transitions]).astype("<f4")
+        with (directory / "roles.npy").open("wb") as fh:
+            np.save(fh, packed, allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path = MODEL_DIR) -> RoleModel:
+        try:
+            meta = json.loads((directory / "roles.json").read_text(encoding="utf-8"))
+            packed = np.load(directory / "roles.npy", allow_pickle=False).astype(np.float64)
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"cannot load the embedded model from {directory}: {exc}") from exc
+        if meta.get("feature_version") != FEATURE_VERSION or tuple(meta.get("roles", ())) != ROLES:
+            raise ModelFileError(f"{directory}: model files do not match this code; retrain (python -m pipeline.train)")
+        k = len(ROLES)
+        f = len(meta["features"])
+        if packed.shape != (f + 1 + k, k):
+            raise ModelFileError(f"{directory}/roles.npy has shape {packed.shape}, expected {(f + 1 + k, k)}")
+        vocab = {name: i for i, name in enumerate(meta["features"])}
+        return cls(vocab, packed[:f], packed[f], packed[f + 1 :])
+
+
+@lru_cache(maxsize=1)
+def default_model() -> RoleModel:
+    return RoleModel.load(MODEL_DIR)
+
+
+def model_hash(directory: Path = MODEL_DIR) -> str:
+    """Identifies the shipped weights: part of the cache key, so retraining invalidates old summaries."""
+    digest = hashlib.sha256()
+    for name in ("roles.json", "roles.npy"):
+        path = directory / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,283 @@
+"""The run: sources → engine (through the cache) → corpus → tables, and the report of what happened.
+
+This module only drives the stages; each lives in its own module. It takes an ``on_progress`` callback so
+the CLI can draw a progress bar without the library knowing about terminals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import corpus, table
+from pipeline.cache import SummaryCache, cache_key
+from pipeline.engine import Engine, EngineOutput, get_engine
+from pipeline.errors import EngineError, InputError, LockedError
+from pipeline.schema import Evidence, Paper, Provenance, Record, Summary
+from pipeline.settings import Settings
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Failure:
+    id: str
+    stage: str
+    error: str
+    source: str = ""
+    line: int | None = None
+    title: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class RunReport:
+    engine: str
+    model: str
+    out_dir: str
+    total: int = 0
+    new: int = 0
+    cached: int = 0
+    failed: int = 0
+    not_done: int = 0
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    seconds: float = 0.0
+    corpus_total: int = 0
+    corpus_added: int = 0
+    corpus_replaced: int = 0
+    corpus_invalid_lines: list[int] = field(default_factory=list)
+    cache_corrupted: int = 0
+    input_errors: int = 0
+    duplicates: int = 0
+    budget_stopped: bool = False
+    dry_run: bool = False
+    estimated_cost_usd: float | None = None
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.not_done == 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("failures")
+        data["cost_usd"] = round(self.cost_usd, 6)
+        return data
+
+
+def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
+    """One paper per id: the newest arXiv version, else the last one seen."""
+    chosen: dict[str, Paper] = {}
+    dropped = 0
+    for paper in papers:
+        old = chosen.get(paper.id)
+        if old is not None:
+            dropped += 1
+            if old.version is not None and paper.version is not None and paper.version < old.version:
+                continue
+        chosen[paper.id] = paper
+    return list(chosen.values()), dropped
+
+
+def _key(engine: Engine, paper: Paper) -> str:
+    text = paper.text + "\n" + " ".join(link.url for link in paper.links)
+    return cache_key(
+        text=text, engine=engine.name, model=engine.model, params=engine.params(), prompt_hash=engine.prompt_hash
+    )
+
+
+def to_cache(output: EngineOutput) -> dict[str, Any]:
+    return {
+        "summary": output.summary.model_dump(mode="json"),
+        "evidence": output.evidence.model_dump(mode="json"),
+        "provenance": output.provenance.model_dump(mode="json"),
+    }
+
+
+def from_cache(value: dict[str, Any]) -> EngineOutput | None:
+    """A cached output, or None when the row does not validate (treated as a miss and replaced)."""
+    try:
+        return EngineOutput(
+            Summary.model_validate(value["summary"]),
+            Evidence.model_validate(value["evidence"]),
+            Provenance.model_validate(value["provenance"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class Runner:
+    """One run over a list of papers with one engine and one cache."""
+
+    def __init__(self, settings: Settings, engine: Engine, cache: SummaryCache, *, refresh: bool = False):
+        self.settings = settings
+        self.engine = engine
+        self.cache = cache
+        self.refresh = refresh
+        self.report = RunReport(engine=engine.name, model=engine.model, out_dir=str(settings.out_dir))
+        self.records: list[Record] = []
+
+    def lookup(self, paper: Paper) -> tuple[str, EngineOutput | None]:
+        key = _key(self.engine, paper)
+        if self.refresh:
+            return key, None
+        value = self.cache.get(key)
+        output = from_cache(value) if value is not None else None
+        if value is not None and output is None:
+            self.cache.corrupted += 1
+        return key, output
+
+    def accept(self, paper: Paper, output: EngineOutput, *, cached: bool) -> None:
+        if cached:
+            self.report.cached += 1
+        else:
+            self.report.new += 1
+            p = output.provenance
+            self.report.cost_usd += p.cost_usd
+            self.report.input_tokens += p.input_tokens
+            self.report.output_tokens += p.output_tokens
+        self.records.append(Record.build(paper, output.summary, output.evidence, output.provenance))
+
+    def fail(self, paper: Paper, stage: str, error: Exception) -> None:
+        attempts = getattr(error, "attempts", 0)
+        self.report.failed += 1
+        self.report.failures.append(
+            Failure(id=paper.id, stage=stage, error=str(error)[:2000], source=paper.source, title=paper.title,
+                    attempts=attempts)
+        )
+
+    def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
+        done = 0
+        batch = 256
+        for start in range(0, len(papers), batch):
+            with self.cache.batch():
+                for paper in papers[start : start + batch]:
+                    key, output = self.lookup(paper)
+                    if output is not None:
+                        self.accept(paper, output, cached=True)
+                    else:
+                        try:
+                            output = self.engine.summarize(paper)
+                        except Exception as exc:  # one paper's failure never stops the others
+                            self.fail(paper, "engine", exc)
+                        else:
+                            self.cache.set(key, to_cache(output))
+                            self.accept(paper, output, cached=False)
+                    done += 1
+            if on_progress:
+                on_progress(done, len(papers))
+
+
+def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
+    path = out_dir / "failures.jsonl"
+    if not failures:
+        path.unlink(missing_ok=True)
+        return
+    with path.open("w", encoding="utf-8") as fh:
+        for failure in failures:
+            fh.write(json.dumps(asdict(failure), ensure_ascii=False) + "\n")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run(
+    items: Iterable[Paper | InputError],
+    settings: Settings,
+    *,
+    refresh: bool = False,
+    dry_run: bool = False,
+    on_progress: Progress | None = None,
+    engine: Engine | None = None,
+) -> RunReport:
+    """Summarise every paper of ``items`` into ``settings.out_dir``; never raises for one bad paper."""
+    from filelock import FileLock, Timeout
+
+    started = time.perf_counter()
+    out_dir = settings.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / ".summarize.lock"))
+    try:
+        lock.acquire(timeout=settings.lock_wait_s)
+    except Timeout as exc:
+        raise LockedError(
+            f"another summarize run is writing to {out_dir} (lock {out_dir / '.summarize.lock'}); "
+            "wait for it to finish, or use another --out"
+        ) from exc
+    try:
+        return _run_locked(items, settings, refresh, dry_run, on_progress, engine, started)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    items: Iterable[Paper | InputError],
+    settings: Settings,
+    refresh: bool,
+    dry_run: bool,
+    on_progress: Progress | None,
+    engine: Engine | None,
+    started: float,
+) -> RunReport:
+    papers: list[Paper] = []
+    input_failures: list[Failure] = []
+    for item in items:
+        if isinstance(item, InputError):
+            input_failures.append(
+                Failure(id=f"{item.path}:{item.line or 0}", stage="input", error=item.reason, source=item.path,
+                        line=item.line)
+            )
+        elif len(item.abstract) > settings.max_abstract_chars:
+            input_failures.append(
+                Failure(id=item.id, stage="input", source=item.source, title=item.title,
+                        error=f"abstract is {len(item.abstract):,} characters; the limit is "
+                        f"{settings.max_abstract_chars:,} (setting max_abstract_chars)")
+            )
+        else:
+            papers.append(item)
+    papers, duplicates = dedupe(papers)
+    engine = engine or get_engine(settings)
+    cache = SummaryCache(settings.cache_dir)
+    runner = Runner(settings, engine, cache, refresh=refresh)
+    report = runner.report
+    report.total, report.duplicates = len(papers), duplicates
+    report.input_errors = len(input_failures)
+    report.failures.extend(input_failures)
+    report.failed += len(input_failures)
+    try:
+        if dry_run:
+            from pipeline.llm import estimate
+
+            estimate(runner, papers)
+            report.dry_run = True
+        elif engine.is_async:
+            from pipeline.llm import run_async
+
+            run_async(runner, papers, on_progress)
+        else:
+            runner.run_sync(papers, on_progress)
+        report.cache_corrupted = cache.corrupted
+    finally:
+        cache.close()
+    if not dry_run:
+        merged = corpus.merge(settings.out_dir, runner.records)
+        report.corpus_total, report.corpus_added = merged.total, merged.added
+        report.corpus_replaced = merged.replaced
+        report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]
+        table.write_tables(corpus.iter_records(settings.out_dir / corpus.CORPUS_NAME), settings.out_dir,
+                           html_page=settings.html)
+    report.seconds = round(time.perf_counter() - started, 3)
+    if not dry_run:
+        _write_failures(settings.out_dir, report.failures)
+        _write_json(settings.out_dir / "run.json", report.to_json())
+    return report

@@ -1,0 +1,216 @@
+"""The record contract (schema version 1), defined once.
+
+`Paper` is what a source yields, `Summary` is what an engine fills in (and the response model an LLM is
+asked for), `Record` is one line of ``corpus.jsonl``. Grounding rules live in the validators so that an LLM
+re-ask receives the exact reason a field was refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+SCHEMA_VERSION = 1
+
+LinkKind = Literal["code", "project", "dataset", "demo", "video", "paper", "other"]
+LINK_KINDS: tuple[str, ...] = ("code", "project", "dataset", "demo", "video", "paper", "other")
+
+# Numbers as written in prose: 4.9, 1,000, 83.1%, 10x. Years and plain small integers count too.
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states, normalised (thousands separators removed)."""
+    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+
+
+class Link(BaseModel):
+    """A URL the paper's text or metadata gives, with what it points to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="The URL exactly as it appears in the paper's text, with a scheme.")
+    kind: LinkKind = Field(description="What the link points to.")
+
+
+class Paper(BaseModel):
+    """One paper as a source yields it, before any engine has seen it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    abstract: str
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: str | None = None
+    source: str = Field(description="Where the paper came from: file path, 'stdin', 'hf-daily', 'arxiv'.")
+    version: int | None = Field(default=None, description="arXiv version number, when known.")
+    meta: dict[str, Any] = Field(default_factory=dict, description="Source metadata kept as given.")
+    links: list[Link] = Field(default_factory=list, description="Links the source metadata gives.")
+
+    @property
+    def text(self) -> str:
+        """Everything a summary may be grounded in."""
+        return f"{self.title}\n{self.abstract}"
+
+
+class Summary(BaseModel):
+    """What an engine fills in for one paper. Every field is grounded in the abstract."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tldr: str = Field(
+        min_length=1, max_length=400, description="One sentence: the paper's main contribution."
+    )
+    problem: str = Field(
+        min_length=1, max_length=1500, description="The problem or gap the paper addresses."
+    )
+    method: str = Field(min_length=1, max_length=1500, description="How the paper addresses it.")
+    results: list[str] = Field(
+        min_length=1,
+        max_length=12,
+        description="The paper's findings, one claim per item; numbers quoted exactly as in the abstract.",
+    )
+    links: list[Link] = Field(
+        default_factory=list, description="Code, project, dataset, demo or video URLs found in the text."
+    )
+    tasks: list[str] = Field(default_factory=list, description="Tasks the paper addresses, as named.")
+    datasets: list[str] = Field(default_factory=list, description="Datasets or benchmarks named.")
+    metrics: list[str] = Field(default_factory=list, description="Evaluation metrics named.")
+
+    @field_validator("tldr", "problem", "method")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must state something; an empty or whitespace-only text is not allowed")
+        return value
+
+    @field_validator("results")
+    @classmethod
+    def _claims_grounded(cls, claims: list[str], info: ValidationInfo) -> list[str]:
+        claims = [" ".join(c.split()) for c in claims]
+        for i, claim in enumerate(claims):
+            if not claim:
+                raise ValueError(f"results[{i}] is empty: give one claim per item")
+            if len(claim) > 700:
+                raise ValueError(f"results[{i}] is {len(claim)} characters: split it into separate claims")
+        abstract = (info.context or {}).get("abstract")
+        if abstract is not None:
+            stated = numbers_in(abstract)
+            for i, claim in enumerate(claims):
+                missing = sorted(numbers_in(claim) - stated)
+                if missing:
+                    raise ValueError(
+                        f"results[{i}] cites {', '.join(missing)}, which the abstract does not state; "
+                        "quote numbers exactly as the abstract writes them"
+                    )
+        return claims
+
+    @field_validator("links")
+    @classmethod
+    def _links_grounded(cls, links: list[Link], info: ValidationInfo) -> list[Link]:
+        """Drop any link the paper's text does not contain: a model cannot invent one."""
+        text = (info.context or {}).get("text")
+        if text is None:
+            return links
+        from pipeline.links import occurs_in  # the link rules live with the extractor
+
+        kept = [link for link in links if occurs_in(link.url, text)]
+        dropped = (info.context or {}).setdefault("dropped_links", [])
+        dropped.extend(link.url for link in links if link not in kept)
+        return kept
+
+    @field_validator("tasks", "datasets", "metrics")
+    @classmethod
+    def _short_names(cls, names: list[str]) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            name = " ".join(name.split())
+            if name and len(name) <= 120 and name not in out:
+                out.append(name)
+        return out
+
+
+class Evidence(BaseModel):
+    """For each field, the indices (0-based) of the abstract sentences that support it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tldr: list[int] = Field(default_factory=list)
+    problem: list[int] = Field(default_factory=list)
+    method: list[int] = Field(default_factory=list)
+    results: list[list[int]] = Field(
+        default_factory=list, description="One list of sentence indices per result claim."
+    )
+
+
+class Provenance(BaseModel):
+    """How a record was made: enough to reproduce it or to price it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: str
+    model: str
+    prompt_hash: str
+    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    attempts: int = 1
+    truncated: bool = Field(default=False, description="The abstract was cut to the token budget.")
+    notes: list[str] = Field(default_factory=list)
+
+
+class Record(BaseModel):
+    """One line of corpus.jsonl. Keys and meanings are stable within a schema version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str = Field(description="'arxiv:<id>' without version, else the source's id, else 'title:<hash>'.")
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    abstract: str
+    url: str | None = None
+    published: str | None = None
+    source: str
+    source_meta: dict[str, Any] = Field(default_factory=dict)
+    tldr: str
+    problem: str
+    method: str
+    results: list[str]
+    links: list[Link]
+    tasks: list[str]
+    datasets: list[str]
+    metrics: list[str]
+    evidence: Evidence
+    provenance: Provenance
+
+    @classmethod
+    def build(cls, paper: Paper, summary: Summary, evidence: Evidence, provenance: Provenance) -> Record:
+        meta = dict(paper.meta)
+        if paper.version is not None:
+            meta["version"] = paper.version
+        return cls(
+            id=paper.id,
+            title=paper.title,
+            authors=paper.authors,
+            abstract=paper.abstract,
+            url=paper.url,
+            published=paper.published,
+            source=paper.source,
+            source_meta=meta,
+            evidence=evidence,
+            provenance=provenance,
+            **summary.model_dump(),
+        )
+
+    @property
+    def version(self) -> int | None:
+        v = self.source_meta.get("version")
+        return v if isinstance(v, int) else None

@@ -1,0 +1,106 @@
+"""Settings: one pydantic model, filled from config.toml < environment (SUMMARIZE_*) < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import ConfigError
+
+ENV_PREFIX = "SUMMARIZE_"
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("summarize"))
+
+
+class Settings(BaseModel):
+    """Every knob of a run. A key config.toml does not know is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str = Field(
+        default="embedded",
+        description="'embedded' (local, no key) or a litellm model name such as 'openai/gpt-4o-mini'.",
+    )
+    out_dir: Path = Field(default=Path("out"), description="Folder for corpus.jsonl, tables and run.json.")
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir, description="diskcache folder; env SUMMARIZE_CACHE_DIR."
+    )
+    concurrency: int = Field(default=8, ge=1, le=512, description="Most LLM requests in flight at once.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Re-asks after a response fails validation.")
+    request_retries: int = Field(default=4, ge=0, le=20, description="Retries of a 429, 5xx or timeout.")
+    timeout_s: float = Field(default=60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Stop dispatching at this spend.")
+    mode: Literal["auto", "tools", "json", "md_json"] = Field(
+        default="auto", description="instructor mode; 'auto' picks tools or JSON by provider."
+    )
+    api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="LLM sampling temperature.")
+    max_input_tokens: int = Field(default=3000, ge=100, description="Abstracts above this are truncated.")
+    max_output_tokens: int = Field(default=1024, ge=64, description="Completion token limit per call.")
+    max_abstract_chars: int = Field(
+        default=50_000, ge=1000, description="Longer abstracts are refused with a clear error."
+    )
+    html: bool = Field(default=True, description="Also write comparison.html.")
+    lock_wait_s: float = Field(default=0.0, ge=0, description="Seconds to wait for another run's lock.")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    section = data.get("summarize", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [summarize] must be a table")
+    return section
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = raw
+    return values
+
+
+def load_settings(
+    config: Path | None = None, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Settings from the config file (explicit, or ./config.toml when present), environment, then flags."""
+    environ = dict(os.environ if environ is None else environ)
+    path = config or (Path(environ["SUMMARIZE_CONFIG"]) if environ.get("SUMMARIZE_CONFIG") else None)
+    values: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None and not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    if path is not None:
+        values = _read_toml(path)
+        origin = str(path)
+        unknown = sorted(set(values) - set(Settings.model_fields))
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown key {', '.join(map(repr, unknown))}; known keys: "
+                + ", ".join(Settings.model_fields)
+            )
+    values.update(_from_env(environ))
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid settings ({origin}, environment, flags): {problems}") from exc

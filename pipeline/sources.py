@@ -1,0 +1,230 @@
+"""Paper sources: the Hugging Face listing text, JSONL and CSV lists (files or stdin).
+
+Each reader yields `Paper` objects and, for input it cannot use, `InputError` values naming the file and
+line, so one bad line never stops the rest. Remote sources (HF daily papers, arXiv) live in `fetch`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputError
+from pipeline.schema import Paper
+
+FILE_FORMATS = ("listing", "jsonl", "csv")
+_EXTENSIONS = {".txt": "listing", ".md": "listing", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+_ARXIV = re.compile(
+    r"(?:arxiv[:/]|arxiv\.org/(?:abs|pdf|html)/|^)"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v(?P<v>\d+))?(?:\.pdf)?$",
+    re.IGNORECASE,
+)
+# Lines of the Hugging Face papers page that precede the first paper when a person copies it.
+_HEADER_LINES = re.compile(
+    r"^(new|subscribe|get trending papers in your email inbox!?|by\s*ak and the research community"
+    r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}(, \d{4})?|daily papers|trending)$",
+    re.IGNORECASE,
+)
+
+Item = Paper | InputError
+
+
+def arxiv_id(value: str | None) -> tuple[str, int | None] | None:
+    """``(id, version)`` when ``value`` is an arXiv id or abs/pdf URL, else None."""
+    if not value:
+        return None
+    match = _ARXIV.search(value.strip().rstrip("/"))
+    if not match:
+        return None
+    version = match.group("v")
+    return match.group("id"), int(version) if version else None
+
+
+def title_key(title: str) -> str:
+    """The normalised form of a title: same paper, same key, whatever the case and punctuation."""
+    return " ".join(re.sub(r"[^\w]+", " ", title.lower()).split())
+
+
+def paper_identity(given: str | None, url: str | None, title: str) -> tuple[str, int | None]:
+    """The stable record id (and arXiv version) by the contract's rule."""
+    for candidate in (given, url):
+        found = arxiv_id(candidate)
+        if found:
+            return f"arxiv:{found[0]}", found[1]
+    if given and given.strip():
+        return given.strip(), None
+    digest = hashlib.sha256(title_key(title).encode()).hexdigest()[:16]
+    return f"title:{digest}", None
+
+
+def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> Item:
+    """A `Paper` from loose fields (title and abstract required), or the error saying what is missing."""
+    title = " ".join(str(fields.get("title") or "").split())
+    abstract = " ".join(str(fields.get("abstract") or fields.get("summary") or "").split())
+    if not title:
+        return InputError("missing title", path=path, line=line)
+    if not abstract:
+        return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line)
+    url = fields.get("url") or None
+    pid, version = paper_identity(str(fields.get("id") or "") or None, url, title)
+    authors = fields.get("authors") or []
+    if isinstance(authors, str):
+        authors = [a.strip() for a in re.split(r";|,| and ", authors) if a.strip()]
+    known = {"id", "title", "abstract", "summary", "url", "authors", "published"}
+    meta = {k: v for k, v in fields.items() if k not in known and v not in (None, "")}
+    return Paper(
+        id=pid,
+        title=title,
+        abstract=abstract,
+        url=str(url) if url else None,
+        authors=[str(a) for a in authors],
+        published=str(fields["published"]) if fields.get("published") else None,
+        source=source,
+        version=version,
+        meta=meta,
+    )
+
+
+def _decode_lines(data: bytes, path: str) -> Iterator[tuple[int, str | None, InputError | None]]:
+    """Numbered lines; a line that is not UTF-8 or holds NUL bytes comes with its error instead."""
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if b"\x00" in raw:
+            yield number, None, InputError("line contains NUL bytes", path=path, line=number)
+            continue
+        try:
+            yield number, raw.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            yield number, None, InputError(f"not UTF-8 (byte {exc.start + 1})", path=path, line=number)
+
+
+def read_listing(data: bytes, path: str) -> Iterator[Item]:
+    """Papers of a Hugging Face trending-papers page as copied: header lines, then title / abstract."""
+    blocks: list[tuple[int, list[str], InputError | None]] = []
+    current: list[str] = []
+    start, error = 0, None
+    for number, text, problem in _decode_lines(data.lstrip(b"\xef\xbb\xbf"), path):
+        if text is not None and not text.strip():
+            if current or error:
+                blocks.append((start, current, error))
+            current, error = [], None
+            continue
+        if not current and error is None:
+            start = number
+        error = error or problem
+        if text is not None:
+            current.append(text.strip())
+    if current or error:
+        blocks.append((start, current, error))
+
+    in_header = True
+    pending: tuple[int, str, InputError | None] | None = None
+    count = 0
+    for number, lines, problem in blocks:
+        joined = " ".join(lines)
+        if in_header and len(lines) == 1 and _HEADER_LINES.match(joined):
+            continue
+        in_header = False
+        looks_like_title = len(lines) == 1 and len(joined) <= 300 and not joined.endswith(".")
+        if pending is None:
+            if not looks_like_title:
+                yield InputError("abstract without a title line before it", path=path, line=number)
+                continue
+            pending = (number, joined, problem)
+            continue
+        title_line, title, title_problem = pending
+        if looks_like_title and len(joined) < 120:
+            yield InputError(f"no abstract after title {title[:60]!r}", path=path, line=title_line)
+            pending = (number, joined, problem)
+            continue
+        pending = None
+        if title_problem or problem:
+            yield title_problem or problem  # type: ignore[misc]
+            continue
+        count += 1
+        yield make_paper({"title": title, "abstract": joined}, source=path, path=path, line=title_line)
+    if pending is not None:
+        yield InputError(f"no abstract after title {pending[1][:60]!r}", path=path, line=pending[0])
+    if count == 0:
+        yield InputError("no papers found in this listing", path=path)
+
+
+def read_jsonl(data: bytes, path: str) -> Iterator[Item]:
+    """One JSON object per line: title and abstract required; id, url, authors, published optional."""
+    for number, text, problem in _decode_lines(data.lstrip(b"\xef\xbb\xbf"), path):
+        if problem:
+            yield problem
+            continue
+        assert text is not None
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", path=path, line=number)
+            continue
+        if not isinstance(obj, dict):
+            yield InputError("expected a JSON object", path=path, line=number)
+            continue
+        yield make_paper(obj, source=path, path=path, line=number)
+
+
+def read_csv(data: bytes, path: str) -> Iterator[Item]:
+    """A CSV with a header row naming at least title and abstract."""
+    try:
+        text = data.lstrip(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        yield InputError(f"not UTF-8 (byte {exc.start + 1} of the file)", path=path, line=line)
+        return
+    if "\x00" in text:
+        yield InputError("file contains NUL bytes", path=path, line=text[: text.index("\x00")].count("\n") + 1)
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in ("title", "abstract") if c not in columns]
+    if missing:
+        yield InputError(f"missing column(s) {', '.join(missing)} in the header", path=path, line=1)
+        return
+    reader.fieldnames = columns
+    row_start = 2
+    for row in reader:
+        fields = {k: (v or "").strip() for k, v in row.items() if k}
+        if any(v for v in fields.values()):
+            yield make_paper(fields, source=path, path=path, line=row_start)
+        row_start = reader.line_num + 1
+
+
+_READERS = {"listing": read_listing, "jsonl": read_jsonl, "csv": read_csv}
+
+
+def detect_format(name: str, data: bytes) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    head = data.lstrip()[:1]
+    return "jsonl" if head == b"{" else "listing"
+
+
+def read_inputs(inputs: Iterable[str], fmt: str | None = None) -> Iterator[Item]:
+    """Papers of every input in order; ``-`` reads stdin. A missing file is an error for that input only."""
+    for name in inputs:
+        if name == "-":
+            data, label = sys.stdin.buffer.read(), "stdin"
+        else:
+            try:
+                data, label = Path(name).read_bytes(), name
+            except OSError as exc:
+                yield InputError(f"cannot read: {exc.strerror}", path=name)
+                continue
+        kind = fmt or detect_format(name if name != "-" else "", data)
+        if kind not in _READERS:
+            raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path=label)
+        yield from _READERS[kind](data, label)

@@ -1,0 +1,50 @@
+"""Sentence splitting for scientific abstracts.
+
+Splits at . ! ? followed by space and a sentence start, but not after abbreviations ("e.g.", "i.e.",
+"et al.", "Fig."), dotted acronyms, or inside numbers and URLs (which contain no space).
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = frozenset(
+    """e.g i.e et al etc vs cf fig figs eq eqs sec secs tab no nos approx resp ref refs
+    dr mr mrs ms prof st jr sr inc ltd co corp viz ca al ch pp vol eds ed""".split()
+)
+# A boundary candidate: terminal punctuation (optionally closed by quotes/brackets), whitespace, then
+# something that can start a sentence.
+_BOUNDARY = re.compile(r"([.!?])([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+def _is_abbreviation(before: str) -> bool:
+    match = _WORD_BEFORE.search(before)
+    if not match:
+        return False
+    word = match.group(1).lower().rstrip(".")
+    if word in _ABBREVIATIONS or word.split(".")[-1] in _ABBREVIATIONS:
+        return True
+    # A dotted acronym ("U.S."); a lone capital ("method A.") ends sentences too often to count.
+    return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", match.group(1)))
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, whitespace-normalised; never raises, never returns empty strings."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        if match.group(1) == "." and _is_abbreviation(text[start : match.start()]):
+            continue
+        end = match.end(2)
+        piece = text[start:end].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences

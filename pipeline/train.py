@@ -1,0 +1,167 @@
+"""Train the embedded engine's sentence-role model on CSAbstruct train; report dev scores.
+
+    python -m pipeline.train                 # regenerates pipeline/model/ bit for bit
+    python -m pipeline.train --out /tmp/m --c 0.3
+
+A linear-chain conditional random field with L2 regularisation, fitted by L-BFGS. Each abstract's loss is
+weighted by its annotators' mean agreement (``confs``) squared, so noisy labels pull less. Tuned on dev:
+C=0.1, min feature count 2 (see README). BLAS runs single-threaded so the result is the same bytes each time.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
+from pipeline.roles import MODEL_DIR, ROLES, RoleModel, sentence_features  # noqa: E402
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
+C = 0.1
+MIN_COUNT = 2
+CONF_POWER = 2.0
+MAX_ITER = 300
+
+
+def build_vocab(data: list[Abstract], min_count: int = MIN_COUNT) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for abstract in data:
+        for feats in sentence_features(abstract.sentences):
+            counts.update(set(feats))
+    return {name: i for i, name in enumerate(sorted(n for n, c in counts.items() if c >= min_count))}
+
+
+def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    top = a.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(a - top).sum(axis=axis))
+
+
+class _Problem:
+    """The batched CRF objective: all abstracts padded to one length, forward-backward over time only."""
+
+    def __init__(self, data: list[Abstract], vocab: dict[str, int], weights: np.ndarray, c: float):
+        import scipy.sparse as sparse
+
+        rows, cols, labels, lens = [], [], [], []
+        role_id = {r: i for i, r in enumerate(ROLES)}
+        n = 0
+        for abstract in data:
+            for feats in sentence_features(abstract.sentences):
+                for f in feats:
+                    if f in vocab:
+                        rows.append(n)
+                        cols.append(vocab[f])
+                n += 1
+            labels += [role_id[x] for x in abstract.labels]
+            lens.append(len(abstract.sentences))
+        self.x = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(vocab)))
+        self.x.sum_duplicates()
+        self.xt = self.x.T.tocsr()
+        self.y = np.array(labels)
+        self.lens = np.array(lens)
+        self.k, self.f, self.c = len(ROLES), len(vocab), c
+        batch, width = len(lens), int(self.lens.max())
+        offsets = np.concatenate([[0], np.cumsum(self.lens)])
+        self.index = np.full((batch, width), -1)
+        for b in range(batch):
+            self.index[b, : lens[b]] = np.arange(offsets[b], offsets[b + 1])
+        self.mask = self.index >= 0
+        self.safe = np.where(self.mask, self.index, 0)
+        self.gold = np.where(self.mask, self.y[self.safe], 0)
+        self.wb = weights
+
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        k, f = self.k, self.f
+        return theta[: f * k].reshape(f, k), theta[f * k : f * k + k], theta[f * k + k :].reshape(k, k)
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, start, trans = self.unpack(theta)
+        mask, gold, wb = self.mask, self.gold, self.wb
+        emis = np.asarray(self.x @ w)[self.safe] * mask[..., None]
+        batch, width, k = emis.shape
+        alpha = np.zeros_like(emis)
+        alpha[:, 0] = start + emis[:, 0]
+        for t in range(1, width):
+            step = _logsumexp(alpha[:, t - 1, :, None] + trans[None], axis=1) + emis[:, t]
+            alpha[:, t] = np.where(mask[:, t, None], step, alpha[:, t - 1])
+        log_z = _logsumexp(alpha[:, -1], axis=1)
+        beta = np.zeros_like(emis)
+        for t in range(width - 2, -1, -1):
+            step = _logsumexp(trans[None] + (emis[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
+            beta[:, t] = np.where(mask[:, t + 1, None], step, 0.0)
+        pair_mask = mask[:, 1:]
+        gold_score = (emis[np.arange(batch)[:, None], np.arange(width)[None], gold] * mask).sum(axis=1)
+        gold_score += start[gold[:, 0]] + (trans[gold[:, :-1], gold[:, 1:]] * pair_mask).sum(axis=1)
+        loss = float((wb * (log_z - gold_score)).sum())
+
+        marg = np.exp(alpha + beta - log_z[:, None, None]) * mask[..., None] * wb[:, None, None]
+        g_emis = np.zeros((self.x.shape[0], k))
+        g_emis[self.index[mask]] = marg[mask]
+        g_emis[np.arange(len(self.y)), self.y] -= np.repeat(wb, self.lens)
+        g_w = np.asarray(self.xt @ g_emis)
+        g_start = marg[:, 0].sum(axis=0) - np.bincount(gold[:, 0], weights=wb, minlength=k)
+        pair = alpha[:, :-1, :, None] + trans + (emis[:, 1:] + beta[:, 1:])[:, :, None, :]
+        pm = np.exp(pair - log_z[:, None, None, None]) * (pair_mask * wb[:, None])[..., None, None]
+        g_trans = pm.sum(axis=(0, 1))
+        np.add.at(g_trans, (gold[:, :-1][pair_mask], gold[:, 1:][pair_mask]),
+                  -np.broadcast_to(wb[:, None], pair_mask.shape)[pair_mask])
+        loss += 0.5 / self.c * float((theta**2).sum())
+        grad = np.concatenate([g_w.ravel(), g_start, g_trans.ravel()]) + theta / self.c
+        return loss, grad
+
+
+def train(data: list[Abstract], confs: list[float], *, c: float = C, min_count: int = MIN_COUNT) -> RoleModel:
+    from scipy.optimize import minimize
+
+    vocab = build_vocab(data, min_count)
+    weights = np.array(confs, dtype=np.float64) ** CONF_POWER
+    problem = _Problem(data, vocab, weights, c)
+    theta0 = np.zeros(problem.f * problem.k + problem.k + problem.k * problem.k)
+    result = minimize(problem, theta0, jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITER})
+    w, start, trans = problem.unpack(result.x)
+    # Stored as float32: the shipped files are what inference uses, so round here, once.
+    return RoleModel(vocab, w.astype(np.float32), start.astype(np.float32), trans.astype(np.float32))
+
+
+def mean_confs(path: Path) -> list[float]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            confs = json.loads(line).get("confs") or [1.0]
+            out.append(float(np.mean(confs)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", type=Path, default=DATA_DIR / "train.jsonl", help="CSAbstruct train file")
+    parser.add_argument("--dev", type=Path, default=DATA_DIR / "dev.jsonl", help="scored after training")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="folder for roles.json and roles.npy")
+    parser.add_argument("--c", type=float, default=C, help="inverse L2 strength")
+    parser.add_argument("--min-count", type=int, default=MIN_COUNT, help="drop rarer features")
+    args = parser.parse_args(argv)
+    data = load_labelled(args.train)
+    model = train(data, mean_confs(args.train), c=args.c, min_count=args.min_count)
+    model.save(args.out)
+    summary: dict[str, object] = {"out": str(args.out), "features": len(model.vocab), "c": args.c}
+    if args.dev and args.dev.exists():
+        dev = load_labelled(args.dev)
+        gold = [x for a in dev for x in a.labels]
+        summary["dev"] = score(gold, [x for a in dev for x in model.predict(a.sentences)])
+    json.dump(summary, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
