@@ -68,3 +68,16 @@ class LockedError(SummarizeError):
 
 class ModelFileError(SummarizeError):
     """The embedded engine's weights are missing or do not match the code."""
+
+
+_SECRET_VARIABLES = ("API_KEY", "TOKEN", "SECRET")
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every secret-looking environment variable replaced by ***."""
+    import os
+
+    for name, value in os.environ.items():
+        if value and len(value) >= 8 and any(part in name.upper() for part in _SECRET_VARIABLES):
+            text = text.replace(value, "***")
+    return text

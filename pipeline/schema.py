@@ -63,17 +63,14 @@ class Summary(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tldr: str = Field(
-        min_length=1, max_length=400, description="One sentence: the paper's main contribution."
-    )
-    problem: str = Field(
-        min_length=1, max_length=1500, description="The problem or gap the paper addresses."
-    )
-    method: str = Field(min_length=1, max_length=1500, description="How the paper addresses it.")
+    # Limits are checked in validators, not as JSON-Schema constraints: their messages reach the model on a
+    # re-ask, and grammar-constrained local servers (llama.cpp) choke on large repetition bounds.
+    tldr: str = Field(description="One sentence (at most 400 characters): the paper's main contribution.")
+    problem: str = Field(description="The problem or gap the paper addresses (at most 1500 characters).")
+    method: str = Field(description="How the paper addresses it (at most 1500 characters).")
     results: list[str] = Field(
-        min_length=1,
-        max_length=12,
-        description="The paper's findings, one claim per item; numbers quoted exactly as in the abstract.",
+        description="The paper's findings, one claim per item (1 to 12 items); numbers quoted exactly as in "
+        "the abstract."
     )
     links: list[Link] = Field(
         default_factory=list, description="Code, project, dataset, demo or video URLs found in the text."
@@ -84,16 +81,23 @@ class Summary(BaseModel):
 
     @field_validator("tldr", "problem", "method")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
         value = " ".join(value.split())
         if not value:
             raise ValueError("must state something; an empty or whitespace-only text is not allowed")
+        limit = 400 if info.field_name == "tldr" else 1500
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters; keep it under {limit}")
         return value
 
     @field_validator("results")
     @classmethod
     def _claims_grounded(cls, claims: list[str], info: ValidationInfo) -> list[str]:
         claims = [" ".join(c.split()) for c in claims]
+        if not claims:
+            raise ValueError("give at least one result claim")
+        if len(claims) > 12:
+            raise ValueError(f"{len(claims)} claims; give the 12 most important at most")
         for i, claim in enumerate(claims):
             if not claim:
                 raise ValueError(f"results[{i}] is empty: give one claim per item")

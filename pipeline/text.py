@@ -48,3 +48,28 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 or w.isdigit()}
+
+
+def align(claim: str, sentences: list[str], threshold: float = 0.5) -> list[int]:
+    """Indices of the sentences a free-text claim restates (word overlap), best first; [] when none does."""
+    words = _words(claim)
+    if not words:
+        return []
+    scored = []
+    for i, sentence in enumerate(sentences):
+        own = _words(sentence)
+        if own:
+            overlap = len(words & own)
+            scored.append((overlap / min(len(own), len(words)), i))
+    hits = sorted(i for score, i in scored if score >= threshold)
+    if hits:
+        return hits
+    best = max(scored, default=(0.0, -1))
+    return [best[1]] if best[0] >= 0.3 else []

@@ -1,0 +1,280 @@
+"""The LLM engine: one instructor + litellm structured-output call per paper, validated and grounded.
+
+litellm costs seconds to import, so this module is imported only when ``--model`` names an LLM. The
+response model is `Summary`: its validators drop invented links and refuse numbers the abstract does not
+state, and instructor re-asks with the validator's message. Transient HTTP faults (429, 5xx, timeouts)
+are retried here with backoff that honours Retry-After; at most ``concurrency`` requests are in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import string
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of prices at import
+
+from pipeline import links  # noqa: E402
+from pipeline.engine import EngineOutput, grounding_context  # noqa: E402
+from pipeline.errors import EngineError, redact  # noqa: E402
+from pipeline.schema import Evidence, Paper, Provenance, Summary  # noqa: E402
+from pipeline.text import align, split_sentences  # noqa: E402
+
+if TYPE_CHECKING:
+    from pipeline.run import Progress, Runner
+    from pipeline.settings import Settings
+
+PROMPT_PATH = Path(__file__).resolve().parent.parent / "prompts" / "summarize.md"
+CHARS_PER_TOKEN = 4  # a deliberate over-estimate of tokens for English prose; no tokenizer download needed
+EXPECTED_OUTPUT_TOKENS = 350
+_JSON_PROVIDERS = ("ollama", "ollama_chat", "llamacpp", "hosted_vllm", "lm_studio", "vllm")
+_MAX_BACKOFF_S = 60.0
+
+
+def load_prompt() -> tuple[string.Template, str]:
+    raw = PROMPT_PATH.read_bytes()
+    return string.Template(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()[:16]
+
+
+def pick_mode(settings: Settings) -> str:
+    """Tool calling where the provider supports it, JSON for local servers; config can force either."""
+    if settings.mode != "auto":
+        return settings.mode
+    provider = settings.model.split("/", 1)[0].lower()
+    return "json" if provider in _JSON_PROVIDERS else "tools"
+
+
+def truncate(abstract: str, max_tokens: int) -> tuple[str, bool]:
+    """The abstract cut at a sentence boundary to fit ``max_tokens`` (estimated), and whether it was cut."""
+    limit = max_tokens * CHARS_PER_TOKEN
+    if len(abstract) <= limit:
+        return abstract, False
+    kept: list[str] = []
+    size = 0
+    for sentence in split_sentences(abstract):
+        if size + len(sentence) + 1 > limit:
+            break
+        kept.append(sentence)
+        size += len(sentence) + 1
+    return (" ".join(kept) if kept else abstract[:limit]), True
+
+
+def price(model: str, input_tokens: int, output_tokens: int) -> float:
+    """litellm's price for the tokens; 0 for models it has no price for (local servers)."""
+    import litellm
+
+    try:
+        prompt_cost, completion_cost = litellm.cost_per_token(
+            model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
+        )
+    except Exception:  # litellm raises for unknown (local) models: they cost nothing
+        return 0.0
+    return float(prompt_cost + completion_cost)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _transient(exc: BaseException) -> bool:
+    import litellm
+
+    kinds = (litellm.RateLimitError, litellm.InternalServerError, litellm.ServiceUnavailableError,
+             litellm.BadGatewayError, litellm.Timeout, litellm.APIConnectionError, asyncio.TimeoutError)
+    if isinstance(exc, kinds):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status == 429 or status >= 500)
+
+
+class LLMEngine:
+    """instructor over litellm's async completion; one call (plus re-asks) per paper."""
+
+    name = "llm"
+    is_async = True
+
+    def __init__(self, settings: Settings) -> None:
+        import instructor
+        import litellm
+
+        self.settings = settings
+        self.model = settings.model
+        self.template, self.prompt_hash = load_prompt()
+        self.mode = pick_mode(settings)
+        modes = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
+        litellm.suppress_debug_info = True
+        # instructor logs every failed attempt at ERROR level with the provider's message; the run reports
+        # failures itself (redacted), so keep its logger quiet.
+        logging.getLogger("instructor").setLevel(logging.CRITICAL)
+        self.client = instructor.from_litellm(litellm.acompletion, mode=modes[self.mode])
+        self.api_base = settings.api_base
+        if self.api_base is None and self.model.startswith("openai/"):
+            self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
+
+    def params(self) -> dict[str, Any]:
+        s = self.settings
+        return {"temperature": s.temperature, "max_output_tokens": s.max_output_tokens, "mode": self.mode,
+                "max_input_tokens": s.max_input_tokens}
+
+    def messages(self, paper: Paper) -> tuple[list[dict[str, str]], bool]:
+        abstract, truncated = truncate(paper.abstract, self.settings.max_input_tokens)
+        text = self.template.safe_substitute(title=paper.title, abstract=abstract)
+        return [{"role": "user", "content": text}], truncated
+
+    def summarize(self, paper: Paper) -> EngineOutput:
+        return asyncio.run(self.asummarize(paper))
+
+    def _request_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        kwargs: dict[str, Any] = {"model": self.model, "temperature": s.temperature, "max_tokens": s.max_output_tokens,
+                                  "timeout": s.timeout_s, "num_retries": 0}
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+            if self.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+                kwargs["api_key"] = "no-key-needed"  # local OpenAI-compatible servers ignore it
+        return kwargs
+
+    async def asummarize(self, paper: Paper) -> EngineOutput:
+        from instructor.core import InstructorRetryException
+
+        messages, truncated = self.messages(paper)
+        context = grounding_context(paper)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                summary, completion = await asyncio.wait_for(
+                    self.client.chat.completions.create_with_completion(
+                        messages=messages, response_model=Summary, max_retries=self.settings.max_retries,
+                        context=context, **self._request_kwargs()),
+                    timeout=self.settings.timeout_s * (self.settings.max_retries + 1) + 5,
+                )
+                break
+            except Exception as exc:
+                cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
+                cause = cause or exc
+                if _transient(cause) and attempt <= self.settings.request_retries:
+                    wait = _retry_after(cause)
+                    if wait is None:
+                        wait = min(_MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
+                    await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
+                    continue
+                n = getattr(exc, "n_attempts", attempt)
+                raise EngineError(redact(f"{type(cause).__name__}: {cause}")[:1500], paper_id=paper.id,
+                                  attempts=n) from exc
+        return self._output(paper, summary, completion, truncated, attempt, context)
+
+    def _output(self, paper: Paper, summary: Summary, completion: Any, truncated: bool, attempt: int,
+                context: dict[str, Any]) -> EngineOutput:
+        usage = getattr(summary, "_total_usage", None) or getattr(completion, "usage", None)
+        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        found = links.extract_links(paper.text)
+        summary = summary.model_copy(update={"links": links.merge(found, paper.links, summary.links)})
+        sentences = split_sentences(paper.abstract)
+        evidence = Evidence(
+            tldr=align(summary.tldr, sentences), problem=align(summary.problem, sentences),
+            method=align(summary.method, sentences), results=[align(r, sentences) for r in summary.results],
+        )
+        notes = []
+        if truncated:
+            notes.append(f"abstract truncated to about {self.settings.max_input_tokens} tokens")
+        dropped = context.get("dropped_links") or []
+        if dropped:
+            notes.append(f"dropped {len(dropped)} link(s) not in the text")
+        provenance = Provenance(
+            engine=self.name, model=self.model, prompt_hash=self.prompt_hash, input_tokens=input_tokens,
+            output_tokens=output_tokens, cost_usd=price(self.model, input_tokens, output_tokens),
+            attempts=attempt, truncated=truncated, notes=notes,
+        )
+        return EngineOutput(summary, evidence, provenance)
+
+
+def estimate(runner: Runner, papers: list[Paper]) -> None:
+    """--dry-run: tokens and cost of the papers not cached, from the rendered prompts; nothing is sent."""
+    engine = runner.engine
+    report = runner.report
+    total_in = 0
+    pending = 0
+    for paper in papers:
+        _, cached = runner.lookup(paper)
+        if cached is not None:
+            report.cached += 1
+            continue
+        pending += 1
+        if isinstance(engine, LLMEngine):
+            messages, _ = engine.messages(paper)
+            total_in += sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
+    total_out = pending * EXPECTED_OUTPUT_TOKENS if isinstance(engine, LLMEngine) else 0
+    report.new = pending
+    report.input_tokens, report.output_tokens = total_in, total_out
+    report.estimated_cost_usd = price(engine.model, total_in, total_out) if isinstance(engine, LLMEngine) else 0.0
+
+
+def run_async(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
+    asyncio.run(_dispatch(runner, papers, on_progress))
+
+
+async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
+    """``concurrency`` workers pull papers; each result is cached the moment it arrives."""
+    settings = runner.settings
+    queue: asyncio.Queue[Paper] = asyncio.Queue()
+    for paper in papers:
+        queue.put_nowait(paper)
+    done = 0
+    stopped = False
+
+    async def worker() -> None:
+        nonlocal done, stopped
+        while True:
+            if settings.max_cost_usd is not None and runner.report.cost_usd >= settings.max_cost_usd:
+                stopped = True
+            if stopped:
+                return
+            try:
+                paper = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            key, output = runner.lookup(paper)
+            if output is not None:
+                runner.accept(paper, output, cached=True)
+            else:
+                try:
+                    output = await runner.engine.asummarize(paper)  # type: ignore[attr-defined]
+                except Exception as exc:  # one paper's failure never stops the others
+                    runner.fail(paper, "engine", exc)
+                else:
+                    runner.cache.set(key, _cacheable(output))
+                    runner.accept(paper, output, cached=False)
+            done += 1
+            if on_progress:
+                on_progress(done, len(papers))
+
+    await asyncio.gather(*(worker() for _ in range(min(settings.concurrency, max(len(papers), 1)))))
+    if stopped:
+        from pipeline.run import Failure
+
+        runner.report.budget_stopped = True
+        while not queue.empty():
+            paper = queue.get_nowait()
+            runner.report.not_done += 1
+            runner.report.failures.append(Failure(
+                id=paper.id, stage="budget", source=paper.source, title=paper.title,
+                error=f"not sent: spend reached --max-cost ${settings.max_cost_usd:.4f}"))
+
+
+def _cacheable(output: EngineOutput) -> dict[str, Any]:
+    from pipeline.run import to_cache
+
+    return to_cache(output)
