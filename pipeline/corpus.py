@@ -61,9 +61,8 @@ def scan(path: Path, report: MergeReport) -> Iterator[_Line]:
                     continue
                 yield _parse(text)
             except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-                report.invalid_lines.append(
-                    {"line": number, "error": str(exc)[:200], "text": raw.decode("utf-8", "replace")[:100_000]}
-                )
+                text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text[:100_000]})
 
 
 def iter_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -77,16 +76,17 @@ def _wins(new: _Line, old: _Line) -> bool:
     return not (new.version is not None and old.version is not None and new.version < old.version)
 
 
+class _Unsorted(Exception):
+    """The existing corpus is not sorted by id (edited by hand): merge it in memory instead."""
+
+
 def _merged(old: Iterable[_Line], new: list[_Line], report: MergeReport) -> Iterator[_Line]:
-    """Sorted merge of two id-sorted streams; falls back to memory if the old file is unsorted."""
-    old_iter = iter(old)
+    """Sorted merge of two id-sorted streams; raises `_Unsorted` if the old one is not sorted."""
     i = 0
     previous = ""
-    for line in old_iter:
-        if line.id < previous:  # someone edited the file by hand: merge the rest in memory
-            rest = {line.id: line, **{ln.id: ln for ln in old_iter}}
-            yield from _merge_unsorted(rest, new[i:], report)
-            return
+    for line in old:
+        if line.id <= previous:
+            raise _Unsorted(line.id)
         previous = line.id
         while i < len(new) and new[i].id < line.id:
             report.added += 1
@@ -122,6 +122,25 @@ def _merge_unsorted(old: dict[str, _Line], new: list[_Line], report: MergeReport
         yield merged[key]
 
 
+def _write(path: Path, lines: Iterable[_Line], report: MergeReport) -> None:
+    """Write to a temporary file beside ``path``, then rename: readers never see a torn corpus."""
+    fd, tmp = tempfile.mkstemp(prefix=".corpus.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            for line in lines:
+                out.write(line.text)
+                out.write("\n")
+                report.total += 1
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CorpusError(f"cannot write {path}: {exc}") from exc
+        raise
+
+
 def merge(out_dir: Path, records: Iterable[Record]) -> MergeReport:
     """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,19 +149,12 @@ def merge(out_dir: Path, records: Iterable[Record]) -> MergeReport:
     new = sorted(
         (_Line(r.id, r.model_dump_json(), r.version) for r in records), key=lambda line: line.id
     )
-    fd, tmp = tempfile.mkstemp(prefix=".corpus.", suffix=".tmp", dir=out_dir)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            for line in _merged(scan(path, report), new, report):
-                out.write(line.text)
-                out.write("\n")
-                report.total += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise CorpusError(f"cannot write {path}: {exc}") from exc
+        _write(path, _merged(scan(path, report), new, report), report)
+    except _Unsorted:
+        report = MergeReport()
+        old = {line.id: line for line in scan(path, report)}
+        _write(path, _merge_unsorted(old, new, report), report)
     if report.invalid_lines:
         with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
             for item in report.invalid_lines:

@@ -1,0 +1,47 @@
+"""Every test runs in its own HOME, cache and working folder: no test reads or writes real state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "data" / "hf-papers-listing-2026-03-12.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    for name in ("SUMMARIZE_CONFIG", "SUMMARIZE_MODEL", "SUMMARIZE_OUT_DIR", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+                 "OPENAI_API_BASE", "HF_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "out"
+
+
+def invoke(*args: str, input: str | bytes | None = None, expect: int | None = 0):  # noqa: A002
+    """Run the CLI in-process; exceptions that are not the project's own propagate."""
+    from pipeline.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    if expect is not None:
+        assert result.exit_code == expect, result.output
+    return result
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
