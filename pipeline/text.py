@@ -15,7 +15,7 @@ _ABBREVIATIONS = frozenset(
 # A boundary candidate: terminal punctuation (optionally closed by quotes/brackets), whitespace, then
 # something that can start a sentence.
 _BOUNDARY = re.compile(r"([.!?])([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_WORD_BEFORE = re.compile(r"(?:^|[\s(\[])([\w.]+)$")
 
 
 def _is_abbreviation(before: str) -> bool:
