@@ -49,6 +49,9 @@ class EngineError(SummarizeError):
     def __init__(self, message: str, *, paper_id: str = "", attempts: int = 0) -> None:
         self.paper_id = paper_id
         self.attempts = attempts
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost_usd = 0.0
         super().__init__(message)
 
 

@@ -170,9 +170,14 @@ class LLMEngine:
                         wait = min(_MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
                     await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
                     continue
-                n = getattr(exc, "n_attempts", attempt)
-                raise EngineError(redact(f"{type(cause).__name__}: {cause}")[:1500], paper_id=paper.id,
-                                  attempts=n) from exc
+                error = EngineError(redact(f"{type(cause).__name__}: {cause}")[:1500], paper_id=paper.id,
+                                    attempts=getattr(exc, "n_attempts", attempt))
+                # Failed attempts were still paid for: report their tokens and cost too.
+                usage = getattr(exc, "total_usage", None)
+                error.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+                error.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+                error.cost_usd = price(self.model, error.input_tokens, error.output_tokens)
+                raise error from exc
         return self._output(paper, summary, completion, truncated, attempt, context)
 
     def _output(self, paper: Paper, summary: Summary, completion: Any, truncated: bool, attempt: int,

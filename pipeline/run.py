@@ -148,6 +148,10 @@ class Runner:
     def fail(self, paper: Paper, stage: str, error: Exception) -> None:
         attempts = getattr(error, "attempts", 0)
         self.report.failed += 1
+        if isinstance(error, EngineError):  # failed attempts were still paid for
+            self.report.input_tokens += error.input_tokens
+            self.report.output_tokens += error.output_tokens
+            self.report.cost_usd += error.cost_usd
         self.report.failures.append(
             Failure(id=paper.id, stage=stage, error=str(error)[:2000], source=paper.source, title=paper.title,
                     attempts=attempts)

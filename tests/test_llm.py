@@ -132,6 +132,7 @@ def test_validation_failing_after_all_re_asks_goes_to_failures(papers: Path, out
     assert server.per_title["Paper 1"] == 3  # the first try and max_retries=2 re-asks
     failure = read_jsonl(out / "failures.jsonl")[0]
     assert failure["attempts"] == 3 and "at least one result" in failure["error"]
+    assert report["input_tokens"] == 5 * 120  # the failed paper's three attempts were paid for too
 
 
 def test_an_invented_link_never_reaches_the_corpus(tmp_path: Path, out: Path) -> None:
