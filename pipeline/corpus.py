@@ -145,6 +145,8 @@ def merge(out_dir: Path, records: Iterable[Record]) -> MergeReport:
     """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / CORPUS_NAME
+    for stale in out_dir.glob(".corpus.*.tmp"):  # left by a killed run; we hold the folder's lock
+        stale.unlink(missing_ok=True)
     report = MergeReport()
     new = sorted(
         (_Line(r.id, r.model_dump_json(), r.version) for r in records), key=lambda line: line.id

@@ -34,6 +34,7 @@ def progress_bar(*, enabled: bool = True) -> Iterator[Progress | None]:
 
 def print_report(report: RunReport, *, as_json: bool = False) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     if as_json:
@@ -72,8 +73,8 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     console.print(grid)
     for failure in report.failures[:10]:
         where = f"{failure.source}:{failure.line}" if failure.line else failure.id
-        console.print(f"[red]failed[/red] [{failure.stage}] {where}: {failure.error}", highlight=False,
-                      markup=True)
+        console.print(f"[red]failed[/red] \\[{failure.stage}] {where}: {escape(failure.error)}", highlight=False,
+                      soft_wrap=True)
     if len(report.failures) > 10:
         console.print(f"... and {len(report.failures) - 10} more in failures.jsonl")
 

@@ -238,7 +238,7 @@ def _run_locked(
     for item in items:
         if isinstance(item, InputError):
             input_failures.append(
-                Failure(id=f"{item.path}:{item.line or 0}", stage="input", error=item.reason, source=item.path,
+                Failure(id=f"{item.path}:{item.line}" if item.line else item.path, stage="input", error=item.reason, source=item.path,
                         line=item.line)
             )
         elif len(item.abstract) > settings.max_abstract_chars:
