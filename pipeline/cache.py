@@ -7,6 +7,7 @@ cache folder someone else wrote can never run code here. A row that is not valid
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import diskcache
+import orjson
 from diskcache.core import MODE_RAW, MODE_TEXT, UNKNOWN
 
 from pipeline.schema import SCHEMA_VERSION
@@ -60,13 +62,14 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
-def cache_key(
-    *, text: str, engine: str, model: str, params: dict[str, Any], prompt_hash: str
-) -> str:
-    """The key of one summary: everything that changes the output, and nothing else."""
-    return content_hash(
+def cache_key(*, text: str, engine: str, model: str, params: dict[str, Any], prompt_hash: str) -> str:
+    """The key of one summary: everything that changes the output, and nothing else.
+
+    The canonical JSON of the settings, then the text itself (hashing the text raw is cheaper than escaping
+    it into JSON, and just as unambiguous after the separator).
+    """
+    settings = canonical_json(
         {
-            "text": text,
             "engine": engine,
             "model": model,
             "params": params,
@@ -74,6 +77,7 @@ def cache_key(
             "schema_version": SCHEMA_VERSION,
         }
     )
+    return hashlib.sha256(f"{settings}\x00{text}".encode()).hexdigest()
 
 
 class SummaryCache:
@@ -96,8 +100,8 @@ class SummaryCache:
         if text is None:
             return None
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
             value = None
         if not isinstance(value, dict):
             self._discard(key)
@@ -106,13 +110,11 @@ class SummaryCache:
 
     def _discard(self, key: str) -> None:
         self.corrupted += 1
-        try:
+        with contextlib.suppress(Exception):  # a row we cannot even delete is still just a miss
             self._cache.delete(key)
-        except Exception:  # a row we cannot even delete is still just a miss
-            pass
 
     def set(self, key: str, value: dict[str, Any]) -> None:
-        self._cache.set(key, canonical_json(value))
+        self._cache.set(key, orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -49,8 +49,12 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 
 @cli.command()
 @click.argument("inputs", nargs=-1)
-@click.option("--source", "source", default=None,
-              help="Input format or remote source: listing, jsonl, csv, hf-daily, arxiv (default: by extension).")
+@click.option(
+    "--source",
+    "source",
+    default=None,
+    help="Input format or remote source: listing, jsonl, csv, hf-daily, arxiv (default: by extension).",
+)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder (config: out_dir).")
 @click.option("--model", help="'embedded' or a litellm model such as openai/gpt-4o-mini (config: model).")
 @click.option("--concurrency", type=int, help="Most LLM requests in flight (config: concurrency).")
@@ -67,10 +71,26 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 @click.option("--category", help="arxiv: category such as cs.CL.")
 @click.option("--days", type=int, default=1, show_default=True, help="arxiv --category: window length in days.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
-def run(inputs: tuple[str, ...], source: str | None, out_dir: Path | None, model: str | None,
-        concurrency: int | None, max_cost_usd: float | None, api_base: str | None, refresh: bool,
-        dry_run: bool, config: Path | None, date: str | None, week: str | None, month: str | None,
-        ids: str | None, query: str | None, category: str | None, days: int, as_json: bool) -> None:
+def run(
+    inputs: tuple[str, ...],
+    source: str | None,
+    out_dir: Path | None,
+    model: str | None,
+    concurrency: int | None,
+    max_cost_usd: float | None,
+    api_base: str | None,
+    refresh: bool,
+    dry_run: bool,
+    config: Path | None,
+    date: str | None,
+    week: str | None,
+    month: str | None,
+    ids: str | None,
+    query: str | None,
+    category: str | None,
+    days: int,
+    as_json: bool,
+) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
 
     Writes corpus.jsonl, comparison.md/.csv/.html, run.json and, when a paper failed, failures.jsonl.
@@ -79,23 +99,26 @@ def run(inputs: tuple[str, ...], source: str | None, out_dir: Path | None, model
     from pipeline import run as run_module
     from pipeline.errors import InputError
 
-    settings = _settings(config, out_dir=out_dir, model=model, concurrency=concurrency,
-                         max_cost_usd=max_cost_usd, api_base=api_base)
+    settings = _settings(
+        config, out_dir=out_dir, model=model, concurrency=concurrency, max_cost_usd=max_cost_usd, api_base=api_base
+    )
     if source in REMOTE_SOURCES:
         from pipeline import fetch
 
-        items: Any = fetch.fetch_papers(source, date=date, week=week, month=month, ids=ids, query=query,
-                                        category=category, days=days)
+        items: Any = fetch.fetch_papers(
+            source, date=date, week=week, month=month, ids=ids, query=query, category=category, days=days
+        )
     else:
         from pipeline import sources
 
         if source is not None and source not in sources.FILE_FORMATS:
-            raise InputError(f"unknown --source {source!r}; choose from "
-                             f"{', '.join(sources.FILE_FORMATS + REMOTE_SOURCES)}")
+            raise InputError(
+                f"unknown --source {source!r}; choose from {', '.join(sources.FILE_FORMATS + REMOTE_SOURCES)}"
+            )
         if not inputs:
             raise InputError("no input given: name files (or - for stdin), or use --source hf-daily/arxiv")
         items = sources.read_inputs(inputs, source)
-    from pipeline.report import progress_bar, print_report
+    from pipeline.report import print_report, progress_bar
 
     with progress_bar(enabled=not as_json) as on_progress:
         report = run_module.run(items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress)

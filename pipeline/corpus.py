@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
 
 from pipeline.errors import CorpusError
 from pipeline.schema import SCHEMA_VERSION, Record
@@ -36,17 +38,18 @@ class _Line:
     id: str
     text: str
     version: int | None
+    obj: dict[str, Any]
 
 
 def _parse(text: str) -> _Line:
-    obj = json.loads(text)
+    obj = orjson.loads(text)
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
         raise ValueError("not a record object with an id")
     if obj.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(f"schema_version {obj.get('schema_version')!r}, expected {SCHEMA_VERSION}")
     meta = obj.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
-    return _Line(obj["id"], text, version if isinstance(version, int) else None)
+    return _Line(obj["id"], text, version if isinstance(version, int) else None, obj)
 
 
 def scan(path: Path, report: MergeReport) -> Iterator[_Line]:
@@ -60,15 +63,9 @@ def scan(path: Path, report: MergeReport) -> Iterator[_Line]:
                 if not text.strip():
                     continue
                 yield _parse(text)
-            except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            except (UnicodeDecodeError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
                 report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text[:100_000]})
-
-
-def iter_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Record objects of a corpus (invalid lines skipped: `merge` has already reported them)."""
-    for line in scan(path, MergeReport()):
-        yield json.loads(line.text)
 
 
 def _wins(new: _Line, old: _Line) -> bool:
@@ -122,7 +119,15 @@ def _merge_unsorted(old: dict[str, _Line], new: list[_Line], report: MergeReport
         yield merged[key]
 
 
-def _write(path: Path, lines: Iterable[_Line], report: MergeReport) -> None:
+class Sink(Protocol):
+    """Receives every record of the merged corpus in order; `restart` means: forget what you saw."""
+
+    def add(self, record: dict[str, Any]) -> None: ...
+
+    def restart(self) -> None: ...
+
+
+def _write(path: Path, lines: Iterable[_Line], report: MergeReport, sink: Sink | None) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see a torn corpus."""
     fd, tmp = tempfile.mkstemp(prefix=".corpus.", suffix=".tmp", dir=path.parent)
     try:
@@ -131,6 +136,8 @@ def _write(path: Path, lines: Iterable[_Line], report: MergeReport) -> None:
                 out.write(line.text)
                 out.write("\n")
                 report.total += 1
+                if sink is not None:
+                    sink.add(line.obj)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -141,22 +148,30 @@ def _write(path: Path, lines: Iterable[_Line], report: MergeReport) -> None:
         raise
 
 
-def merge(out_dir: Path, records: Iterable[Record]) -> MergeReport:
-    """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically."""
+def _line(record: Record) -> _Line:
+    text = record.model_dump_json()
+    return _Line(record.id, text, record.version, orjson.loads(text))
+
+
+def merge(out_dir: Path, records: Iterable[Record], sink: Sink | None = None) -> MergeReport:
+    """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically.
+
+    ``sink`` sees every record of the merged corpus, in order (the tables are written from it in the same pass).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / CORPUS_NAME
     for stale in out_dir.glob(".corpus.*.tmp"):  # left by a killed run; we hold the folder's lock
         stale.unlink(missing_ok=True)
     report = MergeReport()
-    new = sorted(
-        (_Line(r.id, r.model_dump_json(), r.version) for r in records), key=lambda line: line.id
-    )
+    new = sorted((_line(r) for r in records), key=lambda line: line.id)
     try:
-        _write(path, _merged(scan(path, report), new, report), report)
+        _write(path, _merged(scan(path, report), new, report), report, sink)
     except _Unsorted:
+        if sink is not None:
+            sink.restart()
         report = MergeReport()
         old = {line.id: line for line in scan(path, report)}
-        _write(path, _merge_unsorted(old, new, report), report)
+        _write(path, _merge_unsorted(old, new, report), report, sink)
     if report.invalid_lines:
         with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
             for item in report.invalid_lines:

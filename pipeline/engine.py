@@ -22,10 +22,14 @@ EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
 _CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study)|our (work|paper|approach))\b.{0,40}?\b(propose|introduce|present|develop|"
-    r"design|show|demonstrate|find|release|build|describe)", re.IGNORECASE)
+    r"design|show|demonstrate|find|release|build|describe)",
+    re.IGNORECASE,
+)
 _GAP = re.compile(
     r"\b(however|but|remain|remains|challenge|challenging|lack|lacks|limited|limitation|difficult|problem|"
-    r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b", re.IGNORECASE)
+    r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b",
+    re.IGNORECASE,
+)
 _LINK_ONLY = re.compile(r"(https?://|github\.com|available at|code is|project page)", re.IGNORECASE)
 
 
@@ -94,7 +98,9 @@ class EmbeddedEngine:
             context=grounding_context(paper),
         )
         evidence = Evidence(
-            tldr=picks["tldr"], problem=picks["problem"], method=picks["method"],
+            tldr=picks["tldr"],
+            problem=picks["problem"],
+            method=picks["method"],
             results=[[i] for i in picks["results"]],
         )
         provenance = Provenance(engine=self.name, model=self.model, prompt_hash=self.prompt_hash)
@@ -128,7 +134,7 @@ def _pick(sentences: list[str], roles: list[str], scores: Any) -> dict[str, list
     method = method or best(2, set(problem))
     results = by_role("result")[:6] or best(3, set(problem) | set(method))
     contribution = [i for i in objective + method if _CONTRIBUTION.search(sentences[i])]
-    tldr = (sorted(contribution)[:1] or objective[:1] or method[:1])
+    tldr = sorted(contribution)[:1] or objective[:1] or method[:1]
     return {"tldr": tldr, "problem": problem, "method": method, "results": results}
 
 

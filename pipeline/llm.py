@@ -90,8 +90,15 @@ def _retry_after(exc: BaseException) -> float | None:
 def _transient(exc: BaseException) -> bool:
     import litellm
 
-    kinds = (litellm.RateLimitError, litellm.InternalServerError, litellm.ServiceUnavailableError,
-             litellm.BadGatewayError, litellm.Timeout, litellm.APIConnectionError, asyncio.TimeoutError)
+    kinds = (
+        litellm.RateLimitError,
+        litellm.InternalServerError,
+        litellm.ServiceUnavailableError,
+        litellm.BadGatewayError,
+        litellm.Timeout,
+        litellm.APIConnectionError,
+        asyncio.TimeoutError,
+    )
     if isinstance(exc, kinds):
         return True
     status = getattr(exc, "status_code", None)
@@ -124,8 +131,12 @@ class LLMEngine:
 
     def params(self) -> dict[str, Any]:
         s = self.settings
-        return {"temperature": s.temperature, "max_output_tokens": s.max_output_tokens, "mode": self.mode,
-                "max_input_tokens": s.max_input_tokens}
+        return {
+            "temperature": s.temperature,
+            "max_output_tokens": s.max_output_tokens,
+            "mode": self.mode,
+            "max_input_tokens": s.max_input_tokens,
+        }
 
     def messages(self, paper: Paper) -> tuple[list[dict[str, str]], bool]:
         abstract, truncated = truncate(paper.abstract, self.settings.max_input_tokens)
@@ -137,8 +148,13 @@ class LLMEngine:
 
     def _request_kwargs(self) -> dict[str, Any]:
         s = self.settings
-        kwargs: dict[str, Any] = {"model": self.model, "temperature": s.temperature, "max_tokens": s.max_output_tokens,
-                                  "timeout": s.timeout_s, "num_retries": 0}
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "temperature": s.temperature,
+            "max_tokens": s.max_output_tokens,
+            "timeout": s.timeout_s,
+            "num_retries": 0,
+        }
         if self.api_base:
             kwargs["api_base"] = self.api_base
             if self.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
@@ -156,8 +172,12 @@ class LLMEngine:
             try:
                 summary, completion = await asyncio.wait_for(
                     self.client.chat.completions.create_with_completion(
-                        messages=messages, response_model=Summary, max_retries=self.settings.max_retries,
-                        context=context, **self._request_kwargs()),
+                        messages=messages,
+                        response_model=Summary,
+                        max_retries=self.settings.max_retries,
+                        context=context,
+                        **self._request_kwargs(),
+                    ),
                     timeout=self.settings.timeout_s * (self.settings.max_retries + 1) + 5,
                 )
                 break
@@ -170,8 +190,11 @@ class LLMEngine:
                         wait = min(_MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
                     await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
                     continue
-                error = EngineError(redact(f"{type(cause).__name__}: {cause}")[:1500], paper_id=paper.id,
-                                    attempts=getattr(exc, "n_attempts", attempt))
+                error = EngineError(
+                    redact(f"{type(cause).__name__}: {cause}")[:1500],
+                    paper_id=paper.id,
+                    attempts=getattr(exc, "n_attempts", attempt),
+                )
                 # Failed attempts were still paid for: report their tokens and cost too.
                 usage = getattr(exc, "total_usage", None)
                 error.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
@@ -180,8 +203,9 @@ class LLMEngine:
                 raise error from exc
         return self._output(paper, summary, completion, truncated, attempt, context)
 
-    def _output(self, paper: Paper, summary: Summary, completion: Any, truncated: bool, attempt: int,
-                context: dict[str, Any]) -> EngineOutput:
+    def _output(
+        self, paper: Paper, summary: Summary, completion: Any, truncated: bool, attempt: int, context: dict[str, Any]
+    ) -> EngineOutput:
         usage = getattr(summary, "_total_usage", None) or getattr(completion, "usage", None)
         input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
@@ -189,8 +213,10 @@ class LLMEngine:
         summary = summary.model_copy(update={"links": links.merge(found, paper.links, summary.links)})
         sentences = split_sentences(paper.abstract)
         evidence = Evidence(
-            tldr=align(summary.tldr, sentences), problem=align(summary.problem, sentences),
-            method=align(summary.method, sentences), results=[align(r, sentences) for r in summary.results],
+            tldr=align(summary.tldr, sentences),
+            problem=align(summary.problem, sentences),
+            method=align(summary.method, sentences),
+            results=[align(r, sentences) for r in summary.results],
         )
         notes = []
         if truncated:
@@ -199,9 +225,15 @@ class LLMEngine:
         if dropped:
             notes.append(f"dropped {len(dropped)} link(s) not in the text")
         provenance = Provenance(
-            engine=self.name, model=self.model, prompt_hash=self.prompt_hash, input_tokens=input_tokens,
-            output_tokens=output_tokens, cost_usd=price(self.model, input_tokens, output_tokens),
-            attempts=attempt, truncated=truncated, notes=notes,
+            engine=self.name,
+            model=self.model,
+            prompt_hash=self.prompt_hash,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=price(self.model, input_tokens, output_tokens),
+            attempts=attempt,
+            truncated=truncated,
+            notes=notes,
         )
         return EngineOutput(summary, evidence, provenance)
 
@@ -251,17 +283,14 @@ async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress |
                 paper = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            key, output = runner.lookup(paper)
-            if output is not None:
-                runner.accept(paper, output, cached=True)
+            key, record = runner.lookup(paper)
+            if record is not None:
+                runner.accept_cached(record)
             else:
                 try:
-                    output = await runner.engine.asummarize(paper)  # type: ignore[attr-defined]
+                    runner.accept(key, paper, await runner.engine.asummarize(paper))  # type: ignore[attr-defined]
                 except Exception as exc:  # one paper's failure never stops the others
                     runner.fail(paper, "engine", exc)
-                else:
-                    runner.cache.set(key, _cacheable(output))
-                    runner.accept(paper, output, cached=False)
             done += 1
             if on_progress:
                 on_progress(done, len(papers))
@@ -274,12 +303,12 @@ async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress |
         while not queue.empty():
             paper = queue.get_nowait()
             runner.report.not_done += 1
-            runner.report.failures.append(Failure(
-                id=paper.id, stage="budget", source=paper.source, title=paper.title,
-                error=f"not sent: spend reached --max-cost ${settings.max_cost_usd:.4f}"))
-
-
-def _cacheable(output: EngineOutput) -> dict[str, Any]:
-    from pipeline.run import to_cache
-
-    return to_cache(output)
+            runner.report.failures.append(
+                Failure(
+                    id=paper.id,
+                    stage="budget",
+                    source=paper.source,
+                    title=paper.title,
+                    error=f"not sent: spend reached --max-cost ${settings.max_cost_usd:.4f}",
+                )
+            )

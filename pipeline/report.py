@@ -22,8 +22,14 @@ def progress_bar(*, enabled: bool = True) -> Iterator[Progress | None]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("summarising"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("summarising"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("papers", total=None)
 
         def update(done: int, total: int) -> None:
@@ -60,8 +66,9 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     if report.estimated_cost_usd is not None:
         rows.append(("estimated cost", f"${report.estimated_cost_usd:.4f}"))
     if not report.dry_run:
-        rows.append(("corpus", f"{report.corpus_total} records (+{report.corpus_added} new, "
-                               f"{report.corpus_replaced} updated)"))
+        rows.append(
+            ("corpus", f"{report.corpus_total} records (+{report.corpus_added} new, {report.corpus_replaced} updated)")
+        )
         rows.append(("outputs", str(Path(report.out_dir) / "corpus.jsonl") + ", comparison.md/.csv/.html, run.json"))
     if report.corpus_invalid_lines:
         lines = ", ".join(map(str, report.corpus_invalid_lines[:10]))
@@ -73,8 +80,9 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     console.print(grid)
     for failure in report.failures[:10]:
         where = f"{failure.source}:{failure.line}" if failure.line else failure.id
-        console.print(f"[red]failed[/red] \\[{failure.stage}] {where}: {escape(failure.error)}", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"[red]failed[/red] \\[{failure.stage}] {where}: {escape(failure.error)}", highlight=False, soft_wrap=True
+        )
     if len(report.failures) > 10:
         console.print(f"... and {len(report.failures) - 10} more in failures.jsonl")
 
@@ -90,5 +98,7 @@ def print_eval(result: dict[str, Any], path: Path) -> None:
         table.add_row(role, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
     console = Console()
     console.print(table)
-    console.print(f"micro-F1 {result['micro_f1']:.4f}   macro-F1 {result['macro_f1']:.4f}   "
-                  f"{result['sentences_per_s']:,} sentences/s")
+    console.print(
+        f"micro-F1 {result['micro_f1']:.4f}   macro-F1 {result['macro_f1']:.4f}   "
+        f"{result['sentences_per_s']:,} sentences/s"
+    )

@@ -18,7 +18,7 @@ from pipeline import corpus, table
 from pipeline.cache import SummaryCache, cache_key
 from pipeline.engine import Engine, EngineOutput, get_engine
 from pipeline.errors import EngineError, InputError, LockedError
-from pipeline.schema import Evidence, Paper, Provenance, Record, Summary
+from pipeline.schema import Paper, Record
 from pipeline.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -101,18 +101,6 @@ def to_cache(output: EngineOutput) -> dict[str, Any]:
     }
 
 
-def from_cache(value: dict[str, Any]) -> EngineOutput | None:
-    """A cached output, or None when the row does not validate (treated as a miss and replaced)."""
-    try:
-        return EngineOutput(
-            Summary.model_validate(value["summary"]),
-            Evidence.model_validate(value["evidence"]),
-            Provenance.model_validate(value["provenance"]),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 class Runner:
     """One run over a list of papers with one engine and one cache."""
 
@@ -124,26 +112,36 @@ class Runner:
         self.report = RunReport(engine=engine.name, model=engine.model, out_dir=str(settings.out_dir))
         self.records: list[Record] = []
 
-    def lookup(self, paper: Paper) -> tuple[str, EngineOutput | None]:
+    def lookup(self, paper: Paper) -> tuple[str, Record | None]:
+        """The cache key of ``paper`` and its record rebuilt from the cache (None: a miss, or a row that no
+        longer validates, which is then replaced)."""
         key = _key(self.engine, paper)
         if self.refresh:
             return key, None
         value = self.cache.get(key)
-        output = from_cache(value) if value is not None else None
-        if value is not None and output is None:
+        if value is None:
+            return key, None
+        try:
+            return key, Record.build(paper, value)
+        except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
             self.cache.corrupted += 1
-        return key, output
+            return key, None
 
-    def accept(self, paper: Paper, output: EngineOutput, *, cached: bool) -> None:
-        if cached:
-            self.report.cached += 1
-        else:
-            self.report.new += 1
-            p = output.provenance
-            self.report.cost_usd += p.cost_usd
-            self.report.input_tokens += p.input_tokens
-            self.report.output_tokens += p.output_tokens
-        self.records.append(Record.build(paper, output.summary, output.evidence, output.provenance))
+    def accept_cached(self, record: Record) -> None:
+        self.report.cached += 1
+        self.records.append(record)
+
+    def accept(self, key: str, paper: Paper, output: EngineOutput) -> None:
+        """A fresh engine output: cached at once (an interrupted run never pays twice), then recorded."""
+        value = to_cache(output)
+        record = Record.build(paper, value)
+        self.cache.set(key, value)
+        self.report.new += 1
+        p = output.provenance
+        self.report.cost_usd += p.cost_usd
+        self.report.input_tokens += p.input_tokens
+        self.report.output_tokens += p.output_tokens
+        self.records.append(record)
 
     def fail(self, paper: Paper, stage: str, error: Exception) -> None:
         attempts = getattr(error, "attempts", 0)
@@ -153,8 +151,14 @@ class Runner:
             self.report.output_tokens += error.output_tokens
             self.report.cost_usd += error.cost_usd
         self.report.failures.append(
-            Failure(id=paper.id, stage=stage, error=str(error)[:2000], source=paper.source, title=paper.title,
-                    attempts=attempts)
+            Failure(
+                id=paper.id,
+                stage=stage,
+                error=str(error)[:2000],
+                source=paper.source,
+                title=paper.title,
+                attempts=attempts,
+            )
         )
 
     def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
@@ -163,17 +167,14 @@ class Runner:
         for start in range(0, len(papers), batch):
             with self.cache.batch():
                 for paper in papers[start : start + batch]:
-                    key, output = self.lookup(paper)
-                    if output is not None:
-                        self.accept(paper, output, cached=True)
+                    key, record = self.lookup(paper)
+                    if record is not None:
+                        self.accept_cached(record)
                     else:
                         try:
-                            output = self.engine.summarize(paper)
+                            self.accept(key, paper, self.engine.summarize(paper))
                         except Exception as exc:  # one paper's failure never stops the others
                             self.fail(paper, "engine", exc)
-                        else:
-                            self.cache.set(key, to_cache(output))
-                            self.accept(paper, output, cached=False)
                     done += 1
             if on_progress:
                 on_progress(done, len(papers))
@@ -238,14 +239,24 @@ def _run_locked(
     for item in items:
         if isinstance(item, InputError):
             input_failures.append(
-                Failure(id=f"{item.path}:{item.line}" if item.line else item.path, stage="input", error=item.reason, source=item.path,
-                        line=item.line)
+                Failure(
+                    id=f"{item.path}:{item.line}" if item.line else item.path,
+                    stage="input",
+                    error=item.reason,
+                    source=item.path,
+                    line=item.line,
+                )
             )
         elif len(item.abstract) > settings.max_abstract_chars:
             input_failures.append(
-                Failure(id=item.id, stage="input", source=item.source, title=item.title,
-                        error=f"abstract is {len(item.abstract):,} characters; the limit is "
-                        f"{settings.max_abstract_chars:,} (setting max_abstract_chars)")
+                Failure(
+                    id=item.id,
+                    stage="input",
+                    source=item.source,
+                    title=item.title,
+                    error=f"abstract is {len(item.abstract):,} characters; the limit is "
+                    f"{settings.max_abstract_chars:,} (setting max_abstract_chars)",
+                )
             )
         else:
             papers.append(item)
@@ -274,12 +285,16 @@ def _run_locked(
     finally:
         cache.close()
     if not dry_run:
-        merged = corpus.merge(settings.out_dir, runner.records)
+        tables = table.TableWriter(settings.out_dir, html_page=settings.html)
+        try:
+            merged = corpus.merge(settings.out_dir, runner.records, sink=tables)
+        except BaseException:
+            tables.abort()
+            raise
+        tables.close()
         report.corpus_total, report.corpus_added = merged.total, merged.added
         report.corpus_replaced = merged.replaced
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]
-        table.write_tables(corpus.iter_records(settings.out_dir / corpus.CORPUS_NAME), settings.out_dir,
-                           html_page=settings.html)
     report.seconds = round(time.perf_counter() - started, 3)
     if not dry_run:
         _write_failures(settings.out_dir, report.failures)

@@ -8,7 +8,7 @@ re-ask receives the exact reason a field was refused.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -148,9 +148,7 @@ class Evidence(BaseModel):
     tldr: list[int] = Field(default_factory=list)
     problem: list[int] = Field(default_factory=list)
     method: list[int] = Field(default_factory=list)
-    results: list[list[int]] = Field(
-        default_factory=list, description="One list of sentence indices per result claim."
-    )
+    results: list[list[int]] = Field(default_factory=list, description="One list of sentence indices per result claim.")
 
 
 class Provenance(BaseModel):
@@ -161,7 +159,7 @@ class Provenance(BaseModel):
     engine: str
     model: str
     prompt_hash: str
-    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
@@ -196,22 +194,26 @@ class Record(BaseModel):
     provenance: Provenance
 
     @classmethod
-    def build(cls, paper: Paper, summary: Summary, evidence: Evidence, provenance: Provenance) -> Record:
+    def build(cls, paper: Paper, output: dict[str, Any]) -> Record:
+        """The record of ``paper`` from an engine's output (``summary``, ``evidence``, ``provenance`` as JSON
+        objects, as the cache holds them). One validation; raises ValidationError for a bad output."""
         meta = dict(paper.meta)
         if paper.version is not None:
             meta["version"] = paper.version
-        return cls(
-            id=paper.id,
-            title=paper.title,
-            authors=paper.authors,
-            abstract=paper.abstract,
-            url=paper.url,
-            published=paper.published,
-            source=paper.source,
-            source_meta=meta,
-            evidence=evidence,
-            provenance=provenance,
-            **summary.model_dump(),
+        return cls.model_validate(
+            {
+                **output["summary"],
+                "id": paper.id,
+                "title": paper.title,
+                "authors": paper.authors,
+                "abstract": paper.abstract,
+                "url": paper.url,
+                "published": paper.published,
+                "source": paper.source,
+                "source_meta": meta,
+                "evidence": output["evidence"],
+                "provenance": output["provenance"],
+            }
         )
 
     @property

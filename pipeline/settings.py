@@ -31,9 +31,7 @@ class Settings(BaseModel):
         description="'embedded' (local, no key) or a litellm model name such as 'openai/gpt-4o-mini'.",
     )
     out_dir: Path = Field(default=Path("out"), description="Folder for corpus.jsonl, tables and run.json.")
-    cache_dir: Path = Field(
-        default_factory=default_cache_dir, description="diskcache folder; env SUMMARIZE_CACHE_DIR."
-    )
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="diskcache folder; env SUMMARIZE_CACHE_DIR.")
     concurrency: int = Field(default=8, ge=1, le=512, description="Most LLM requests in flight at once.")
     max_retries: int = Field(default=2, ge=0, le=10, description="Re-asks after a response fails validation.")
     request_retries: int = Field(default=4, ge=0, le=20, description="Retries of a 429, 5xx or timeout.")
@@ -92,15 +90,12 @@ def load_settings(
         unknown = sorted(set(values) - set(Settings.model_fields))
         if unknown:
             raise ConfigError(
-                f"{path}: unknown key {', '.join(map(repr, unknown))}; known keys: "
-                + ", ".join(Settings.model_fields)
+                f"{path}: unknown key {', '.join(map(repr, unknown))}; known keys: " + ", ".join(Settings.model_fields)
             )
     values.update(_from_env(environ))
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return Settings(**values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
         raise ConfigError(f"invalid settings ({origin}, environment, flags): {problems}") from exc

@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from pipeline.errors import InputError
 from pipeline.schema import Paper
@@ -166,8 +167,8 @@ def read_jsonl(data: bytes, path: str) -> Iterator[Item]:
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
             yield InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", path=path, line=number)
             continue
         if not isinstance(obj, dict):

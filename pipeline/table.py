@@ -6,7 +6,6 @@ import csv
 import html
 import os
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ def _safe_url(url: str | None) -> str | None:
 
 
 def _short(text: str, limit: int = _CELL_LIMIT) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[: limit * 2].split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -53,11 +52,14 @@ def to_row(record: dict[str, Any]) -> Row:
     )
 
 
+_MD_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), *((c, "\\" + c) for c in "\\|[]*_`"))
+
+
 def _md(text: str) -> str:
-    """A Markdown table cell: no pipe, bracket or raw HTML can break out of it."""
-    text = html.escape(" ".join(text.split()), quote=False)
-    for char in "\\|[]*_`":
-        text = text.replace(char, "\\" + char)
+    """A Markdown table cell (whitespace already normalised): no pipe, bracket or raw HTML breaks out of it."""
+    for char, escaped in _MD_ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
     return text
 
 
@@ -65,73 +67,82 @@ def _md_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("|", "%7C")
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_markdown(rows: list[Row], path: Path) -> None:
-    def write(fh: Any) -> None:
-        fh.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
-        for r in rows:
-            title = _md(_short(r.title, 200))
-            title = f"[{title}]({_md_url(r.url)})" if r.url else title
-            code = f"[code]({_md_url(r.code)})" if r.code else ""
-            cells = (title, _md(_short(r.problem)), _md(_short(r.method)), _md(_short(r.key_result)), code)
-            fh.write("| " + " | ".join(cells) + " |\n")
-
-    _atomic_write(path, write)
-
-
 def _csv_cell(text: str) -> str:
     """Spreadsheets run cells that start with = + - @ as formulas: quote those."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_csv(rows: list[Row], path: Path) -> None:
-    def write(fh: Any) -> None:
-        out = csv.writer(fh, lineterminator="\n")
-        out.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
-        for r in rows:
-            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
-            out.writerow([_csv_cell(" ".join(c.split())) for c in cells])
+def _md_line(r: Row) -> str:
+    title = _md(_short(r.title, 200))
+    title = f"[{title}]({_md_url(r.url)})" if r.url else title
+    code = f"[code]({_md_url(r.code)})" if r.code else ""
+    cells = (title, _md(_short(r.problem)), _md(_short(r.method)), _md(_short(r.key_result)), code)
+    return "| " + " | ".join(cells) + " |\n"
 
-    _atomic_write(path, write)
+
+def _html_line(r: Row) -> str:
+    e = html.escape
+    name = f'<a href="{e(r.url)}">{e(r.title)}</a>' if r.url else e(r.title)
+    links = " ".join(f'<a href="{e(u)}" data-kind="{e(k)}">{e(k)}</a>' for k, u in r.links)
+    return (
+        f'<tr data-id="{e(r.id)}"><td>{name}</td><td>{e(r.problem)}</td><td>{e(r.method)}</td>'
+        f"<td>{e(r.key_result)}</td><td>{links}</td></tr>\n"
+    )
 
 
 _PAGE = Path(__file__).with_name("page.html")
 
 
-def write_html(rows: list[Row], path: Path, *, title: str = "Paper comparison") -> None:
-    e = html.escape
-    body = []
-    for r in rows:
-        name = f'<a href="{e(r.url)}">{e(r.title)}</a>' if r.url else e(r.title)
-        links = " ".join(f'<a href="{e(u)}" data-kind="{e(k)}">{e(k)}</a>' for k, u in r.links)
-        body.append(
-            f'<tr data-id="{e(r.id)}"><td>{name}</td><td>{e(r.problem)}</td><td>{e(r.method)}</td>'
-            f"<td>{e(r.key_result)}</td><td>{links}</td></tr>"
-        )
-    page = (
-        _PAGE.read_text(encoding="utf-8")
-        .replace("{{title}}", e(title))
-        .replace("{{count}}", str(len(rows)))
-        .replace("{{rows}}", "\n".join(body))
-    )
-    _atomic_write(path, lambda fh: fh.write(page))
+class TableWriter:
+    """Streams rows into comparison.md, .csv and .html (temporary files, renamed on success).
 
+    Rows are written as they come, so a million-record corpus never sits in memory.
+    """
 
-def write_tables(records: Iterable[dict[str, Any]], out_dir: Path, *, html_page: bool = True) -> int:
-    """Write comparison.md, comparison.csv (and comparison.html); returns the row count."""
-    rows = [to_row(r) for r in records]
-    write_markdown(rows, out_dir / "comparison.md")
-    write_csv(rows, out_dir / "comparison.csv")
-    if html_page:
-        write_html(rows, out_dir / "comparison.html")
-    return len(rows)
+    def __init__(self, out_dir: Path, *, html_page: bool = True, title: str = "Paper comparison") -> None:
+        self.out_dir = out_dir
+        self.html_page = html_page
+        self.title = title
+        self._open()
+
+    def _open(self) -> None:
+        out_dir, html_page, title = self.out_dir, self.html_page, self.title
+        self.count = 0
+        names = ["comparison.md", "comparison.csv"] + (["comparison.html"] if html_page else [])
+        self._files: dict[str, tuple[Path, Any]] = {}
+        for name in names:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            self._files[name] = (Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline=""))
+        self._md = self._files["comparison.md"][1]
+        self._csv = csv.writer(self._files["comparison.csv"][1], lineterminator="\n")
+        self._html = self._files["comparison.html"][1] if html_page else None
+        self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
+        self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
+        head, _, self._tail = _PAGE.read_text(encoding="utf-8").partition("{{rows}}")
+        if self._html:
+            self._html.write(head.replace("{{title}}", html.escape(title)))
+
+    def add(self, record: dict[str, Any]) -> None:
+        r = to_row(record)
+        self.count += 1
+        self._md.write(_md_line(r))
+        cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
+        self._csv.writerow([_csv_cell(" ".join(c.split())) for c in cells])
+        if self._html:
+            self._html.write(_html_line(r))
+
+    def close(self) -> None:
+        if self._html:
+            self._html.write(self._tail.replace("{{count}}", str(self.count)))
+        for name, (tmp, fh) in self._files.items():
+            fh.close()
+            os.replace(tmp, self.out_dir / name)
+
+    def abort(self) -> None:
+        for tmp, fh in self._files.values():
+            fh.close()
+            tmp.unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        self.abort()
+        self._open()

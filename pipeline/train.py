@@ -113,8 +113,11 @@ class _Problem:
         pair = alpha[:, :-1, :, None] + trans + (emis[:, 1:] + beta[:, 1:])[:, :, None, :]
         pm = np.exp(pair - log_z[:, None, None, None]) * (pair_mask * wb[:, None])[..., None, None]
         g_trans = pm.sum(axis=(0, 1))
-        np.add.at(g_trans, (gold[:, :-1][pair_mask], gold[:, 1:][pair_mask]),
-                  -np.broadcast_to(wb[:, None], pair_mask.shape)[pair_mask])
+        np.add.at(
+            g_trans,
+            (gold[:, :-1][pair_mask], gold[:, 1:][pair_mask]),
+            -np.broadcast_to(wb[:, None], pair_mask.shape)[pair_mask],
+        )
         loss += 0.5 / self.c * float((theta**2).sum())
         grad = np.concatenate([g_w.ravel(), g_start, g_trans.ravel()]) + theta / self.c
         return loss, grad

@@ -19,8 +19,15 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    for name in ("SUMMARIZE_CONFIG", "SUMMARIZE_MODEL", "SUMMARIZE_OUT_DIR", "OPENAI_API_KEY", "OPENAI_BASE_URL",
-                 "OPENAI_API_BASE", "HF_ENDPOINT"):
+    for name in (
+        "SUMMARIZE_CONFIG",
+        "SUMMARIZE_MODEL",
+        "SUMMARIZE_OUT_DIR",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_BASE",
+        "HF_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
     work = tmp_path / "work"
     work.mkdir()

@@ -121,17 +121,39 @@ class FakeOpenAI:
                 else:
                     args = reply.arguments if reply.arguments is not None else faithful(request)
                     name = (request.get("tool_choice") or {}).get("function", {}).get("name", "Summary")
-                    body = json.dumps({
-                        "id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
-                        "model": request.get("model", "fake"),
-                        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                            "role": "assistant", "content": None,
-                            "tool_calls": [{"id": "call_1", "type": "function", "function": {
-                                "name": name,
-                                "arguments": args if isinstance(args, str) else json.dumps(args)}}]}}],
-                        "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
-                                  "total_tokens": reply.prompt_tokens + reply.completion_tokens},
-                    })
+                    body = json.dumps(
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": request.get("model", "fake"),
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "tool_calls",
+                                    "message": {
+                                        "role": "assistant",
+                                        "content": None,
+                                        "tool_calls": [
+                                            {
+                                                "id": "call_1",
+                                                "type": "function",
+                                                "function": {
+                                                    "name": name,
+                                                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                                                },
+                                            }
+                                        ],
+                                    },
+                                }
+                            ],
+                            "usage": {
+                                "prompt_tokens": reply.prompt_tokens,
+                                "completion_tokens": reply.completion_tokens,
+                                "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+                            },
+                        }
+                    )
                 data = body.encode()
                 self.send_response(reply.status)
                 self.send_header("content-type", "application/json")

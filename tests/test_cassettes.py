@@ -52,8 +52,18 @@ def llm_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_llama_cpp_tools_mode_over_the_real_wire(llm_env: None, out: Path) -> None:
     with recorder.use_cassette("llama_cpp_gemma3_tools.yaml") as cassette:
-        result = invoke("run", str(FIXTURE), "--out", str(out), "--model", "openai/gemma-3-270m",
-                        "--api-base", SERVER, "--json", expect=None)
+        result = invoke(
+            "run",
+            str(FIXTURE),
+            "--out",
+            str(out),
+            "--model",
+            "openai/gemma-3-270m",
+            "--api-base",
+            SERVER,
+            "--json",
+            expect=None,
+        )
     report = json.loads(result.stdout)
     requests = [json.loads(r.body) for r in cassette.requests]
     assert cassette.play_count == len(cassette.requests) or RECORDING

@@ -21,8 +21,10 @@ FIXTURE = Path(__file__).parent / "fixtures" / "roles_small.jsonl"
     ("text", "expected"),
     [
         ("Accuracy rises by 4.9% on ImageNet. It is fast.", ["Accuracy rises by 4.9% on ImageNet.", "It is fast."]),
-        ("Models (e.g. BERT) help. Smith et al. (2020) disagree.", ["Models (e.g. BERT) help.",
-                                                                   "Smith et al. (2020) disagree."]),
+        (
+            "Models (e.g. BERT) help. Smith et al. (2020) disagree.",
+            ["Models (e.g. BERT) help.", "Smith et al. (2020) disagree."],
+        ),
         ("We use CNNs, i.e. ResNets. Fig. 2 shows it.", ["We use CNNs, i.e. ResNets.", "Fig. 2 shows it."]),
         ("Code: https://github.com/a/b.c. More text.", ["Code: https://github.com/a/b.c.", "More text."]),
         ("Is it? Yes! Done.", ["Is it?", "Yes!", "Done."]),
@@ -86,7 +88,12 @@ def test_eval_names_the_bad_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pipeline.train", "--out", str(tmp_path)], cwd=REPO, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pipeline.train", "--out", str(tmp_path)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     for name in ("roles.json", "roles.npy"):
         assert (tmp_path / name).read_bytes() == (MODEL_DIR / name).read_bytes(), name

@@ -23,9 +23,17 @@ from pipeline.text import split_sentences
 def _many_papers(path: Path, n: int) -> Path:
     with path.open("w") as fh:
         for i in range(n):
-            fh.write(json.dumps({"id": f"p{i:05d}", "title": f"Paper {i}",
-                                 "abstract": f"Deep models fail on case {i}. We propose fix {i}. "
-                                             f"It improves accuracy by {i % 50}.{i % 10} points."}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"p{i:05d}",
+                        "title": f"Paper {i}",
+                        "abstract": f"Deep models fail on case {i}. We propose fix {i}. "
+                        f"It improves accuracy by {i % 50}.{i % 10} points.",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -68,8 +76,12 @@ def test_a_second_run_on_the_same_folder_refuses_clearly(tmp_path: Path) -> None
 def test_a_1_mb_abstract_is_refused_by_name_and_the_rest_processed(tmp_path: Path) -> None:
     data = tmp_path / "big.jsonl"
     huge = "We study scaling. " * 60_000
-    data.write_text(json.dumps({"title": "Huge", "abstract": huge}) + "\n"
-                    + json.dumps({"title": "Small", "abstract": "We study S. S works."}) + "\n")
+    data.write_text(
+        json.dumps({"title": "Huge", "abstract": huge})
+        + "\n"
+        + json.dumps({"title": "Small", "abstract": "We study S. S works."})
+        + "\n"
+    )
     result = invoke("run", str(data), "--out", str(tmp_path / "out"), expect=1)
     assert "1,079,999 characters" in result.output and "max_abstract_chars" in result.output
     assert [r["title"] for r in read_jsonl(tmp_path / "out" / "corpus.jsonl")] == ["Small"]
@@ -86,8 +98,10 @@ def test_a_1_mb_abstract_is_summarised_when_allowed(tmp_path: Path, monkeypatch:
 
 def test_non_utf8_and_nul_bytes_in_a_listing_are_named(tmp_path: Path) -> None:
     data = tmp_path / "l.txt"
-    data.write_bytes(b"Good Title\n\nA fine abstract. It has sentences.\n\nBad \xff Title\n\nAbstract. More.\n\n"
-                     b"Nul Title\n\nAbs\x00tract. More.\n\nLast Title\n\nLast abstract. Works.\n")
+    data.write_bytes(
+        b"Good Title\n\nA fine abstract. It has sentences.\n\nBad \xff Title\n\nAbstract. More.\n\n"
+        b"Nul Title\n\nAbs\x00tract. More.\n\nLast Title\n\nLast abstract. Works.\n"
+    )
     result = invoke("run", str(data), "--out", str(tmp_path / "out"), expect=1)
     assert f"{data}:5" in result.output and f"{data}:11" in result.output
     titles = sorted(r["title"] for r in read_jsonl(tmp_path / "out" / "corpus.jsonl"))
@@ -102,7 +116,10 @@ def test_splitter_never_raises_and_keeps_the_words(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8")) | st.from_regex(r"(see |at )?(https?://)?[a-z.]{1,12}/[\w./()-]{0,20}[.,;)]?"))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"))
+    | st.from_regex(r"(see |at )?(https?://)?[a-z.]{1,12}/[\w./()-]{0,20}[.,;)]?")
+)
 def test_link_extractor_never_raises_and_only_returns_urls_from_the_text(text: str) -> None:
     from pipeline.links import occurs_in
 

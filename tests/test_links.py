@@ -59,7 +59,7 @@ def test_every_sample_url_comes_out_once_clean_and_in_its_own_paper() -> None:
         ("at https://en.wikipedia.org/wiki/Foo_(bar), and", "https://en.wikipedia.org/wiki/Foo_(bar)"),
         ("code: github.com/x/y; data", "https://github.com/x/y"),
         ("video youtu.be/abc!", "https://youtu.be/abc"),
-        ("\"https://x.github.io/p/\"", "https://x.github.io/p/"),
+        ('"https://x.github.io/p/"', "https://x.github.io/p/"),
         ("page www.example.org/a.", "https://www.example.org/a"),
     ],
 )

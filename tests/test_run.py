@@ -54,13 +54,23 @@ def test_refresh_ignores_the_cache(out: Path) -> None:
 def test_upsert_keeps_untouched_records_and_replaces_older_arxiv_versions(out: Path, tmp_path: Path) -> None:
     first = tmp_path / "a.jsonl"
     first.write_text(
-        json.dumps({"id": "2401.00001v1", "title": "Old title", "abstract": "We study X. We find Y works."}) + "\n"
-        + json.dumps({"id": "keep-me", "title": "Kept", "abstract": "We study Z. Results show Z helps."}) + "\n"
+        json.dumps({"id": "2401.00001v1", "title": "Old title", "abstract": "We study X. We find Y works."})
+        + "\n"
+        + json.dumps({"id": "keep-me", "title": "Kept", "abstract": "We study Z. Results show Z helps."})
+        + "\n"
     )
     invoke("run", str(first), "--out", str(out))
     second = tmp_path / "b.jsonl"
-    second.write_text(json.dumps({"url": "https://arxiv.org/abs/2401.00001v2", "title": "New title",
-                                  "abstract": "We study X again. We find Y works better."}) + "\n")
+    second.write_text(
+        json.dumps(
+            {
+                "url": "https://arxiv.org/abs/2401.00001v2",
+                "title": "New title",
+                "abstract": "We study X again. We find Y works better.",
+            }
+        )
+        + "\n"
+    )
     invoke("run", str(second), "--out", str(out))
     records = {r["id"]: r for r in read_jsonl(out / "corpus.jsonl")}
     assert set(records) == {"arxiv:2401.00001", "keep-me"}
@@ -115,8 +125,7 @@ def test_unknown_config_key_is_an_error_naming_the_key(tmp_path: Path) -> None:
     assert "concurency" in result.output and str(config) in result.output
 
 
-def test_settings_precedence_file_then_environment_then_flags(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_precedence_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.settings import load_settings
 
     config = tmp_path / "config.toml"
@@ -138,8 +147,7 @@ def test_schema_command_prints_the_record_json_schema() -> None:
     schema = json.loads(invoke("schema").stdout)
     assert schema["title"] == "Record"
     required = set(schema["required"])
-    for key in ("id", "title", "abstract", "tldr", "problem", "method", "results", "links", "evidence",
-                "provenance"):
+    for key in ("id", "title", "abstract", "tldr", "problem", "method", "results", "links", "evidence", "provenance"):
         assert key in schema["properties"]
     assert {"id", "title", "abstract", "source"} <= required
 

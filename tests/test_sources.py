@@ -49,10 +49,12 @@ def test_title_ids_ignore_case_and_punctuation() -> None:
 
 def test_jsonl_and_csv_lists(tmp_path: Path) -> None:
     j = tmp_path / "a.jsonl"
-    j.write_text(json.dumps({"title": "T1", "abstract": "A1.", "authors": ["X", "Y"], "published": "2024-01-01",
-                             "upvotes": 3}) + "\n\n")
+    j.write_text(
+        json.dumps({"title": "T1", "abstract": "A1.", "authors": ["X", "Y"], "published": "2024-01-01", "upvotes": 3})
+        + "\n\n"
+    )
     c = tmp_path / "b.csv"
-    c.write_text("Title,Abstract,Authors,id\nT2,A2.,\"P; Q\",my-id\n")
+    c.write_text('Title,Abstract,Authors,id\nT2,A2.,"P; Q",my-id\n')
     papers, errors = _split(list(read_inputs([str(j), str(c)])))
     assert errors == []
     assert [(p.title, p.authors) for p in papers] == [("T1", ["X", "Y"]), ("T2", ["P", "Q"])]
@@ -98,8 +100,10 @@ def test_csv_rows_report_their_own_line_numbers(tmp_path: Path) -> None:
 
 def test_listing_problems_name_their_lines(tmp_path: Path) -> None:
     f = tmp_path / "l.txt"
-    f.write_text("new\n\nSubscribe\n\nFirst Title\n\nFirst abstract is long enough to be one. It has two sentences.\n\n"
-                 "Orphan Title\n\nSecond Title\n\nSecond abstract, also a paragraph of prose. Indeed.\n")
+    f.write_text(
+        "new\n\nSubscribe\n\nFirst Title\n\nFirst abstract is long enough to be one. It has two sentences.\n\n"
+        "Orphan Title\n\nSecond Title\n\nSecond abstract, also a paragraph of prose. Indeed.\n"
+    )
     papers, errors = _split(list(read_inputs([str(f)])))
     assert [p.title for p in papers] == ["First Title", "Second Title"]
     assert [(e.line, "no abstract" in str(e)) for e in errors] == [(9, True)]

@@ -98,11 +98,16 @@ def test_a_hand_edited_unsorted_corpus_still_merges_by_id(out: Path, tmp_path: P
 
 def test_tables_escape_pipes_html_and_formulas(out: Path, tmp_path: Path) -> None:
     data = tmp_path / "evil.jsonl"
-    data.write_text(json.dumps({
-        "title": "A | B <script>alert(1)</script> [x](javascript:alert(1))",
-        "abstract": "=HYPERLINK(\"http://evil\") We propose <b>bold</b> | things. It works.",
-        "url": "javascript:alert(1)",
-    }) + "\n")
+    data.write_text(
+        json.dumps(
+            {
+                "title": "A | B <script>alert(1)</script> [x](javascript:alert(1))",
+                "abstract": '=HYPERLINK("http://evil") We propose <b>bold</b> | things. It works.',
+                "url": "javascript:alert(1)",
+            }
+        )
+        + "\n"
+    )
     invoke("run", str(data), "--out", str(out))
     md = (out / "comparison.md").read_text().splitlines()[2]
     assert md.count(" | ") == 4 and "<script>" not in md and "[x](javascript" not in md
