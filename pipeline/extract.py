@@ -59,22 +59,35 @@ _METRICS = (
 _CASE_SENSITIVE = {"IS", "AP", "EM", "F1", "FID", "MAE", "MSE", "WER", "CER", "KID", "FVD", "Dice"}
 
 
-def _vocabulary(names: tuple[str, ...], flags: int, suffix: str = "") -> re.Pattern[str]:
-    """One alternation for a whole vocabulary: a single pass over the text instead of one per name."""
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])({alternatives}){suffix}(?![\w-])", flags)
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
-def _find(text: str, patterns: list[re.Pattern[str]], canonical: dict[str, str]) -> list[str]:
-    found = {canonical[m.group(1).lower()] for p in patterns for m in p.finditer(text)}
-    return [name for name in canonical.values() if name in found]
+class _Vocabulary:
+    """Known names, found by whole-word match. Cheap first: a name is searched for only when all its words
+    occur in the text (a set lookup), so most of the vocabulary costs nothing per abstract."""
+
+    def __init__(self, names: tuple[str, ...], case_sensitive: frozenset[str] = frozenset(), plural: bool = False):
+        suffix = "s?" if plural else ""
+        self.plural = plural
+        self.entries = []
+        for name in names:
+            exact = name in case_sensitive
+            pattern = re.compile(rf"(?<![\w-]){re.escape(name if exact else name.lower())}{suffix}(?![\w-])")
+            self.entries.append((name, frozenset(_WORDS.findall(name.lower())), exact, pattern))
+
+    def find(self, text: str) -> list[str]:
+        lowered = text.lower()
+        words = set(_WORDS.findall(lowered))
+        if self.plural:
+            words |= {w[:-1] for w in words if w.endswith("s")}
+        return [
+            name
+            for name, needed, exact, pattern in self.entries
+            if needed <= words and pattern.search(text if exact else lowered)
+        ]
 
 
-_METRIC_NAMES = {m.lower(): m for m in _METRICS}
-_METRIC_PATTERNS = [
-    _vocabulary(tuple(m for m in _METRICS if m in _CASE_SENSITIVE), 0),
-    _vocabulary(tuple(m for m in _METRICS if m not in _CASE_SENSITIVE), re.IGNORECASE),
-]
+_METRIC_VOCABULARY = _Vocabulary(_METRICS, frozenset(_CASE_SENSITIVE))
 
 _TASKS = (
     "image classification",
@@ -136,8 +149,7 @@ _TASKS = (
     "commonsense reasoning",
     "text-to-video generation",
 )
-_TASK_NAMES = {t.lower(): t for t in _TASKS}
-_TASK_PATTERNS = [_vocabulary(_TASKS, re.IGNORECASE, suffix="s?")]
+_TASK_VOCABULARY = _Vocabulary(_TASKS, plural=True)
 
 # A name: a capitalised or digit-bearing token, optionally hyphenated, up to three tokens.
 _TOKEN = r"[A-Z0-9][\w+-]*(?:\.\d+)?"
@@ -166,11 +178,11 @@ def _clean_name(name: str) -> str | None:
 
 
 def find_metrics(text: str) -> list[str]:
-    return _find(text, _METRIC_PATTERNS, _METRIC_NAMES)
+    return _METRIC_VOCABULARY.find(text)
 
 
 def find_tasks(text: str) -> list[str]:
-    return _find(text, _TASK_PATTERNS, _TASK_NAMES)
+    return _TASK_VOCABULARY.find(text)
 
 
 def find_datasets(text: str) -> list[str]:
