@@ -125,6 +125,9 @@ class LLMEngine:
         # failures itself (redacted), so keep its logger quiet.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         self.client = instructor.from_litellm(litellm.acompletion, mode=modes[self.mode])
+        # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
+        # (several ms of CPU each, which caps throughput at high concurrency).
+        self.response_model = instructor.response_schema(Summary)
         self.api_base = settings.api_base
         if self.api_base is None and self.model.startswith("openai/"):
             self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
@@ -173,7 +176,7 @@ class LLMEngine:
                 summary, completion = await asyncio.wait_for(
                     self.client.chat.completions.create_with_completion(
                         messages=messages,
-                        response_model=Summary,
+                        response_model=self.response_model,
                         max_retries=self.settings.max_retries,
                         context=context,
                         **self._request_kwargs(),

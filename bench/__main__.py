@@ -1,0 +1,288 @@
+"""python -m bench [--quick]: start-up, embedded throughput (cold and cached), LLM concurrency efficiency
+against a local server with a fixed delay, and corpus merge time and memory. Writes BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.generate import REPO, write_corpus, write_papers
+
+BIN = Path(sys.executable).parent
+SUMMARIZE = str(BIN / "summarize") if (BIN / "summarize").exists() else None
+
+
+def _child(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.child", *cmd],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def startup(repeats: int) -> dict:
+    cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
+    bare = min(_child([sys.executable, "-c", "pass"])["wall_s"] for _ in range(repeats))
+    helps = min(_child([*cli, "--help"])["wall_s"] for _ in range(repeats))
+    return {"bare_python_s": bare, "help_s": helps, "ratio": helps / bare}
+
+
+def embedded(n: int, work: Path) -> dict:
+    papers = write_papers(work / "papers.jsonl", n)
+    cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
+    env = {"SUMMARIZE_CACHE_DIR": str(work / "cache")}
+    result = {}
+    for phase in ("cold", "cached"):
+        measured = _child([*cli, "run", str(papers), "--out", str(work / "out")], env)
+        run = json.loads((work / "out" / "run.json").read_text())
+        assert run["new" if phase == "cold" else "cached"] == n, run
+        result[phase] = {
+            "papers": n,
+            "run_seconds": run["seconds"],
+            "papers_per_s": n / run["seconds"],
+            "wall_s": measured["wall_s"],
+            "peak_rss_mb": measured["peak_rss_mb"],
+        }
+    return result
+
+
+def llm_concurrency(levels: list[int], delay: float, work: Path) -> list[dict]:
+    sys.path.insert(0, str(REPO / "tests"))
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    import instructor  # noqa: F401  (imported once here so no timed run pays litellm's import)
+    import litellm  # noqa: F401
+    from fake_openai import FakeOpenAI, Reply
+
+    from pipeline.run import run
+    from pipeline.schema import Paper
+    from pipeline.settings import Settings
+
+    def papers_for(n: int, tag: str) -> list[Paper]:
+        return [
+            Paper(
+                id=f"{tag}{i}",
+                title=f"Paper {tag}{i}",
+                source="bench",
+                abstract=f"Models fail at {i}. We propose M{i}. M{i} helps by {i}.5 points.",
+            )
+            for i in range(n)
+        ]
+
+    with FakeOpenAI() as server:  # untimed warm-up: first-call costs (client set-up, caches) are paid here
+        run(
+            papers_for(8, "w"),
+            Settings(
+                model="openai/fake",
+                api_base=server.base_url,
+                mode="tools",
+                out_dir=work / "warm",
+                cache_dir=work / "warm-cache",
+                html=False,
+            ),
+        )
+    rows = []
+    for level in levels:
+        n = max(16, 4 * level)
+        papers = papers_for(n, "p")
+        times = {}
+        for wait in (0.0, delay):
+            with FakeOpenAI(lambda r, k, wait=wait: Reply(delay=wait)) as server:
+                settings = Settings(
+                    model="openai/fake",
+                    api_base=server.base_url,
+                    mode="tools",
+                    concurrency=level,
+                    out_dir=work / f"llm-{level}-{wait}",
+                    cache_dir=work / f"llm-cache-{level}-{wait}",
+                    html=False,
+                )
+                started = time.perf_counter()
+                report = run(papers, settings)
+                times[wait] = time.perf_counter() - started
+                assert report.new == n, report
+                peak = server.max_in_flight
+        ideal = n * delay / level
+        added = times[delay] - times[0.0]
+        rows.append(
+            {
+                "concurrency": level,
+                "papers": n,
+                "delay_s": delay,
+                "ideal_added_s": ideal,
+                "measured_added_s": added,
+                "efficiency": ideal / added if added > 0 else None,
+                "max_in_flight": peak,
+                "overhead_s": times[0.0],
+            }
+        )
+    return rows
+
+
+def merge(sizes: list[int], n_new: int, work: Path) -> list[dict]:
+    rows = []
+    for size in sizes:
+        folder = work / f"corpus-{size}"
+        folder.mkdir()
+        write_corpus(folder / "corpus.jsonl", size)
+        measured = _child([sys.executable, "-m", "bench.merge_child", str(folder), str(n_new)])
+        mb = (folder / "corpus.jsonl").stat().st_size / 2**20
+        rows.append(
+            {
+                "records": size,
+                "new": n_new,
+                "corpus_mb": mb,
+                "wall_s": measured["wall_s"],
+                "peak_rss_mb": measured["peak_rss_mb"],
+            }
+        )
+        for path in folder.iterdir():
+            path.unlink()
+    return rows
+
+
+def write_markdown(results: dict, path: Path) -> None:
+    s, e = results["startup"], results["embedded"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {results['date']} on {results['machine']} with `{results['command']}`.",
+        "Regenerate with `python -m bench` (about 5 minutes) or `python -m bench --quick` (under a minute, smaller",
+        "inputs). Numbers are medians or single runs on a shared 2-core machine: expect ±10 %.",
+        "",
+        "## Targets",
+        "",
+        "| what | target | measured | |",
+        "|---|---|---|---|",
+        f"| `summarize --help` / bare `python -c pass` | ≤ 3× | {s['ratio']:.2f}× "
+        f"({s['help_s'] * 1000:.0f} ms / {s['bare_python_s'] * 1000:.0f} ms) | {'met' if s['ratio'] <= 3 else 'missed'} |",
+        f"| embedded, cold cache | ≥ 500 papers/s | {e['cold']['papers_per_s']:.0f} papers/s "
+        f"({e['cold']['papers']:,} papers) | {'met' if e['cold']['papers_per_s'] >= 500 else 'missed'} |",
+        f"| embedded, cached rerun | ≥ 5,000 papers/s | {e['cached']['papers_per_s']:.0f} papers/s | "
+        f"{'met' if e['cached']['papers_per_s'] >= 5000 else 'missed'} |",
+    ]
+    for row in results["llm"]:
+        if row["concurrency"] == 32:
+            eff = row["efficiency"]
+            lines.append(
+                f"| LLM concurrency efficiency at 32 | ≥ 0.85 | {eff:.2f} | {'met' if eff >= 0.85 else 'missed'} |"
+            )
+    lines += [
+        "",
+        "## What each number means",
+        "",
+        "- **Start-up**: wall time of `summarize --help` over a bare interpreter start (same venv), best of several runs.",
+        "  The CLI imports click only; pydantic, numpy and litellm load inside commands that need them.",
+        "- **Embedded throughput**: `summarize run` on generated papers (6–10 sentences each, drawn from the",
+        "  sample listing), from the run's own clock (`run.json` `seconds`: reading, summarising, caching, merging",
+        "  the corpus, writing the three tables). *Cold* = empty cache; *cached* = the same run again, every paper",
+        "  a cache hit. Peak RSS is the whole process.",
+        "- **LLM concurrency efficiency**: a local OpenAI-compatible server answers every request after a fixed",
+        "  delay. Ideal added time = papers × delay / concurrency; measured added time = the run with the delay",
+        "  minus the same run with no delay (so litellm/instructor overhead is not counted twice). 1.0 is perfect",
+        "  overlap. `max in flight` is what the server saw.",
+        "- **Corpus merge**: upserting new records (half replacing existing ids) into an existing sorted corpus",
+        "  in a fresh process. The merge streams the old file, so peak memory should not grow with the corpus.",
+        "",
+        "## Embedded engine",
+        "",
+        "| phase | papers | seconds | papers/s | peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    for phase in ("cold", "cached"):
+        r = e[phase]
+        lines.append(
+            f"| {phase} | {r['papers']:,} | {r['run_seconds']:.2f} | {r['papers_per_s']:.0f} | "
+            f"{r['peak_rss_mb']:.0f} MB |"
+        )
+    lines += [
+        "",
+        "## LLM path concurrency",
+        "",
+        "| concurrency | papers | delay | ideal added | measured added | efficiency | max in flight |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results["llm"]:
+        lines.append(
+            f"| {r['concurrency']} | {r['papers']} | {r['delay_s']:.2f} s | {r['ideal_added_s']:.2f} s | "
+            f"{r['measured_added_s']:.2f} s | {r['efficiency']:.2f} | {r['max_in_flight']} |"
+        )
+    lines += [
+        "",
+        "## Corpus merge",
+        "",
+        "| existing records | corpus size | new records | seconds | peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results["merge"]:
+        lines.append(
+            f"| {r['records']:,} | {r['corpus_mb']:.0f} MB | {r['new']:,} | {r['wall_s']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} MB |"
+        )
+    notes = path.with_name("BENCHMARKS.notes.md")
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs; under a minute")
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="where to write the report")
+    parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    with tempfile.TemporaryDirectory(prefix="summarize-bench-") as tmp:
+        work = Path(tmp)
+        results = {
+            "date": date.today().isoformat(),
+            "machine": f"{os.cpu_count()} cores, {_memory_gb():.0f} GB RAM, {platform.machine()}, "
+            f"Python {platform.python_version()}",
+            "command": "python -m bench" + (" --quick" if quick else ""),
+            "startup": startup(3 if quick else 7),
+        }
+        print(f"start-up: {results['startup']['ratio']:.2f}x bare python", file=sys.stderr)
+        results["embedded"] = embedded(2000 if quick else 10_000, work)
+        print(
+            f"embedded: {results['embedded']['cold']['papers_per_s']:.0f} cold, "
+            f"{results['embedded']['cached']['papers_per_s']:.0f} cached papers/s",
+            file=sys.stderr,
+        )
+        results["llm"] = llm_concurrency([1, 8, 32] if quick else [1, 8, 32, 64], 0.1 if quick else 0.25, work)
+        print(
+            "llm: " + ", ".join(f"c={r['concurrency']}: {r['efficiency']:.2f}" for r in results["llm"]), file=sys.stderr
+        )
+        results["merge"] = merge([20_000, 100_000] if quick else [100_000, 1_000_000], 1000, work)
+        print(
+            "merge: "
+            + ", ".join(f"{r['records']}: {r['wall_s']:.1f}s {r['peak_rss_mb']:.0f}MB" for r in results["merge"]),
+            file=sys.stderr,
+        )
+    write_markdown(results, args.out)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+def _memory_gb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        return 0.0
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop_policy(None)
+    raise SystemExit(main())
