@@ -157,6 +157,15 @@ def eval_command(file: Path, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default="out")
+def report(out_dir: Path) -> None:
+    """Print the last run's report (OUT_DIR/run.json, failures.jsonl) as Markdown, e.g. for a CI job summary."""
+    from pipeline.report import markdown_report
+
+    click.echo(markdown_report(out_dir), nl=False)
+
+
+@cli.command()
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
 def config(config: Path | None) -> None:
     """Print the settings a run would use, after config.toml, environment and defaults."""

@@ -125,12 +125,17 @@ def _pick(sentences: list[str], roles: list[str], scores: Any) -> dict[str, list
         return [max(pool, key=lambda i: scores[i][column])]
 
     background, objective = by_role("background"), by_role("objective")
+    # The problem is stated before the paper turns to its own work; a "background" sentence after the first
+    # method or result sentence is usually a misread result, so it is only a last resort.
+    turn = min([i for i in usable if roles[i] in ("method", "result")], default=len(sentences))
+    background = [i for i in background if i < turn] or background
     gaps = [i for i in background if _GAP.search(sentences[i])]
     problem = ([gaps[-1]] if gaps else background[-1:]) + [
         i for i in objective[:1] if not _CONTRIBUTION.search(sentences[i])
     ]
     problem = sorted(set(problem)) or best(0, set())
-    method = by_role("method")[:3] or [i for i in objective if _CONTRIBUTION.search(sentences[i])][:1]
+    method = [i for i in by_role("method") if i not in problem][:3]
+    method = method or [i for i in objective if _CONTRIBUTION.search(sentences[i])][:1]
     method = method or best(2, set(problem))
     results = by_role("result")[:6] or best(3, set(problem) | set(method))
     contribution = [i for i in objective + method if _CONTRIBUTION.search(sentences[i])]

@@ -102,3 +102,27 @@ def print_eval(result: dict[str, Any], path: Path) -> None:
         f"micro-F1 {result['micro_f1']:.4f}   macro-F1 {result['macro_f1']:.4f}   "
         f"{result['sentences_per_s']:,} sentences/s"
     )
+
+
+def markdown_report(out_dir: Path) -> str:
+    """The run report of ``out_dir/run.json`` as Markdown (for a CI job summary)."""
+    path = out_dir / "run.json"
+    if not path.exists():
+        return f"No run report in `{out_dir}`: the run did not get as far as writing one.\n"
+    run = json.loads(path.read_text(encoding="utf-8"))
+    lines = [
+        f"Engine **{run['engine']}** (`{run['model']}`) in {run['seconds']:.1f} s.",
+        "",
+        "| papers | new | cached | failed | not done | cost | corpus |",
+        "|---|---|---|---|---|---|---|",
+        f"| {run['total']} | {run['new']} | {run['cached']} | {run['failed']} | {run['not_done']} | "
+        f"${run['cost_usd']:.4f} | {run['corpus_total']} records (+{run['corpus_added']}) |",
+    ]
+    failures = out_dir / "failures.jsonl"
+    if failures.exists():
+        lines += ["", "Failures:", ""]
+        for line in failures.read_text(encoding="utf-8").splitlines()[:20]:
+            item = json.loads(line)
+            error = str(item["error"]).replace("|", "\\|").replace("\n", " ")[:300]
+            lines.append(f"- `{item['id']}` ({item['stage']}): {error}")
+    return "\n".join(lines) + "\n"

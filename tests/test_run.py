@@ -152,7 +152,7 @@ def test_schema_command_prints_the_record_json_schema() -> None:
     assert {"id", "title", "abstract", "source"} <= required
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["schema"], ["eval"], ["config"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["schema"], ["eval"], ["config"], ["report"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = invoke(*command, "--help")
     assert "Usage:" in result.output
