@@ -167,7 +167,8 @@ def write_markdown(results: dict, path: Path) -> None:
         "| what | target | measured | |",
         "|---|---|---|---|",
         f"| `summarize --help` / bare `python -c pass` | ≤ 3× | {s['ratio']:.2f}× "
-        f"({s['help_s'] * 1000:.0f} ms / {s['bare_python_s'] * 1000:.0f} ms) | {'met' if s['ratio'] <= 3 else 'missed'} |",
+        f"({s['help_s'] * 1000:.0f} ms / {s['bare_python_s'] * 1000:.0f} ms) | "
+        f"{'met' if s['ratio'] <= 3 else 'missed'} |",
         f"| embedded, cold cache | ≥ 500 papers/s | {e['cold']['papers_per_s']:.0f} papers/s "
         f"({e['cold']['papers']:,} papers) | {'met' if e['cold']['papers_per_s'] >= 500 else 'missed'} |",
         f"| embedded, cached rerun | ≥ 5,000 papers/s | {e['cached']['papers_per_s']:.0f} papers/s | "
@@ -183,7 +184,8 @@ def write_markdown(results: dict, path: Path) -> None:
         "",
         "## What each number means",
         "",
-        "- **Start-up**: wall time of `summarize --help` over a bare interpreter start (same venv), best of several runs.",
+        "- **Start-up**: wall time of `summarize --help` over a bare interpreter start (same venv), best of",
+        "  several runs.",
         "  The CLI imports click only; pydantic, numpy and litellm load inside commands that need them.",
         "- **Embedded throughput**: `summarize run` on generated papers (6–10 sentences each, drawn from the",
         "  sample listing), from the run's own clock (`run.json` `seconds`: reading, summarising, caching, merging",

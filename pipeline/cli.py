@@ -70,6 +70,8 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 @click.option("--query", help="arxiv: search query in arXiv syntax.")
 @click.option("--category", help="arxiv: category such as cs.CL.")
 @click.option("--days", type=int, default=1, show_default=True, help="arxiv --category: window length in days.")
+@click.option("--feed", is_flag=True, help="arxiv --category: the announcement feed (new submissions) instead.")
+@click.option("--cross-lists", is_flag=True, help="arxiv --feed: include cross-listed papers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
     inputs: tuple[str, ...],
@@ -89,12 +91,15 @@ def run(
     query: str | None,
     category: str | None,
     days: int,
+    feed: bool,
+    cross_lists: bool,
     as_json: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
 
     Writes corpus.jsonl, comparison.md/.csv/.html, run.json and, when a paper failed, failures.jsonl.
-    Exits 0 when every paper succeeded.
+    Exit codes: 0 all done; 1 some papers failed; 3 the fetch failed; 5 the source was empty where papers were
+    expected; 6 the feed is stale.
     """
     from pipeline import run as run_module
     from pipeline.errors import InputError
@@ -102,11 +107,22 @@ def run(
     settings = _settings(
         config, out_dir=out_dir, model=model, concurrency=concurrency, max_cost_usd=max_cost_usd, api_base=api_base
     )
+    remote = None
+    items: Any
     if source in REMOTE_SOURCES:
         from pipeline import fetch
 
-        items: Any = fetch.fetch_papers(
-            source, date=date, week=week, month=month, ids=ids, query=query, category=category, days=days
+        remote, items = fetch.open_source(
+            source,
+            date=date,
+            week=week,
+            month=month,
+            ids=ids,
+            query=query,
+            category=category,
+            days=days,
+            feed=feed,
+            cross_lists=cross_lists,
         )
     else:
         from pipeline import sources
@@ -121,8 +137,22 @@ def run(
     from pipeline.report import print_report, progress_bar
 
     with progress_bar(enabled=not as_json) as on_progress:
-        report = run_module.run(items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress)
+        report = run_module.run(
+            items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress, fetch=remote
+        )
     print_report(report, as_json=as_json)
+    status = (report.fetch or {}).get("status")
+    if status == "failed":
+        click.secho(f"error: {report.fetch['error']}", fg="red", err=True)  # type: ignore[index]
+        sys.exit(3)
+    if status == "empty":
+        click.secho(
+            f"error: the source returned no papers where some were expected ({report.fetch['url']})", fg="red", err=True
+        )  # type: ignore[index]
+        sys.exit(5)
+    if status == "stale":
+        click.secho(f"error: the feed is stale: newest entry {report.fetch['newest']}", fg="red", err=True)  # type: ignore[index]
+        sys.exit(6)
     if not report.ok:
         sys.exit(1)
 

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline import corpus, table
 from pipeline.cache import SummaryCache, cache_key
 from pipeline.engine import Engine, EngineOutput, get_engine
-from pipeline.errors import EngineError, InputError, LockedError
+from pipeline.errors import EngineError, FetchError, InputError, LockedError
 from pipeline.schema import Paper, Record
 from pipeline.settings import Settings
 
@@ -59,11 +59,12 @@ class RunReport:
     budget_stopped: bool = False
     dry_run: bool = False
     estimated_cost_usd: float | None = None
+    fetch: dict[str, Any] | None = None
     failures: list[Failure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.not_done == 0
+        return self.failed == 0 and self.not_done == 0 and (self.fetch is None or self.fetch["status"] == "ok")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -204,8 +205,13 @@ def run(
     dry_run: bool = False,
     on_progress: Progress | None = None,
     engine: Engine | None = None,
+    fetch: Any = None,
 ) -> RunReport:
-    """Summarise every paper of ``items`` into ``settings.out_dir``; never raises for one bad paper."""
+    """Summarise every paper of ``items`` into ``settings.out_dir``; never raises for one bad paper.
+
+    ``fetch`` (a `pipeline.fetch.Fetch`) describes a remote source: a fetch that fails part-way keeps the
+    papers already fetched, and its status (ok, empty, stale, failed) goes into the report.
+    """
     from filelock import FileLock, Timeout
 
     started = time.perf_counter()
@@ -220,7 +226,7 @@ def run(
             "wait for it to finish, or use another --out"
         ) from exc
     try:
-        return _run_locked(items, settings, refresh, dry_run, on_progress, engine, started)
+        return _run_locked(items, settings, refresh, dry_run, on_progress, engine, started, fetch)
     finally:
         lock.release()
 
@@ -233,10 +239,19 @@ def _run_locked(
     on_progress: Progress | None,
     engine: Engine | None,
     started: float,
+    fetch: Any = None,
 ) -> RunReport:
     papers: list[Paper] = []
     input_failures: list[Failure] = []
-    for item in items:
+    collected: list[Paper | InputError] = []
+    try:
+        for item in items:
+            collected.append(item)
+    except FetchError as exc:  # keep what arrived before the failure; the report says the fetch failed
+        if fetch is None:
+            raise
+        fetch.error = str(exc)
+    for item in collected:
         if isinstance(item, InputError):
             input_failures.append(
                 Failure(
@@ -267,6 +282,8 @@ def _run_locked(
     report = runner.report
     report.total, report.duplicates = len(papers), duplicates
     report.input_errors = len(input_failures)
+    if fetch is not None:
+        report.fetch = fetch.summary()
     report.failures.extend(input_failures)
     report.failed += len(input_failures)
     try:

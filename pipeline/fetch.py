@@ -1,0 +1,350 @@
+"""Remote sources: Hugging Face daily papers and arXiv (API and announcement feed), fetched politely.
+
+A failed fetch raises `FetchError` naming the URL and status: it is never "0 papers". An empty answer on a day
+that should have papers, and a feed whose newest entry is older than expected, are told apart in `Fetch.status`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from pipeline import __version__
+from pipeline.errors import FetchError, InputError
+from pipeline.schema import Link, Paper
+from pipeline.sources import arxiv_id
+
+USER_AGENT = f"summarize/{__version__} (research-paper digest; python-httpx)"
+HF_DEFAULT = "https://huggingface.co"
+ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"
+ARXIV_RSS_DEFAULT = "https://rss.arxiv.org/rss"
+_ATOM = {
+    "a": "http://www.w3.org/2005/Atom",
+    "arxiv": "http://arxiv.org/schemas/atom",
+    "os": "http://a9.com/-/spec/opensearch/1.1/",
+}
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class Http:
+    """GET with a timeout, a User-Agent naming the tool, a minimum interval between requests, and retries
+    with backoff on 429/5xx/timeouts that honour Retry-After."""
+
+    def __init__(
+        self, *, interval_s: float = 0.0, retries: int = 4, timeout_s: float = 30.0, backoff_s: float = 1.0
+    ) -> None:
+        self.interval_s = interval_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.client = httpx.Client(timeout=timeout_s, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
+        self._last = 0.0
+        self.requests = 0
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        for attempt in range(self.retries + 1):
+            wait = self._last + self.interval_s - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last = time.monotonic()
+            self.requests += 1
+            try:
+                response = self.client.get(url, params=params)
+            except httpx.TimeoutException as exc:
+                if attempt < self.retries:
+                    time.sleep(self._backoff(attempt))
+                    continue
+                raise FetchError(f"timed out fetching {url} after {attempt + 1} attempts", url=url) from exc
+            except httpx.HTTPError as exc:
+                raise FetchError(f"cannot fetch {url}: {exc}", url=url) from exc
+            if response.status_code in _RETRY_STATUS and attempt < self.retries:
+                time.sleep(_retry_after(response) or self._backoff(attempt))
+                continue
+            if response.status_code >= 400:
+                raise FetchError(
+                    f"fetching {response.url} failed: HTTP {response.status_code}",
+                    url=str(response.url),
+                    status=response.status_code,
+                )
+            return response
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        return min(60.0, self.backoff_s * 2**attempt) * (0.5 + random.random())
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return min(120.0, max(0.0, float(value)))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return min(120.0, max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
+
+@dataclass
+class Fetch:
+    """Papers of one remote query, with how the fetch went: ok, empty (when papers were expected) or stale."""
+
+    source: str
+    url: str
+    expect_papers: bool = True
+    stale_after: timedelta | None = None
+    count: int = 0
+    newest: datetime | None = None
+    requests: int = 0
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "failed"
+        if self.count == 0:
+            return "empty" if self.expect_papers else "ok"
+        if self.stale_after and self.newest and datetime.now(UTC) - self.newest > self.stale_after:
+            return "stale"
+        return "ok"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "url": self.url,
+            "status": self.status,
+            "papers": self.count,
+            "newest": self.newest.isoformat() if self.newest else None,
+            "requests": self.requests,
+            "error": self.error,
+        }
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _note(fetch: Fetch, paper: Paper) -> Paper:
+    fetch.count += 1
+    when = _parse_time(paper.published)
+    if when and (fetch.newest is None or when > fetch.newest):
+        fetch.newest = when
+    return paper
+
+
+def hf_daily(
+    http: Http, *, day: str | None = None, week: str | None = None, month: str | None = None, limit: int = 100
+) -> tuple[Fetch, Iterator[Paper]]:
+    """The Hub's daily papers for a day, ISO week or month, paginated with ``limit`` and ``p`` until exhausted."""
+    base = os.environ.get("HF_ENDPOINT", HF_DEFAULT).rstrip("/")
+    url = f"{base}/api/daily_papers"
+    params: dict[str, Any] = {"limit": limit}
+    if week:
+        params["week"] = week
+    elif month:
+        params["month"] = month
+    else:
+        params["date"] = day or (date.today() - timedelta(days=1)).isoformat()
+    fetch = Fetch("hf-daily", url, expect_papers=True)
+
+    def papers() -> Iterator[Paper]:
+        page = 0
+        while True:
+            items = http.get(url, {**params, "p": page}).json()
+            fetch.requests = http.requests
+            if not isinstance(items, list):
+                raise FetchError(f"{url}: expected a JSON list, got {type(items).__name__}", url=url)
+            for item in items:
+                yield _note(fetch, _hf_paper(item))
+            if len(items) < limit:
+                return
+            page += 1
+
+    return fetch, papers()
+
+
+def _hf_paper(item: dict[str, Any]) -> Paper:
+    paper = item.get("paper") or {}
+    pid = str(paper.get("id") or "")
+    found = arxiv_id(pid)
+    links = []
+    if paper.get("githubRepo"):
+        links.append(Link(url=paper["githubRepo"], kind="code"))
+    if paper.get("projectPage"):
+        links.append(Link(url=paper["projectPage"], kind="project"))
+    meta = {k: paper[k] for k in ("upvotes", "ai_keywords", "ai_summary") if paper.get(k) is not None}
+    return Paper(
+        id=f"arxiv:{found[0]}" if found else f"hf:{pid}",
+        title=" ".join(str(paper.get("title") or item.get("title") or "").split()),
+        abstract=" ".join(str(paper.get("summary") or "").split()),
+        url=f"https://arxiv.org/abs/{found[0]}" if found else None,
+        authors=[a.get("name", "") for a in paper.get("authors") or [] if a.get("name")],
+        published=paper.get("publishedAt") or item.get("publishedAt"),
+        source="hf-daily",
+        version=found[1] if found else None,
+        meta=meta,
+        links=links,
+    )
+
+
+def arxiv_api(
+    http: Http,
+    *,
+    ids: str | None = None,
+    query: str | None = None,
+    category: str | None = None,
+    end: str | None = None,
+    days: int = 1,
+    page_size: int = 100,
+) -> tuple[Fetch, Iterator[Paper]]:
+    """The arXiv API (Atom): by ids, a search query, or a category over a date window; pages until done."""
+    url = os.environ.get("SUMMARIZE_ARXIV_API", ARXIV_API_DEFAULT)
+    params: dict[str, Any] = {"max_results": page_size, "sortBy": "submittedDate", "sortOrder": "descending"}
+    expect = True
+    if ids:
+        params["id_list"] = ",".join(i.strip() for i in ids.split(",") if i.strip())
+    elif query:
+        params["search_query"] = query
+    elif category:
+        last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
+        first = last - timedelta(days=days - 1)
+        params["search_query"] = f"cat:{category} AND submittedDate:[{first:%Y%m%d}0000 TO {last:%Y%m%d}2359]"
+        expect = any((first + timedelta(days=d)).weekday() < 5 for d in range(days))
+    else:
+        raise InputError("--source arxiv needs --ids, --query or --category")
+    fetch = Fetch("arxiv", url, expect_papers=expect)
+
+    def papers() -> Iterator[Paper]:
+        start = 0
+        while True:
+            response = http.get(url, {**params, "start": start})
+            fetch.requests = http.requests
+            root = _xml(response, url)
+            entries = root.findall("a:entry", _ATOM)
+            total = int(root.findtext("os:totalResults", "0", _ATOM) or 0)
+            for entry in entries:
+                paper = _arxiv_entry(entry)
+                if paper is not None:
+                    yield _note(fetch, paper)
+            start += len(entries)
+            if not entries or start >= total:
+                return
+
+    return fetch, papers()
+
+
+def _xml(response: httpx.Response, url: str) -> ET.Element:
+    try:
+        return ET.fromstring(response.content)
+    except ET.ParseError as exc:
+        raise FetchError(f"{url}: the response is not valid XML ({exc})", url=url, status=response.status_code) from exc
+
+
+def _arxiv_entry(entry: ET.Element) -> Paper | None:
+    raw_id = entry.findtext("a:id", "", _ATOM)
+    found = arxiv_id(raw_id)
+    if not found:  # the API reports errors as an entry whose id is an error URL
+        return None
+    links = [
+        Link(url=link.get("href", ""), kind="paper")
+        for link in entry.findall("a:link", _ATOM)
+        if link.get("title") == "pdf" and link.get("href")
+    ]
+    categories = [c.get("term") for c in entry.findall("a:category", _ATOM) if c.get("term")]
+    meta: dict[str, Any] = {"categories": categories}
+    primary = entry.find("arxiv:primary_category", _ATOM)
+    if primary is not None:
+        meta["primary_category"] = primary.get("term")
+    return Paper(
+        id=f"arxiv:{found[0]}",
+        title=" ".join(entry.findtext("a:title", "", _ATOM).split()),
+        abstract=" ".join(entry.findtext("a:summary", "", _ATOM).split()),
+        url=f"https://arxiv.org/abs/{found[0]}",
+        authors=[a.findtext("a:name", "", _ATOM) for a in entry.findall("a:author", _ATOM)],
+        published=entry.findtext("a:published", None, _ATOM),
+        source="arxiv",
+        version=found[1],
+        meta={**meta, "updated": entry.findtext("a:updated", None, _ATOM)},
+        links=links,
+    )
+
+
+def arxiv_feed(http: Http, category: str, *, cross_lists: bool = False) -> tuple[Fetch, Iterator[Paper]]:
+    """The category's announcement feed (RSS): new submissions only, cross-lists when asked."""
+    base = os.environ.get("SUMMARIZE_ARXIV_RSS", ARXIV_RSS_DEFAULT).rstrip("/")
+    url = f"{base}/{category}"
+    wanted = {"new", "cross"} if cross_lists else {"new"}
+    fetch = Fetch("arxiv-feed", url, expect_papers=date.today().weekday() < 5, stale_after=timedelta(days=4))
+
+    def papers() -> Iterator[Paper]:
+        root = _xml(http.get(url), url)
+        fetch.requests = http.requests
+        channel_date = _parse_time(root.findtext("channel/pubDate") or root.findtext("channel/lastBuildDate"))
+        for item in root.iter("item"):
+            kind = item.findtext("{http://arxiv.org/schemas/atom}announce_type", "new")
+            found = arxiv_id(item.findtext("link", ""))
+            if kind not in wanted or not found:
+                continue
+            abstract = item.findtext("description", "")
+            abstract = abstract.split("Abstract:", 1)[-1]
+            paper = Paper(
+                id=f"arxiv:{found[0]}",
+                title=" ".join(item.findtext("title", "").split()),
+                abstract=" ".join(abstract.split()),
+                url=f"https://arxiv.org/abs/{found[0]}",
+                authors=[
+                    a.strip()
+                    for a in item.findtext("{http://purl.org/dc/elements/1.1/}creator", "").split(",")
+                    if a.strip()
+                ],
+                published=item.findtext("pubDate") or (channel_date.isoformat() if channel_date else None),
+                source="arxiv-feed",
+                version=found[1],
+                meta={"announce_type": kind},
+            )
+            yield _note(fetch, paper)
+        if fetch.newest is None and channel_date is not None:
+            fetch.newest = channel_date
+
+    return fetch, papers()
+
+
+def open_source(source: str, http: Http | None = None, **options: Any) -> tuple[Fetch, Iterator[Paper]]:
+    """The fetch for ``--source hf-daily`` or ``--source arxiv`` (API, or the feed with ``feed=True``)."""
+    if source == "hf-daily":
+        http = http or Http()
+        return hf_daily(http, day=options.get("date"), week=options.get("week"), month=options.get("month"))
+    if source == "arxiv":
+        if options.get("feed"):
+            if not options.get("category"):
+                raise InputError("--feed needs --category (e.g. cs.CL)")
+            return arxiv_feed(http or Http(), options["category"], cross_lists=bool(options.get("cross_lists")))
+        http = http or Http(interval_s=3.0)  # arXiv asks for 3 s between requests
+        return arxiv_api(
+            http,
+            ids=options.get("ids"),
+            query=options.get("query"),
+            category=options.get("category"),
+            end=options.get("date"),
+            days=options.get("days") or 1,
+        )
+    raise InputError(f"unknown remote source {source!r}")
