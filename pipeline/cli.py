@@ -141,18 +141,16 @@ def run(
             items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress, fetch=remote
         )
     print_report(report, as_json=as_json)
-    status = (report.fetch or {}).get("status")
-    if status == "failed":
-        click.secho(f"error: {report.fetch['error']}", fg="red", err=True)  # type: ignore[index]
-        sys.exit(3)
-    if status == "empty":
-        click.secho(
-            f"error: the source returned no papers where some were expected ({report.fetch['url']})", fg="red", err=True
-        )  # type: ignore[index]
-        sys.exit(5)
-    if status == "stale":
-        click.secho(f"error: the feed is stale: newest entry {report.fetch['newest']}", fg="red", err=True)  # type: ignore[index]
-        sys.exit(6)
+    fetched = report.fetch or {}
+    problems = {
+        "failed": (3, f"{fetched.get('error')}"),
+        "empty": (5, f"the source returned no papers where some were expected ({fetched.get('url')})"),
+        "stale": (6, f"the feed is stale: its newest entry is from {fetched.get('newest')}"),
+    }
+    if fetched.get("status") in problems:
+        code, message = problems[fetched["status"]]
+        click.secho(f"error: {message}", fg="red", err=True)
+        sys.exit(code)
     if not report.ok:
         sys.exit(1)
 

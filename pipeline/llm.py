@@ -124,7 +124,7 @@ class LLMEngine:
         # instructor logs every failed attempt at ERROR level with the provider's message; the run reports
         # failures itself (redacted), so keep its logger quiet.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-        self.client = instructor.from_litellm(litellm.acompletion, mode=modes[self.mode])
+        self.client: Any = instructor.from_litellm(litellm.acompletion, mode=modes[self.mode])
         # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
         # (several ms of CPU each, which caps throughput at high concurrency).
         self.response_model = instructor.response_schema(Summary)

@@ -173,7 +173,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str = Field(description="'arxiv:<id>' without version, else the source's id, else 'title:<hash>'.")
     title: str
     authors: list[str] = Field(default_factory=list)
