@@ -13,8 +13,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from local_server import LocalServer
 
 
 @dataclass
@@ -54,7 +56,7 @@ def faithful(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     def __init__(self, script: Callable[[dict[str, Any], int], Reply] | None = None) -> None:
         self.script = script or (lambda request, n: Reply())
         self.requests: list[dict[str, Any]] = []
@@ -62,22 +64,11 @@ class FakeOpenAI:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        ThreadingHTTPServer.request_queue_size = 256  # the default backlog of 5 resets bursts of connections
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeOpenAI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.url}/v1"
 
     def _respond(self, request: dict[str, Any]) -> Reply:
         title = title_of(request)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import LocalServer
 
 
 def hf_item(n: int, day: str = "2026-03-12") -> dict:
@@ -64,7 +65,7 @@ Abstract: We study {title}. It works well.</description><guid isPermaLink="false
 Handler = Callable[[str, dict[str, list[str]], int], tuple[int, dict[str, str], str, float]]
 
 
-class FakeSources:
+class FakeSources(LocalServer):
     """Serves ``handler(path, query, n)`` → (status, headers, body, delay); ``n`` counts requests to the path."""
 
     def __init__(self, handler: Handler) -> None:
@@ -94,22 +95,7 @@ class FakeSources:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        ThreadingHTTPServer.request_queue_size = 64
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeSources:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_H)
 
 
 def json_body(value: object) -> str:

@@ -237,7 +237,10 @@ def test_the_api_key_reaches_no_written_file(
         return Reply(status=500) if title_of(request) == "Paper 3" else Reply()
 
     with FakeOpenAI(script) as server:
-        run_llm(server, papers, out, expect=1)
+        result = invoke(
+            "run", str(papers), "--out", str(out), "--model", "openai/fake", "--api-base", server.base_url, expect=1
+        )
+    assert "500" in result.output and secret not in result.output  # nor in what the user sees
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name == "cache.db" for p in written) and any(p.name == "failures.jsonl" for p in written)
     for path in written:
