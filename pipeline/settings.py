@@ -45,7 +45,10 @@ class Settings(BaseModel):
     max_input_tokens: int = Field(default=3000, ge=100, description="Abstracts above this are truncated.")
     max_output_tokens: int = Field(default=1024, ge=64, description="Completion token limit per call.")
     max_abstract_chars: int = Field(
-        default=50_000, ge=1000, description="Longer abstracts are refused with a clear error."
+        default=2_000_000,
+        ge=1000,
+        description="Longer abstracts are refused with a clear error. Below it, the embedded engine reads the first "
+        "400 sentences and the LLM engine truncates to max_input_tokens, so time and memory stay bounded.",
     )
     html: bool = Field(default=True, description="Also write comparison.html.")
     lock_wait_s: float = Field(default=0.0, ge=0, description="Seconds to wait for another run's lock.")

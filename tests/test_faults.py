@@ -73,7 +73,9 @@ def test_a_second_run_on_the_same_folder_refuses_clearly(tmp_path: Path) -> None
     invoke("run", str(SAMPLE), "--out", str(out))  # free again once the other run is done
 
 
-def test_a_1_mb_abstract_is_refused_by_name_and_the_rest_processed(tmp_path: Path) -> None:
+def test_an_abstract_over_the_limit_is_refused_by_name_and_the_rest_processed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "big.jsonl"
     huge = "We study scaling. " * 60_000
     data.write_text(
@@ -82,13 +84,13 @@ def test_a_1_mb_abstract_is_refused_by_name_and_the_rest_processed(tmp_path: Pat
         + json.dumps({"title": "Small", "abstract": "We study S. S works."})
         + "\n"
     )
+    monkeypatch.setenv("SUMMARIZE_MAX_ABSTRACT_CHARS", "500000")
     result = invoke("run", str(data), "--out", str(tmp_path / "out"), expect=1)
     assert "1,079,999 characters" in result.output and "max_abstract_chars" in result.output
     assert [r["title"] for r in read_jsonl(tmp_path / "out" / "corpus.jsonl")] == ["Small"]
 
 
-def test_a_1_mb_abstract_is_summarised_when_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUMMARIZE_MAX_ABSTRACT_CHARS", "2000000")
+def test_a_1_mb_abstract_is_summarised_in_bounded_work(tmp_path: Path) -> None:
     data = tmp_path / "big.jsonl"
     data.write_text(json.dumps({"title": "Huge", "abstract": "We study scaling of models. " * 40_000}) + "\n")
     invoke("run", str(data), "--out", str(tmp_path / "out"))

@@ -245,3 +245,20 @@ def test_the_api_key_reaches_no_written_file(
     assert any(p.name == "cache.db" for p in written) and any(p.name == "failures.jsonl" for p in written)
     for path in written:
         assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_long_abstract_is_truncated_with_a_note_never_rejected(
+    tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUMMARIZE_MAX_INPUT_TOKENS", "200")
+    path = tmp_path / "long.jsonl"
+    abstract = "We propose method M. " + " ".join(f"Sentence {i} adds detail." for i in range(5000))
+    path.write_text(json.dumps({"title": "Long", "abstract": abstract}) + "\n")
+    with FakeOpenAI() as server:
+        run_llm(server, path, out)
+    sent = server.requests[0]["messages"][0]["content"]
+    assert len(sent) < 2500 and "Sentence 4999" not in sent
+    record = read_jsonl(out / "corpus.jsonl")[0]
+    assert record["provenance"]["truncated"] is True
+    assert "abstract truncated to about 200 tokens" in record["provenance"]["notes"]
+    assert record["abstract"] == abstract  # the record keeps the whole abstract
