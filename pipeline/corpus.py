@@ -33,15 +33,15 @@ class MergeReport:
     invalid_lines: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class _Line:
+@dataclass(slots=True)
+class Line:
     id: str
     text: str
     version: int | None
-    obj: dict[str, Any]
+    obj: dict[str, Any] | None  # parsed when already at hand; new lines are parsed only when written
 
 
-def _parse(text: str) -> _Line:
+def _parse(text: str) -> Line:
     obj = orjson.loads(text)
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
         raise ValueError("not a record object with an id")
@@ -49,10 +49,10 @@ def _parse(text: str) -> _Line:
         raise ValueError(f"schema_version {obj.get('schema_version')!r}, expected {SCHEMA_VERSION}")
     meta = obj.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
-    return _Line(obj["id"], text, version if isinstance(version, int) else None, obj)
+    return Line(obj["id"], text, version if isinstance(version, int) else None, obj)
 
 
-def scan(path: Path, report: MergeReport) -> Iterator[_Line]:
+def scan(path: Path, report: MergeReport) -> Iterator[Line]:
     """Valid lines of an existing corpus in file order; invalid ones go to the report."""
     if not path.exists():
         return
@@ -68,7 +68,7 @@ def scan(path: Path, report: MergeReport) -> Iterator[_Line]:
                 report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text[:100_000]})
 
 
-def _wins(new: _Line, old: _Line) -> bool:
+def _wins(new: Line, old: Line) -> bool:
     """A newer arXiv version replaces an older one; an older one never replaces a newer."""
     return not (new.version is not None and old.version is not None and new.version < old.version)
 
@@ -77,7 +77,7 @@ class _Unsorted(Exception):
     """The existing corpus is not sorted by id (edited by hand): merge it in memory instead."""
 
 
-def _merged(old: Iterable[_Line], new: list[_Line], report: MergeReport) -> Iterator[_Line]:
+def _merged(old: Iterable[Line], new: list[Line], report: MergeReport) -> Iterator[Line]:
     """Sorted merge of two id-sorted streams; raises `_Unsorted` if the old one is not sorted."""
     i = 0
     previous = ""
@@ -104,7 +104,7 @@ def _merged(old: Iterable[_Line], new: list[_Line], report: MergeReport) -> Iter
         yield line
 
 
-def _merge_unsorted(old: dict[str, _Line], new: list[_Line], report: MergeReport) -> Iterator[_Line]:
+def _merge_unsorted(old: dict[str, Line], new: list[Line], report: MergeReport) -> Iterator[Line]:
     merged = dict(old)
     for line in new:
         if line.id not in merged:
@@ -127,7 +127,7 @@ class Sink(Protocol):
     def restart(self) -> None: ...
 
 
-def _write(path: Path, lines: Iterable[_Line], report: MergeReport, sink: Sink | None) -> None:
+def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | None) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see a torn corpus."""
     fd, tmp = tempfile.mkstemp(prefix=".corpus.", suffix=".tmp", dir=path.parent)
     try:
@@ -137,7 +137,7 @@ def _write(path: Path, lines: Iterable[_Line], report: MergeReport, sink: Sink |
                 out.write("\n")
                 report.total += 1
                 if sink is not None:
-                    sink.add(line.obj)
+                    sink.add(line.obj if line.obj is not None else orjson.loads(line.text))
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -148,12 +148,12 @@ def _write(path: Path, lines: Iterable[_Line], report: MergeReport, sink: Sink |
         raise
 
 
-def _line(record: Record) -> _Line:
-    text = record.model_dump_json()
-    return _Line(record.id, text, record.version, orjson.loads(text))
+def line_of(record: Record) -> Line:
+    """A record as the corpus line it becomes: a run holds these (a few KB each), not pydantic objects."""
+    return Line(record.id, record.model_dump_json(), record.version, None)
 
 
-def merge(out_dir: Path, records: Iterable[Record], sink: Sink | None = None) -> MergeReport:
+def merge(out_dir: Path, records: Iterable[Record | Line], sink: Sink | None = None) -> MergeReport:
     """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically.
 
     ``sink`` sees every record of the merged corpus, in order (the tables are written from it in the same pass).
@@ -163,7 +163,7 @@ def merge(out_dir: Path, records: Iterable[Record], sink: Sink | None = None) ->
     for stale in out_dir.glob(".corpus.*.tmp"):  # left by a killed run; we hold the folder's lock
         stale.unlink(missing_ok=True)
     report = MergeReport()
-    new = sorted((_line(r) for r in records), key=lambda line: line.id)
+    new = sorted((r if isinstance(r, Line) else line_of(r) for r in records), key=lambda line: line.id)
     try:
         _write(path, _merged(scan(path, report), new, report), report, sink)
     except _Unsorted:

@@ -21,7 +21,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetc
 
 from pipeline import links  # noqa: E402
 from pipeline.engine import EngineOutput, grounding_context  # noqa: E402
-from pipeline.errors import EngineError, redact  # noqa: E402
+from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
 from pipeline.schema import Evidence, Paper, Provenance, Summary  # noqa: E402
 from pipeline.text import align, split_sentences  # noqa: E402
 
@@ -112,11 +112,21 @@ class LLMEngine:
     is_async = True
 
     def __init__(self, settings: Settings) -> None:
-        import instructor
-        import litellm
+        try:
+            import instructor
+            import litellm
+        except ImportError as exc:
+            raise ConfigError(f"--model {settings.model} needs the LLM extra: pip install -e '.[llm]'") from exc
 
         self.settings = settings
         self.model = settings.model
+        try:
+            litellm.get_llm_provider(self.model)
+        except Exception as exc:  # litellm raises BadRequestError for a model it cannot route
+            raise ConfigError(
+                f"litellm cannot route the model {self.model!r}: name it provider/model, e.g. openai/gpt-4o-mini, "
+                "anthropic/claude-3-5-haiku-latest, ollama/llama3.1"
+            ) from exc
         self.template, self.prompt_hash = load_prompt()
         self.mode = pick_mode(settings)
         modes = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
@@ -131,6 +141,20 @@ class LLMEngine:
         self.api_base = settings.api_base
         if self.api_base is None and self.model.startswith("openai/"):
             self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
+
+    def require_credentials(self) -> None:
+        """Fail before the first call, not once per paper, when the provider's key is not set."""
+        if self.api_base:
+            return
+        import litellm
+
+        missing = litellm.validate_environment(self.model).get("missing_keys") or []
+        keys = [k for k in missing if k.endswith(("_API_KEY", "_TOKEN"))]
+        if keys:
+            raise ConfigError(
+                f"--model {self.model} needs {', '.join(keys)} in the environment "
+                "(or --api-base for an OpenAI-compatible server)"
+            )
 
     def params(self) -> dict[str, Any]:
         s = self.settings
@@ -263,6 +287,8 @@ def estimate(runner: Runner, papers: list[Paper]) -> None:
 
 
 def run_async(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
+    if papers and isinstance(runner.engine, LLMEngine):
+        runner.engine.require_credentials()
     asyncio.run(_dispatch(runner, papers, on_progress))
 
 

@@ -111,7 +111,7 @@ class Runner:
         self.cache = cache
         self.refresh = refresh
         self.report = RunReport(engine=engine.name, model=engine.model, out_dir=str(settings.out_dir))
-        self.records: list[Record] = []
+        self.records: list[corpus.Line] = []
 
     def lookup(self, paper: Paper) -> tuple[str, Record | None]:
         """The cache key of ``paper`` and its record rebuilt from the cache (None: a miss, or a row that no
@@ -130,7 +130,7 @@ class Runner:
 
     def accept_cached(self, record: Record) -> None:
         self.report.cached += 1
-        self.records.append(record)
+        self.records.append(corpus.line_of(record))
 
     def accept(self, key: str, paper: Paper, output: EngineOutput) -> None:
         """A fresh engine output: cached at once (an interrupted run never pays twice), then recorded."""
@@ -142,7 +142,7 @@ class Runner:
         self.report.cost_usd += p.cost_usd
         self.report.input_tokens += p.input_tokens
         self.report.output_tokens += p.output_tokens
-        self.records.append(record)
+        self.records.append(corpus.line_of(record))
 
     def fail(self, paper: Paper, stage: str, error: Exception) -> None:
         attempts = getattr(error, "attempts", 0)

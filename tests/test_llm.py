@@ -262,3 +262,11 @@ def test_a_long_abstract_is_truncated_with_a_note_never_rejected(
     assert record["provenance"]["truncated"] is True
     assert "abstract truncated to about 200 tokens" in record["provenance"]["notes"]
     assert record["abstract"] == abstract  # the record keeps the whole abstract
+
+
+def test_a_missing_key_or_unknown_model_fails_once_with_a_clear_message(papers: Path, out: Path) -> None:
+    result = invoke("run", str(papers), "--out", str(out), "--model", "openai/gpt-4o-mini", expect=2)
+    assert "needs OPENAI_API_KEY" in result.output
+    result = invoke("run", str(papers), "--out", str(out), "--model", "no-such-model", expect=2)
+    assert "cannot route the model 'no-such-model'" in result.output
+    assert not (out / "corpus.jsonl").exists()
