@@ -166,9 +166,12 @@ class LLMEngine:
         }
 
     def messages(self, paper: Paper) -> tuple[list[dict[str, str]], bool]:
+        """The system and user messages of the prompt template for ``paper``, and whether it was truncated."""
         abstract, truncated = truncate(paper.abstract, self.settings.max_input_tokens)
         text = self.template.safe_substitute(title=paper.title, abstract=abstract)
-        return [{"role": "user", "content": text}], truncated
+        head, _, user = text.partition("\n[user]\n")
+        system = head.partition("[system]\n")[2]
+        return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}], truncated
 
     def summarize(self, paper: Paper) -> EngineOutput:
         return asyncio.run(self.asummarize(paper))

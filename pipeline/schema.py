@@ -22,6 +22,28 @@ LINK_KINDS: tuple[str, ...] = ("code", "project", "dataset", "demo", "video", "p
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 
 
+_CONTENT_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
+_COMMON = frozenset(
+    "this that with from have their these those which paper work about into over than then they them there "
+    "been were also more most such only each both when where while what using used show shows propose proposed "
+    "present introduce novel approach method methods result results based".split()
+)
+GROUNDING_RATIO = 0.3
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _CONTENT_WORD.findall(text.lower()) if w not in _COMMON}
+
+
+def ungrounded(claim: str, source: str) -> float | None:
+    """The share of ``claim``'s content words found in ``source``, when it is below `GROUNDING_RATIO`."""
+    words = _content_words(claim)
+    if not words:
+        return None
+    share = len(words & _content_words(source)) / len(words)
+    return share if share < GROUNDING_RATIO else None
+
+
 def numbers_in(text: str) -> set[str]:
     """The numbers a text states, normalised (thousands separators removed)."""
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
@@ -88,6 +110,12 @@ class Summary(BaseModel):
         limit = 400 if info.field_name == "tldr" else 1500
         if len(value) > limit:
             raise ValueError(f"is {len(value)} characters; keep it under {limit}")
+        source = (info.context or {}).get("text")
+        share = ungrounded(value, source) if source is not None else None
+        if share is not None:
+            raise ValueError(
+                f"only {share:.0%} of its words occur in the title or abstract; restate it from the abstract"
+            )
         return value
 
     @field_validator("results")
@@ -112,6 +140,12 @@ class Summary(BaseModel):
                     raise ValueError(
                         f"results[{i}] cites {', '.join(missing)}, which the abstract does not state; "
                         "quote numbers exactly as the abstract writes them"
+                    )
+                share = ungrounded(claim, abstract)
+                if share is not None:
+                    raise ValueError(
+                        f"results[{i}]: only {share:.0%} of its words occur in the abstract; state a finding the "
+                        "abstract reports"
                     )
         return claims
 

@@ -36,8 +36,12 @@ def title_of(request: dict[str, Any]) -> str:
     return match.group(1).strip() if match else ""
 
 
+def user_message(request: dict[str, Any]) -> str:
+    return next(str(m["content"]) for m in request["messages"] if m.get("role") == "user")
+
+
 def abstract_of(request: dict[str, Any]) -> str:
-    text = str(request["messages"][0]["content"])
+    text = user_message(request)
     return text.split("Abstract:", 1)[1].strip() if "Abstract:" in text else text
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke, read_jsonl
-from fake_openai import FakeOpenAI, Reply, faithful, title_of
+from fake_openai import FakeOpenAI, Reply, faithful, title_of, user_message
 
 PAPERS = [
     {
@@ -64,7 +64,8 @@ def test_faithful_server_gives_grounded_records_with_usage(papers: Path, out: Pa
     assert first["evidence"]["results"] == [[2]]
     request = next(r for r in server.requests if title_of(r) == "Paper 1")
     assert request["tool_choice"]["function"]["name"] == "Summary"
-    assert "We propose method M1." in request["messages"][0]["content"]
+    assert "We propose method M1." in user_message(request)
+    assert request["messages"][0]["role"] == "system" and "Use only facts" in request["messages"][0]["content"]
 
 
 def test_429_with_retry_after_then_success(papers: Path, out: Path) -> None:
@@ -256,7 +257,7 @@ def test_a_long_abstract_is_truncated_with_a_note_never_rejected(
     path.write_text(json.dumps({"title": "Long", "abstract": abstract}) + "\n")
     with FakeOpenAI() as server:
         run_llm(server, path, out)
-    sent = server.requests[0]["messages"][0]["content"]
+    sent = user_message(server.requests[0])
     assert len(sent) < 2500 and "Sentence 4999" not in sent
     record = read_jsonl(out / "corpus.jsonl")[0]
     assert record["provenance"]["truncated"] is True
@@ -270,3 +271,18 @@ def test_a_missing_key_or_unknown_model_fails_once_with_a_clear_message(papers: 
     result = invoke("run", str(papers), "--out", str(out), "--model", "no-such-model", expect=2)
     assert "cannot route the model 'no-such-model'" in result.output
     assert not (out / "corpus.jsonl").exists()
+
+
+def test_a_summary_unrelated_to_the_abstract_is_re_asked(papers: Path, out: Path) -> None:
+    def script(request: dict, n: int) -> Reply:
+        if n == 1:  # what a tiny model does: echo the schema's own descriptions
+            return Reply(
+                arguments={**faithful(request), "tldr": "A URL the text or metadata gives, with what it points to."}
+            )
+        return Reply()
+
+    with FakeOpenAI(script) as server:
+        report = run_llm(server, papers, out)
+    assert (report["new"], report["failed"]) == (3, 0)
+    reask = json.dumps([r for r in server.requests if title_of(r) == "Paper 1"][1]["messages"])
+    assert "restate it from the abstract" in reask
