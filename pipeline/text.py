@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 _ABBREVIATIONS = frozenset(
-    "e.g i.e et al etc vs cf fig figs eq eqs sec secs tab no nos approx resp ref refs dr mr mrs ms prof st jr sr "  # noqa: SIM905
+    "e.g i.e et al etc vs cf fig figs eq eqs sec secs tab no nos approx resp ref refs dr mr mrs ms prof st jr sr "
     "inc ltd co corp viz ca ch pp vol eds ed".split()
 )
 # A boundary candidate: terminal punctuation (optionally closed by quotes/brackets), whitespace, then
