@@ -159,8 +159,8 @@ class Summary(BaseModel):
         from pipeline.links import occurs_in  # the link rules live with the extractor
 
         kept = [link for link in links if occurs_in(link.url, text)]
-        dropped = (info.context or {}).setdefault("dropped_links", [])
-        dropped.extend(link.url for link in links if link not in kept)
+        dropped = (info.context or {}).setdefault("dropped_links", set())  # a set: re-asks repeat them
+        dropped.update(link.url for link in links if link not in kept)
         return kept
 
     @field_validator("tasks", "datasets", "metrics")
