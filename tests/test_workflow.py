@@ -77,3 +77,56 @@ def test_the_summarise_step_runs_on_the_sample_listing(tmp_path: Path, model: st
     assert "Daily digest for 2026-03-12" in text and "| 69 | 69 | 0 | 0 | 0 |" in text
     assert ("embedded engine was used instead of openai/gpt-4o-mini" in text) == bool(model)
     assert "status=0" in outputs.read_text()
+
+
+def _commit_step() -> str:
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    steps = flow["jobs"]["summarize"]["steps"]
+    return next(s["run"] for s in steps if s.get("id") == "publish")
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_the_commit_step_pushes_the_digest_and_survives_a_race(tmp_path: Path) -> None:
+    origin, work, other = tmp_path / "origin.git", tmp_path / "work", tmp_path / "other"
+    _git("init", "--bare", "-b", "main", str(origin), cwd=tmp_path)
+    for clone in (work, other):
+        _git("clone", "-q", str(origin), str(clone), cwd=tmp_path)
+        _git("config", "user.email", "t@example.com", cwd=clone)
+        _git("config", "user.name", "t", cwd=clone)
+    (work / "README").write_text("x\n")
+    _git("add", "README", cwd=work)
+    _git("commit", "-qm", "init", cwd=work)
+    _git("push", "-q", "origin", "HEAD:main", cwd=work)
+    _git("pull", "-q", "origin", "main", cwd=other)
+    (work / "digest").mkdir()
+    (work / "digest" / "corpus.jsonl").write_text('{"id": "a"}\n')
+    (work / "digest" / ".summarize.lock").write_text("")
+    # someone else pushes first: the step's first push is rejected, it rebases and retries
+    (other / "NOTES").write_text("meanwhile\n")
+    _git("add", "NOTES", cwd=other)
+    _git("commit", "-qm", "meanwhile", cwd=other)
+    _git("push", "-q", "origin", "HEAD:main", cwd=other)
+    env = {
+        **os.environ,
+        "OUT": "digest",
+        "PAGES": "false",
+        "DATA_BRANCH": "",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_OUTPUT": str(tmp_path / "outputs"),
+    }
+    subprocess.run(
+        ["bash", "-e", "-c", _commit_step().replace("sleep $((attempt * 5))", "true")],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    log = _git("log", "--format=%s", "main", cwd=origin)
+    assert log.splitlines()[0].startswith("digest: ") and "meanwhile" in log
+    files = _git("ls-tree", "-r", "--name-only", "main", cwd=origin).split()
+    assert "digest/corpus.jsonl" in files and "digest/.summarize.lock" not in files
