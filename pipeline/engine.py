@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline import extract, links
+from pipeline.roles import ROLES, default_model, model_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.text import split_sentences
 
@@ -65,8 +66,6 @@ class EmbeddedEngine:
     is_async = False
 
     def __init__(self) -> None:
-        from pipeline.roles import default_model, model_hash
-
         self.roles_model = default_model()
         self.model = "roles-crf-v1"
         self.prompt_hash = model_hash()
@@ -80,8 +79,6 @@ class EmbeddedEngine:
     def summarize(self, paper: Paper) -> EngineOutput:
         sentences = split_sentences(paper.abstract)[:MAX_SENTENCES]
         role_ids, scores = self.roles_model.predict_ids(sentences)
-        from pipeline.roles import ROLES
-
         roles = [ROLES[i] for i in role_ids]
         picks = _pick(sentences, roles, scores)
         summary = Summary.model_validate(
