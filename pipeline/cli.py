@@ -166,22 +166,60 @@ def schema() -> None:
 
 
 @cli.command(name="eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (micro_f1, macro_f1, per_role).")
-def eval_command(file: Path, as_json: bool) -> None:
-    """Score the embedded engine's sentence roles on a CSAbstruct-format JSONL FILE."""
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--tldr",
+    "tldr_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SciTLDR-format file: ROUGE-1/2/L of the engine's tldr (best target per paper, stemming).",
+)
+@click.option(
+    "--fields",
+    "fields_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSAbstruct-format file: per-field precision/recall against gold roles, key-result precision.",
+)
+@click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
+@click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file scored ('scored' says which).")
+def eval_command(
+    file: Path | None,
+    tldr_file: Path | None,
+    fields_file: Path | None,
+    model: str | None,
+    limit: int | None,
+    config: Path | None,
+    as_json: bool,
+) -> None:
+    """Score an engine on labelled data.
+
+    FILE (CSAbstruct format) scores the embedded engine's sentence roles; --fields and --tldr score what any
+    engine writes into the record, so an LLM can be compared with the embedded engine on the same data.
+    """
     import json
 
-    from pipeline.engine import EmbeddedEngine
-    from pipeline.evaluate import evaluate
+    from pipeline import evaluate as ev
+    from pipeline.report import print_eval, print_field_eval, print_tldr_eval
 
-    result = evaluate(file, EmbeddedEngine().roles)
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    from pipeline.report import print_eval
+    if not (file or tldr_file or fields_file):
+        raise click.UsageError("give a FILE to score roles, --fields FILE or --tldr FILE")
+    settings = _settings(config, model=model)
+    if file:
+        from pipeline.engine import EmbeddedEngine
 
-    print_eval(result, file)
+        result = ev.evaluate(file, EmbeddedEngine().roles, limit=limit)
+        click.echo(json.dumps({"scored": "roles", **result})) if as_json else print_eval(result, file)
+    if fields_file or tldr_file:
+        summarize = ev.engine_summarizer(settings)
+        if fields_file:
+            result = ev.evaluate_fields(fields_file, summarize, limit=limit)
+            result["model"] = settings.model
+            click.echo(json.dumps({"scored": "fields", **result})) if as_json else print_field_eval(result, fields_file)
+        if tldr_file:
+            result = ev.evaluate_tldr(tldr_file, summarize, limit=limit)
+            result["model"] = settings.model
+            click.echo(json.dumps({"scored": "tldr", **result})) if as_json else print_tldr_eval(result, tldr_file)
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from pipeline import extract, links
 from pipeline.roles import ROLES, default_model, model_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.text import split_sentences
+from pipeline.tldr import compress, default_selector
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -67,7 +68,8 @@ class EmbeddedEngine:
 
     def __init__(self) -> None:
         self.roles_model = default_model()
-        self.model = "roles-crf-v1"
+        self.selector = default_selector()
+        self.model = "roles-crf-v2"
         self.prompt_hash = model_hash()
 
     def params(self) -> dict[str, Any]:
@@ -78,21 +80,22 @@ class EmbeddedEngine:
 
     def summarize(self, paper: Paper) -> EngineOutput:
         sentences = split_sentences(paper.abstract)[:MAX_SENTENCES]
-        role_ids, scores = self.roles_model.predict_ids(sentences)
+        role_ids, probs = self.roles_model.analyse(sentences)
         roles = [ROLES[i] for i in role_ids]
-        picks = _pick(sentences, roles, scores)
+        picks = _pick(sentences, probs)
+        picks["tldr"] = [self.selector.select(paper.title, sentences, probs)]
         summary = Summary.model_validate(
             {
-                "tldr": _clip(sentences[picks["tldr"][0]], 400),
-                "problem": _clip(" ".join(sentences[i] for i in picks["problem"]), 1500),
-                "method": _clip(" ".join(sentences[i] for i in picks["method"]), 1500),
+                "tldr": _clip(compress(sentences[picks["tldr"][0]]), 400),
+                "problem": _clip(" ".join(compress(sentences[i]) for i in picks["problem"]), 1500),
+                "method": _clip(" ".join(compress(sentences[i]) for i in picks["method"]), 1500),
                 "results": [_clip(sentences[i], 700) for i in picks["results"]],
                 "links": links.merge(paper.links, links.extract_links(paper.text)),
                 "tasks": extract.find_tasks(paper.abstract),
                 "datasets": extract.find_datasets(paper.abstract),
                 "metrics": extract.find_metrics(paper.abstract),
             },
-            context=grounding_context(paper),
+            context={**grounding_context(paper), "require_results": False},
         )
         evidence = Evidence(
             tldr=picks["tldr"],
@@ -108,36 +111,96 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _pick(sentences: list[str], roles: list[str], scores: Any) -> dict[str, list[int]]:
-    """Sentence indices for each field, from the predicted roles (falling back to the best-scoring one)."""
+_COMPARISON = re.compile(
+    r"(\d|%|\b(outperform\w*|surpass\w*|improv\w*|better|faster|higher|lower|reduc\w*|increas\w*|gain\w*|"
+    r"exceed\w*|beat\w*|state-of-the-art|sota|compar\w*|than|up to)\b)",
+    re.IGNORECASE,
+)
+# A finding stated as a comparison with a number ("improves FID from 18.65 to 1.80", "outperforms X by 4%").
+_STRONG_RESULT = re.compile(
+    r"\b(outperform\w*|surpass\w*|match\w*|improv\w*|achiev\w*|reach\w*|obtain\w*|attain\w*|reduc\w*|boost\w*|"
+    r"exceed\w*|beat\w*|gain\w*|increas\w*|decreas\w*|speed\w*|state-of-the-art|sota)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_OUTPERFORM = re.compile(r"\b(outperform\w*|surpass\w*|beat\w*|state-of-the-art|sota)\b", re.IGNORECASE)
+_PROPOSAL = re.compile(
+    r"\b(we|this (paper|work|study)|our (work|paper|approach))\b.{0,40}?\b(propose|introduce|present|develop|"
+    r"design|build|describe)",
+    re.IGNORECASE,
+)
+_RELEASE = re.compile(
+    r"\b(we (have )?(publicly )?(release|released|open-source|open-sourced|make)|(code|codes|models?|data|datasets?|"
+    r"weights|checkpoints) (and [a-z]+ )?(is|are|will be|have been|has been) (publicly |made )*(released|available))\b",
+    re.IGNORECASE,
+)
+B, O, M, R = (ROLES.index(r) for r in ("background", "objective", "method", "result"))
+RESULT_FLOOR = 0.5
+METHOD_FLOOR = 0.5
+PROBLEM_FLOOR = 0.5
+MAX_METHOD = 2
+PROBLEM_BACKGROUND = 2
+STRONG_BONUS = 0.3
+MAX_RESULTS = 6
+
+
+def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
+    """Sentence indices for each field from the role marginals ``probs`` (n, 5).
+
+    Each sentence serves one field (the tldr aside): results first (the sentences most probably results, a
+    stated number or comparison ranking higher), then the method (at most two), then the problem (the gap
+    stated before the paper turns to its own work, plus an objective that is not the contribution itself).
+    A field with no sentence over its floor takes the most probable remaining one.
+    """
     if not sentences:
         raise ValueError("abstract has no sentences")
     usable = [i for i, s in enumerate(sentences) if not (_LINK_ONLY.search(s) and len(s) < 160)] or [0]
+    taken: set[int] = set()
 
-    def by_role(*names: str) -> list[int]:
-        return [i for i in usable if roles[i] in names]
+    def top(column: int, floor: float, limit: int, key: Any = None) -> list[int]:
+        pool = [i for i in usable if i not in taken]
+        over = [i for i in pool if probs[i][column] >= floor]
+        chosen = sorted(over, key=key or (lambda i: -probs[i][column]))[:limit]
+        if not chosen and pool:
+            chosen = [max(pool, key=lambda i: probs[i][column])]
+        taken.update(chosen)
+        return chosen
 
-    def best(column: int, exclude: set[int]) -> list[int]:
-        pool = [i for i in usable if i not in exclude] or usable
-        return [max(pool, key=lambda i: scores[i][column])]
+    def result_score(i: int) -> float:
+        text = sentences[i]
+        if _STRONG_RESULT.search(text) and _NUMBER.search(text):
+            return float(probs[i][R]) + STRONG_BONUS
+        return float(probs[i][R])
 
-    background, objective = by_role("background"), by_role("objective")
-    # The problem is stated before the paper turns to its own work; a "background" sentence after the first
-    # method or result sentence is usually a misread result, so it is only a last resort.
-    turn = min([i for i in usable if roles[i] in ("method", "result")], default=len(sentences))
-    background = [i for i in background if i < turn] or background
+    def importance(i: int) -> float:
+        return -(result_score(i) + (0.1 if _COMPARISON.search(sentences[i]) else 0.0))
+
+    findings = [i for i in usable if not _RELEASE.search(sentences[i]) and not _PROPOSAL.search(sentences[i])]
+    pool = [i for i in findings if result_score(i) >= RESULT_FLOOR]
+    results = sorted(pool, key=importance)[:MAX_RESULTS]  # may be empty: an abstract that reports no finding
+    taken.update(results)
+    # A sentence that reports a comparison is a finding, never the method.
+    taken.update(i for i in usable if _OUTPERFORM.search(sentences[i]) or result_score(i) >= 1.0)
+    method = sorted(top(M, METHOD_FLOOR, MAX_METHOD))
+    taken.difference_update(i for i in usable if i not in results + method)
+    if not method:  # every sentence is a finding: the most method-like of them still says how
+        method = [max(usable, key=lambda i: probs[i][M])]
+        taken.add(method[0])
+    # The problem: the paper states it before it turns to its own method and results.
+    turn = min(method + results, default=len(sentences))
+    context = [i for i in usable if i not in taken and i < turn and not _CONTRIBUTION.search(sentences[i])]
+    background = [i for i in context if probs[i][B] >= PROBLEM_FLOOR]
     gaps = [i for i in background if _GAP.search(sentences[i])]
-    problem = ([gaps[-1]] if gaps else background[-1:]) + [
-        i for i in objective[:1] if not _CONTRIBUTION.search(sentences[i])
-    ]
-    problem = sorted(set(problem)) or best(0, set())
-    method = [i for i in by_role("method") if i not in problem][:3]
-    method = method or [i for i in objective if _CONTRIBUTION.search(sentences[i])][:1]
-    method = method or best(2, set(problem))
-    results = by_role("result")[:6] or best(3, set(problem) | set(method))
-    contribution = [i for i in objective + method if _CONTRIBUTION.search(sentences[i])]
-    tldr = sorted(contribution)[:1] or objective[:1] or method[:1]
-    return {"tldr": tldr, "problem": problem, "method": method, "results": results}
+    # The gap, and the background sentence that leads into it.
+    anchor = gaps[-1] if gaps else (background[-1] if background else None)
+    problem = [i for i in background if anchor is not None and i <= anchor][-PROBLEM_BACKGROUND:]
+    objective = [i for i in context if probs[i][O] >= PROBLEM_FLOOR and not _CONTRIBUTION.search(sentences[i])]
+    problem = sorted(set(problem + objective[:1]))
+    if not problem:
+        rest = [i for i in usable if i not in taken]
+        pool = [i for i in rest if not _CONTRIBUTION.search(sentences[i])] or rest or usable
+        problem = [max(pool, key=lambda i: probs[i][B] + probs[i][O])]
+    return {"problem": problem, "method": method, "results": results}
 
 
 def get_engine(settings: Settings) -> Engine:

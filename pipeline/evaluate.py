@@ -67,9 +67,9 @@ def score(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     return {"micro_f1": round(micro, 4), "macro_f1": round(sum(f1s) / len(f1s), 4), "per_role": per_role}
 
 
-def evaluate(path: Path, predict: Callable[[list[str]], list[str]]) -> dict[str, Any]:
+def evaluate(path: Path, predict: Callable[[list[str]], list[str]], *, limit: int | None = None) -> dict[str, Any]:
     """Score ``predict`` (sentences → roles, one abstract at a time) on a labelled file."""
-    data = load_labelled(path)
+    data = load_labelled(path)[:limit]
     gold: list[str] = []
     predicted: list[str] = []
     started = time.perf_counter()
@@ -85,3 +85,174 @@ def evaluate(path: Path, predict: Callable[[list[str]], list[str]]) -> dict[str,
         sentences_per_s=round(len(gold) / seconds, 1) if seconds > 0 else None,
     )
     return result
+
+
+# --- Fields and tldrs, for any engine -------------------------------------------------------------------------
+
+# The gold roles each field should draw from.
+FIELD_ROLES: dict[str, frozenset[str]] = {
+    "problem": frozenset({"background", "objective"}),
+    "method": frozenset({"method"}),
+    "results": frozenset({"result"}),
+}
+
+
+def _gold_index(abstract: Abstract, sentences: Sequence[str]) -> list[int | None]:
+    """For each sentence the engine split, the gold sentence that holds most of its characters."""
+    gold = [" ".join(s.split()) for s in abstract.sentences]
+    spans, pos = [], 0
+    for s in gold:
+        spans.append((pos, pos + len(s)))
+        pos += len(s) + 1
+    text = " ".join(gold)
+    out: list[int | None] = []
+    cursor = 0
+    for piece in sentences:
+        start = text.find(piece, cursor)
+        if start < 0:
+            out.append(None)
+            continue
+        end = start + len(piece)
+        cursor = end
+        overlaps = [max(0, min(end, b) - max(start, a)) for a, b in spans]
+        best = max(range(len(spans)), key=overlaps.__getitem__)
+        out.append(best if overlaps[best] > 0 else None)
+    return out
+
+
+def _prf(tp: int, picked: int, relevant: int) -> dict[str, float]:
+    precision = tp / picked if picked else 0.0
+    recall = tp / relevant if relevant else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def engine_summarizer(settings: Any) -> Callable[[str, str], Any]:
+    """``(title, abstract) -> EngineOutput`` for the engine the settings name (the LLM one imports litellm)."""
+    from pipeline.engine import get_engine
+    from pipeline.schema import Paper
+
+    engine = get_engine(settings)
+    if hasattr(engine, "require_credentials"):
+        engine.require_credentials()
+
+    def summarize(title: str, abstract: str) -> Any:
+        return engine.summarize(Paper(id="eval", title=title or "Untitled", abstract=abstract, source="eval"))
+
+    return summarize
+
+
+def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: int | None = None) -> dict[str, Any]:
+    """Per-field precision/recall of the sentences behind each field against CSAbstruct gold roles.
+
+    ``summarize(title, abstract)`` returns an engine output with ``evidence`` (sentence indices into
+    `pipeline.text.split_sentences` of the abstract). Precision: the share of a field's sentences whose gold role
+    belongs to the field; recall: the share of the abstract's sentences with those roles that the field uses.
+    ``key_result_precision``: how often results[0] is a gold result sentence.
+    """
+    from pipeline.text import split_sentences
+
+    data = load_labelled(path)[:limit]
+    counts = {name: [0, 0, 0] for name in FIELD_ROLES}  # tp, picked, relevant
+    key_hits = key_total = failures = 0
+    started = time.perf_counter()
+    for abstract in data:
+        text = " ".join(" ".join(s.split()) for s in abstract.sentences)
+        try:
+            output = summarize("", text)
+        except Exception:  # an engine that fails a paper scores nothing on it (counted)
+            failures += 1
+            for name, roles in FIELD_ROLES.items():
+                counts[name][2] += sum(1 for g in abstract.labels if g in roles)
+            continue
+        mapping = _gold_index(abstract, split_sentences(text))
+        evidence = output.evidence
+        picks = {
+            "problem": list(evidence.problem),
+            "method": list(evidence.method),
+            "results": [i for group in evidence.results for i in group[:1]],
+        }
+        for name, roles in FIELD_ROLES.items():
+            gold_ids = {mapping[i] for i in picks[name] if 0 <= i < len(mapping) and mapping[i] is not None}
+            counts[name][0] += sum(1 for g in gold_ids if abstract.labels[g] in roles)  # type: ignore[index]
+            counts[name][1] += len(gold_ids)
+            counts[name][2] += sum(1 for g in abstract.labels if g in roles)
+        if evidence.results and evidence.results[0]:
+            first = evidence.results[0][0]
+            key_total += 1
+            g = mapping[first] if 0 <= first < len(mapping) else None
+            key_hits += int(g is not None and abstract.labels[g] == "result")
+    seconds = time.perf_counter() - started
+    return {
+        "abstracts": len(data),
+        "failed": failures,
+        "fields": {name: _prf(*c) for name, c in counts.items()},
+        "key_result_precision": round(key_hits / key_total, 4) if key_total else 0.0,
+        "key_result_coverage": round(key_total / len(data), 4) if data else 0.0,
+        "seconds": round(seconds, 3),
+    }
+
+
+@dataclass
+class TldrPaper:
+    title: str
+    sentences: list[str]
+    targets: list[str]
+
+
+def load_tldr(path: Path) -> list[TldrPaper]:
+    """A SciTLDR-format JSONL file: ``source`` (sentences), ``target`` (one or more TLDRs), ``title``."""
+    out: list[TldrPaper] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            sentences, targets = list(obj["source"]), list(obj["target"])
+            title = str(obj.get("title") or "")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"not a SciTLDR record ({exc})", path=str(path), line=number) from exc
+        if not sentences or not targets or not all(isinstance(x, str) for x in sentences + targets):
+            raise InputError("source and target must be non-empty lists of text", path=str(path), line=number)
+        out.append(TldrPaper(title, sentences, targets))
+    return out
+
+
+def rouge_best(prediction: str, targets: Sequence[str], scorer: Any) -> dict[str, float]:
+    """ROUGE-1/2/L F1 of a prediction, each the best over the targets (as SciTLDR scores multi-target)."""
+    scores = [scorer.score(target, prediction) for target in targets]
+    return {name: max(s[name].fmeasure for s in scores) for name in ("rouge1", "rouge2", "rougeL")}
+
+
+def evaluate_tldr(path: Path, summarize: Callable[[str, str], Any], *, limit: int | None = None) -> dict[str, Any]:
+    """Mean ROUGE-1/2/L (F1 ×100, stemming, best target per paper) of the engine's tldr on a SciTLDR file."""
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as exc:  # pragma: no cover - rouge-score is a dev dependency
+        raise InputError("summarize eval --tldr needs rouge-score: pip install -e '.[dev]'") from exc
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    data = load_tldr(path)[:limit]
+    totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    words = failures = 0
+    started = time.perf_counter()
+    for paper in data:
+        try:
+            tldr = summarize(paper.title, " ".join(paper.sentences)).summary.tldr
+        except Exception:  # a failed paper scores 0 (counted)
+            failures += 1
+            continue
+        words += len(tldr.split())
+        for name, value in rouge_best(tldr, paper.targets, scorer).items():
+            totals[name] += value
+    n = len(data) or 1
+    return {
+        "papers": len(data),
+        "failed": failures,
+        **{name: round(100 * value / n, 2) for name, value in totals.items()},
+        "mean_words": round(words / max(len(data) - failures, 1), 1),
+        "seconds": round(time.perf_counter() - started, 3),
+    }

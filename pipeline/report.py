@@ -104,6 +104,35 @@ def print_eval(result: dict[str, Any], path: Path) -> None:
     )
 
 
+def print_field_eval(result: dict[str, Any], path: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(f"{path}: fields of {result['model']} on {result['abstracts']} abstracts"))
+    for column in ("field", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    for name, m in result["fields"].items():
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    console = Console()
+    console.print(table)
+    console.print(
+        f"key result is a result sentence: {result['key_result_precision']:.3f} "
+        f"(shown for {result['key_result_coverage']:.0%} of abstracts); failed: {result['failed']}"
+    )
+
+
+def print_tldr_eval(result: dict[str, Any], path: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console().print(
+        escape(f"{path}: tldr of {result['model']} on {result['papers']} papers: ")
+        + f"ROUGE-1 {result['rouge1']:.2f}  ROUGE-2 {result['rouge2']:.2f}  ROUGE-L {result['rougeL']:.2f}  "
+        f"({result['mean_words']} words on average; failed: {result['failed']})"
+    )
+
+
 def markdown_report(out_dir: Path) -> str:
     """The run report of ``out_dir/run.json`` as Markdown (for a CI job summary)."""
     path = out_dir / "run.json"

@@ -99,6 +99,28 @@ def viterbi(emissions: np.ndarray, start: np.ndarray, transitions: np.ndarray) -
     return path[::-1]
 
 
+def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    top = a.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(a - top).sum(axis=axis))
+
+
+def marginals(emissions: np.ndarray, start: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """Per-sentence role probabilities (n, k) by forward-backward: each row sums to 1."""
+    n, k = emissions.shape
+    if n == 0:
+        return np.zeros((0, k))
+    alpha = np.empty((n, k))
+    beta = np.zeros((n, k))
+    alpha[0] = start + emissions[0]
+    for t in range(1, n):
+        alpha[t] = logsumexp(alpha[t - 1][:, None] + transitions, axis=0) + emissions[t]
+    for t in range(n - 2, -1, -1):
+        beta[t] = logsumexp(transitions + (emissions[t + 1] + beta[t + 1])[None, :], axis=1)
+    log_z = logsumexp(alpha[-1], axis=0)
+    probs = np.exp(alpha + beta - log_z)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
 class RoleModel:
     """Weights + vocabulary; `predict` maps a list of sentences to a list of roles."""
 
@@ -120,6 +142,11 @@ class RoleModel:
     def predict_ids(self, sentences: Sequence[str]) -> tuple[list[int], np.ndarray]:
         emissions = self.emissions(sentences)
         return viterbi(emissions, self.start, self.transitions), emissions
+
+    def analyse(self, sentences: Sequence[str]) -> tuple[list[int], np.ndarray]:
+        """Viterbi roles and per-sentence role marginals (n, k) of one abstract."""
+        emissions = self.emissions(sentences)
+        return viterbi(emissions, self.start, self.transitions), marginals(emissions, self.start, self.transitions)
 
     def predict(self, sentences: Sequence[str]) -> list[str]:
         return [ROLES[i] for i in self.predict_ids(sentences)[0]]
@@ -159,7 +186,7 @@ def default_model() -> RoleModel:
 def model_hash(directory: Path = MODEL_DIR) -> str:
     """Identifies the shipped weights: part of the cache key, so retraining invalidates old summaries."""
     digest = hashlib.sha256()
-    for name in ("roles.json", "roles.npy"):
+    for name in ("roles.json", "roles.npy", "tldr.json"):
         path = directory / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]

@@ -24,9 +24,14 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
-from pipeline.roles import MODEL_DIR, ROLES, RoleModel, sentence_features  # noqa: E402
+from pipeline.tldr import FEATURE_NAMES, TldrSelector  # noqa: E402
+from pipeline.tldr import features as tldr_features  # noqa: E402
+from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
+TLDR_DIR = Path(__file__).resolve().parent.parent / "data" / "scitldr"
+TLDR_C = 1.0  # L2 strength of the tldr selector (tuned on SciTLDR dev: 0.1 / 1 / 10 within 0.3 ROUGE-1)
+TLDR_TEMPERATURE = 0.02  # soft targets: softmax of each sentence's ROUGE with the human TLDRs
 C = 0.1
 MIN_COUNT = 2
 CONF_POWER = 2.0
@@ -39,11 +44,6 @@ def build_vocab(data: list[Abstract], min_count: int = MIN_COUNT) -> dict[str, i
         for feats in sentence_features(abstract.sentences):
             counts.update(set(feats))
     return {name: i for i, name in enumerate(sorted(n for n, c in counts.items() if c >= min_count))}
-
-
-def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    top = a.max(axis=axis, keepdims=True)
-    return np.squeeze(top, axis=axis) + np.log(np.exp(a - top).sum(axis=axis))
 
 
 class _Problem:
@@ -92,12 +92,12 @@ class _Problem:
         alpha = np.zeros_like(emis)
         alpha[:, 0] = start + emis[:, 0]
         for t in range(1, width):
-            step = _logsumexp(alpha[:, t - 1, :, None] + trans[None], axis=1) + emis[:, t]
+            step = logsumexp(alpha[:, t - 1, :, None] + trans[None], axis=1) + emis[:, t]
             alpha[:, t] = np.where(mask[:, t, None], step, alpha[:, t - 1])
-        log_z = _logsumexp(alpha[:, -1], axis=1)
+        log_z = logsumexp(alpha[:, -1], axis=1)
         beta = np.zeros_like(emis)
         for t in range(width - 2, -1, -1):
-            step = _logsumexp(trans[None] + (emis[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
+            step = logsumexp(trans[None] + (emis[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
             beta[:, t] = np.where(mask[:, t + 1, None], step, 0.0)
         pair_mask = mask[:, 1:]
         gold_score = (emis[np.arange(batch)[:, None], np.arange(width)[None], gold] * mask).sum(axis=1)
@@ -136,6 +136,39 @@ def train(data: list[Abstract], confs: list[float], *, c: float = C, min_count: 
     return RoleModel(vocab, w.astype(np.float32), start.astype(np.float32), trans.astype(np.float32))
 
 
+def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelector:
+    """The tldr selector: a conditional logit over each abstract's sentences, fitted to SciTLDR's ROUGE scores."""
+    from scipy.optimize import minimize
+
+    xs, targets = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        sentences = [" ".join(s.split()) for s in obj["source"]]
+        rouge = np.array(obj.get("rouge_scores") or [], dtype=np.float64)
+        if len(rouge) != len(sentences) or not sentences:
+            continue  # a few SciTLDR rows have scores for a different split; their supervision is unusable
+        _, probs = roles.analyse(sentences)
+        xs.append(tldr_features(str(obj.get("title") or ""), sentences, probs))
+        soft = np.exp((rouge - rouge.max()) / TLDR_TEMPERATURE)
+        targets.append(soft / soft.sum())
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, grad = 0.0, np.zeros_like(w)
+        for x, t in zip(xs, targets):
+            s = x @ w
+            s -= s.max()
+            p = np.exp(s)
+            p /= p.sum()
+            loss -= float((t * np.log(p + 1e-12)).sum())
+            grad += x.T @ (p - t)
+        return loss + 0.5 * c * float(w @ w), grad + c * w
+
+    result = minimize(objective, np.zeros(len(FEATURE_NAMES)), jac=True, method="L-BFGS-B")
+    return TldrSelector(np.round(result.x, 6))
+
+
 def mean_confs(path: Path) -> list[float]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -152,10 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help="folder for roles.json and roles.npy")
     parser.add_argument("--c", type=float, default=C, help="inverse L2 strength")
     parser.add_argument("--min-count", type=int, default=MIN_COUNT, help="drop rarer features")
+    parser.add_argument("--tldr-train", type=Path, default=TLDR_DIR / "train.jsonl", help="SciTLDR train file")
     args = parser.parse_args(argv)
     data = load_labelled(args.train)
     model = train(data, mean_confs(args.train), c=args.c, min_count=args.min_count)
     model.save(args.out)
+    selector = train_tldr(args.tldr_train, model)
+    selector.save(args.out)
     summary: dict[str, object] = {"out": str(args.out), "features": len(model.vocab), "c": args.c}
     if args.dev and args.dev.exists():
         dev = load_labelled(args.dev)

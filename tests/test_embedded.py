@@ -95,5 +95,5 @@ def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None
         capture_output=True,
         timeout=600,
     )
-    for name in ("roles.json", "roles.npy"):
+    for name in ("roles.json", "roles.npy", "tldr.json"):
         assert (tmp_path / name).read_bytes() == (MODEL_DIR / name).read_bytes(), name

@@ -95,7 +95,9 @@ def test_a_1_mb_abstract_is_summarised_in_bounded_work(tmp_path: Path) -> None:
     data.write_text(json.dumps({"title": "Huge", "abstract": "We study scaling of models. " * 40_000}) + "\n")
     invoke("run", str(data), "--out", str(tmp_path / "out"))
     record = read_jsonl(tmp_path / "out" / "corpus.jsonl")[0]
-    assert max(max(ix) for ix in record["evidence"]["results"]) < 400  # work bounded to the first sentences
+    used = [i for field in ("tldr", "problem", "method") for i in record["evidence"][field]]
+    used += [i for group in record["evidence"]["results"] for i in group]
+    assert used and max(used) < 400  # work bounded to the first sentences
 
 
 def test_non_utf8_and_nul_bytes_in_a_listing_are_named(tmp_path: Path) -> None:

@@ -20,9 +20,11 @@ def test_sample_listing_gives_69_valid_records_and_tables(out: Path) -> None:
     for record in records:
         Record.model_validate(record)
         assert record["schema_version"] == 1
-        assert record["tldr"] and record["problem"] and record["method"] and record["results"]
+        assert record["tldr"] and record["problem"] and record["method"]
         assert record["provenance"]["engine"] == "embedded"
         assert all(i < 200 for i in record["evidence"]["tldr"])
+    # A paper whose abstract states no finding has no key result rather than a wrong one; most state one.
+    assert sum(1 for r in records if r["results"]) >= 60
     report = json.loads((out / "run.json").read_text())
     assert (report["total"], report["new"], report["cached"], report["failed"]) == (69, 69, 0, 0)
     assert not (out / "failures.jsonl").exists()

@@ -1,0 +1,185 @@
+"""The tldr: pick the abstract sentence that best states the paper, then shorten it without adding a word.
+
+`features` describes each sentence of one abstract (its role probabilities from `pipeline.roles`, where it sits,
+how long it is, how much of the title and of the rest of the abstract it shares, contribution and result cues);
+a conditional-logit selector, trained on SciTLDR-A train by ``python -m pipeline.train`` (weights in
+``pipeline/model/tldr.json``), scores them and the best one wins. `compress` then drops what a one-line summary
+does not need (an "In this paper," opener, parentheticals, citations, a trailing "which ..." clause) and never
+adds or reorders a word, so the tldr stays grounded in the abstract.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelFileError
+from pipeline.roles import MODEL_DIR, ROLES
+
+TLDR_FILE = "tldr.json"
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"p_{r}" for r in ROLES),
+    "bias",
+    "first",
+    "second",
+    "last",
+    "rel_pos",
+    "rel_pos2",
+    "len_short",
+    "len_mid",
+    "len_long",
+    "len_xl",
+    "title_overlap",
+    "centrality",
+    "contribution",
+    "we_start",
+    "in_this_paper",
+    "result_cue",
+    "has_number",
+    "question",
+    "colon",
+    "link",
+)
+_WORD = re.compile(r"[a-z][a-z0-9-]+")
+_STOP = frozenset(
+    "the a an of and or to in on for with by from is are was were be been this that these those we our it its as at "
+    "which can such than into via also both using use used based new show paper work".split()
+)
+_CONTRIBUTION = re.compile(
+    r"\b(we|this (paper|work|study)|our (work|paper|approach))\b.{0,40}?\b(propose|introduce|present|develop|"
+    r"design|show|demonstrate|find|release|build|describe)",
+    re.IGNORECASE,
+)
+_RESULT = re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|state-of-the-art|results? (show|demonstrate))\b", re.I)
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def features(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndarray:
+    """One row of `FEATURE_NAMES` per sentence."""
+    n = len(sentences)
+    words = [_content(s) for s in sentences]
+    title_words = _content(title)
+    rows = np.zeros((n, len(FEATURE_NAMES)))
+    for i, sentence in enumerate(sentences):
+        k = len(ROLES)
+        rows[i, :k] = probs[i]
+        rel = i / max(n - 1, 1)
+        length = len(sentence.split())
+        others = [words[j] for j in range(n) if j != i]
+        own = words[i]
+        central = float(np.mean([len(own & o) / (len(own | o) or 1) for o in others])) if others else 0.0
+        low = sentence.lower()
+        rows[i, k:] = (
+            1.0,
+            i == 0,
+            i == 1,
+            i == n - 1,
+            rel,
+            rel * rel,
+            length < 15,
+            15 <= length < 30,
+            30 <= length < 45,
+            length >= 45,
+            len(own & title_words) / len(title_words) if title_words else 0.0,
+            central,
+            bool(_CONTRIBUTION.search(sentence)),
+            low.startswith("we "),
+            low.startswith(("in this paper", "in this work", "this paper", "this work")),
+            bool(_RESULT.search(sentence)),
+            bool(re.search(r"\d", sentence)),
+            "?" in sentence,
+            ":" in sentence,
+            "http" in low or "github" in low,
+        )
+    return rows
+
+
+class TldrSelector:
+    def __init__(self, weights: np.ndarray):
+        if weights.shape != (len(FEATURE_NAMES),):
+            raise ModelFileError(f"tldr weights have shape {weights.shape}, expected ({len(FEATURE_NAMES)},)")
+        self.weights = weights
+
+    def scores(self, title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndarray:
+        return features(title, sentences, probs) @ self.weights
+
+    def select(self, title: str, sentences: Sequence[str], probs: np.ndarray) -> int:
+        return int(np.argmax(self.scores(title, sentences, probs)))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        data = {"features": list(FEATURE_NAMES), "weights": [round(float(w), 6) for w in self.weights]}
+        (directory / TLDR_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path = MODEL_DIR) -> TldrSelector:
+        try:
+            data = json.loads((directory / TLDR_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"cannot load the tldr selector from {directory}: {exc}") from exc
+        if tuple(data.get("features", ())) != FEATURE_NAMES:
+            raise ModelFileError(f"{directory}/{TLDR_FILE} does not match this code; retrain (python -m pipeline.train)")
+        return cls(np.array(data["weights"], dtype=np.float64))
+
+
+@lru_cache(maxsize=1)
+def default_selector() -> TldrSelector:
+    return TldrSelector.load(MODEL_DIR)
+
+
+# --- Compression: only deletions, so every word still comes from the abstract. -------------------------------
+
+_OPENERS = re.compile(
+    r"^(?:(?:in|within) (?:this|the present|our) (?:paper|work|study|article|letter|note)|here|in this regard|"
+    r"to this end|to address (?:this|these) (?:issues?|problems?|challenges?|limitations?|gaps?)|"
+    r"to (?:tackle|overcome|solve|fill) (?:this|these) (?:issues?|problems?|challenges?|limitations?|gaps?)|"
+    r"specifically|in particular|moreover|furthermore|additionally|in addition|finally|therefore|thus|hence|"
+    r"consequently|motivated by (?:this|these observations?)|inspired by (?:this|these observations?)|"
+    r"building on (?:this|these) (?:insights?|observations?|findings?)|as a result|overall|"
+    r"in (?:this|that) (?:context|setting|spirit)|to that end|"
+    r"through extensive experiments(?: on [^,]{1,60})?|experimentally|empirically),\s+",
+    re.IGNORECASE,
+)
+_OPENERS_NO_COMMA = re.compile(r"^(?:in this (?:paper|work|study|article)|here)\s+(?=we\b)", re.IGNORECASE)
+_PARENTHETICAL = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\)")
+_BRACKET_CITATION = re.compile(r"\s*\[[^\[\]]*\]")
+_TRAILING = re.compile(
+    r",\s+(?:which|where|while|thereby|thus|hence|making|allowing|enabling|leading|resulting|"
+    r"demonstrating|showing|yielding|achieving|as well as|in contrast to|compared to|unlike|such that)\b.*$",
+    re.IGNORECASE,
+)
+MIN_WORDS = 8
+
+
+def compress(sentence: str, *, trailing: bool = True) -> str:
+    """A shorter form of ``sentence`` made by deletions only: openers, parentheticals, citations, trailing clauses.
+
+    Never returns fewer than `MIN_WORDS` words when the sentence had more (a cut that would leave less is skipped).
+    """
+    text = " ".join(sentence.split())
+    steps = [
+        lambda t: _OPENERS_NO_COMMA.sub("", t, count=1),
+        lambda t: _OPENERS.sub("", t, count=1),
+        lambda t: _PARENTHETICAL.sub("", t),
+        lambda t: _BRACKET_CITATION.sub("", t),
+    ]
+    if trailing:
+        steps.append(lambda t: _TRAILING.sub("", t, count=1))
+    for step in steps:
+        shorter = " ".join(step(text).split())
+        if shorter != text and len(shorter.split()) >= min(MIN_WORDS, len(text.split())):
+            text = shorter
+    text = re.sub(r"\s+([,.;:])", r"\1", text).strip(" ,;:")
+    if text and text[0].islower() and sentence.strip()[:1].isupper():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text
