@@ -165,17 +165,18 @@ def compress(sentence: str, *, trailing: bool = True) -> str:
     Never returns fewer than `MIN_WORDS` words when the sentence had more (a cut that would leave less is skipped).
     """
     text = " ".join(sentence.split())
+    # Asides go whenever something is left; cuts of whole phrases only when a real sentence remains.
     steps = [
-        lambda t: _OPENERS_NO_COMMA.sub("", t, count=1),
-        lambda t: _OPENERS.sub("", t, count=1),
-        lambda t: _PARENTHETICAL.sub("", t),
-        lambda t: _BRACKET_CITATION.sub("", t),
+        (lambda t: _PARENTHETICAL.sub("", t), 3),
+        (lambda t: _BRACKET_CITATION.sub("", t), 3),
+        (lambda t: _OPENERS_NO_COMMA.sub("", t, count=1), MIN_WORDS),
+        (lambda t: _OPENERS.sub("", t, count=1), MIN_WORDS),
     ]
     if trailing:
-        steps.append(lambda t: _TRAILING.sub("", t, count=1))
-    for step in steps:
+        steps.append((lambda t: _TRAILING.sub("", t, count=1), MIN_WORDS))
+    for step, least in steps:
         shorter = " ".join(step(text).split())
-        if shorter != text and len(shorter.split()) >= min(MIN_WORDS, len(text.split())):
+        if shorter != text and len(shorter.split()) >= min(least, len(text.split())):
             text = shorter
     text = re.sub(r"\s+([,.;:])", r"\1", text).strip(" ,;:")
     if text and text[0].islower() and sentence.strip()[:1].isupper():
