@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +19,9 @@ from typing import Any
 
 import diskcache
 import orjson
-from diskcache.core import MODE_RAW, MODE_TEXT, UNKNOWN
+from diskcache.core import MODE_RAW, UNKNOWN
 
+from pipeline.errors import ConfigError
 from pipeline.schema import SCHEMA_VERSION
 
 
@@ -45,12 +48,18 @@ class JSONTextDisk(diskcache.Disk):
         return super().store(value, read, key)
 
     def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
-        if mode not in (MODE_RAW, MODE_TEXT):
-            raise UnsafeCacheRow(f"cache row of mode {mode} refused (only JSON text is read)")
+        # Every value this cache writes lives in the database row itself (min_file_size is effectively
+        # infinite), so a row that points at a file was not written by us: it is never opened.
+        if mode != MODE_RAW or filename is not None:
+            raise UnsafeCacheRow(f"cache row of mode {mode} naming a file refused (only inline JSON text is read)")
         result = super().fetch(mode, filename, value, read)
         if type(result) is not str:
             raise UnsafeCacheRow("cache row is not text")
         return result
+
+    def remove(self, file_path: str) -> None:
+        """Never delete a file a cache row names: this cache writes none, so any such name is forged."""
+        return None
 
 
 def canonical_json(value: Any) -> str:
@@ -84,17 +93,53 @@ class SummaryCache:
     """Summaries by key. Misses, corrupted rows and refused rows all read as None; writes are JSON."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            raise ConfigError(
+                f"cache folder {directory} is a file; set cache_dir (SUMMARIZE_CACHE_DIR) to a folder"
+            ) from exc
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the cache folder {directory} ({exc.strerror}); set cache_dir (SUMMARIZE_CACHE_DIR)"
+            ) from exc
+        if not directory.is_dir():
+            raise ConfigError(f"cache folder {directory} is not a folder; set cache_dir (SUMMARIZE_CACHE_DIR)")
         self.directory = directory
-        self._cache = diskcache.Cache(
-            str(directory), disk=JSONTextDisk, size_limit=2**35, eviction_policy="least-recently-stored"
-        )
         self.corrupted = 0
+        self.rebuilt: str | None = None  # where a broken database was moved aside, for the run report
+        try:
+            self._cache = self._open()
+        except sqlite3.DatabaseError:
+            aside = directory / f"cache.db.broken-{int(time.time())}"
+            with contextlib.suppress(OSError):
+                (directory / "cache.db").rename(aside)
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    (directory / f"cache.db{suffix}").unlink()
+            self.rebuilt = str(aside)
+            self._cache = self._open()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot open the cache in {directory} ({exc}); "
+                "set cache_dir (SUMMARIZE_CACHE_DIR) to a writable folder"
+            ) from exc
+
+    def _open(self) -> diskcache.Cache:
+        cache = diskcache.Cache(
+            str(self.directory),
+            disk=JSONTextDisk,
+            size_limit=2**35,
+            eviction_policy="least-recently-stored",
+            disk_min_file_size=2**62,
+        )
+        len(cache)  # touches the table: a database that is not one fails here, not mid-run
+        return cache
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
             text = self._cache.get(key)
-        except (UnsafeCacheRow, OSError):
+        except (UnsafeCacheRow, OSError, sqlite3.DatabaseError):
             text = None
             self._discard(key)
         if text is None:

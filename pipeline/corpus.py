@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from pipeline.errors import CorpusError
+from pipeline.errors import NewerCorpusError, OutputError
+from pipeline.files import temp_beside
 from pipeline.schema import SCHEMA_VERSION, Record
 
 CORPUS_NAME = "corpus.jsonl"
@@ -39,21 +39,29 @@ class Line:
     text: str
     version: int | None
     obj: dict[str, Any] | None  # parsed when already at hand; new lines are parsed only when written
+    number: int = 0  # line number in the existing corpus (0: a record of this run)
 
 
 def _parse(text: str) -> Line:
     obj = orjson.loads(text)
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
         raise ValueError("not a record object with an id")
-    if obj.get("schema_version") != SCHEMA_VERSION:
+    found = obj.get("schema_version")
+    if isinstance(found, int) and found > SCHEMA_VERSION:
+        raise _Newer(found)
+    if found != SCHEMA_VERSION:
         raise ValueError(f"schema_version {obj.get('schema_version')!r}, expected {SCHEMA_VERSION}")
     meta = obj.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
     return Line(obj["id"], text, version if isinstance(version, int) else None, obj)
 
 
+class _Newer(Exception):
+    """A record of a newer schema version than this code writes."""
+
+
 def scan(path: Path, report: MergeReport) -> Iterator[Line]:
-    """Valid lines of an existing corpus in file order; invalid ones go to the report."""
+    """Valid lines of an existing corpus in file order; invalid ones go to the report (kept whole)."""
     if not path.exists():
         return
     with path.open("rb") as fh:
@@ -62,10 +70,23 @@ def scan(path: Path, report: MergeReport) -> Iterator[Line]:
                 text = raw.decode("utf-8").rstrip("\r\n")
                 if not text.strip():
                     continue
-                yield _parse(text)
+                line = _parse(text)
+                line.number = number
+                yield line
+            except _Newer as exc:
+                raise NewerCorpusError(
+                    f"{path}:{number}: a record of schema version {exc}, newer than this summarize writes "
+                    f"({SCHEMA_VERSION}); upgrade summarize, or write to another --out"
+                ) from None
             except (UnicodeDecodeError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
-                report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text[:100_000]})
+                report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text})
+
+
+def _duplicate(line: Line, report: MergeReport) -> None:
+    report.invalid_lines.append(
+        {"line": line.number, "error": f"duplicate id {line.id} (an earlier line has it; kept)", "text": line.text}
+    )
 
 
 def _wins(new: Line, old: Line) -> bool:
@@ -82,7 +103,10 @@ def _merged(old: Iterable[Line], new: list[Line], report: MergeReport) -> Iterat
     i = 0
     previous = ""
     for line in old:
-        if line.id <= previous:
+        if line.id == previous:
+            _duplicate(line, report)
+            continue
+        if line.id < previous:
             raise _Unsorted(line.id)
         previous = line.id
         while i < len(new) and new[i].id < line.id:
@@ -126,12 +150,20 @@ class Sink(Protocol):
 
     def restart(self) -> None: ...
 
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
 
 def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | None) -> None:
-    """Write to a temporary file beside ``path``, then rename: readers never see a torn corpus."""
-    fd, tmp = tempfile.mkstemp(prefix=".corpus.", suffix=".tmp", dir=path.parent)
+    """Write to a temporary file beside ``path``, then rename: readers never see a torn corpus.
+
+    The tables (``sink``) are finished before the corpus is renamed, and any failure (a full disk) removes
+    every temporary file and leaves the previous corpus and tables as they were.
+    """
+    tmp, out = temp_beside(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        with out:
             for line in lines:
                 out.write(line.text)
                 out.write("\n")
@@ -140,11 +172,15 @@ def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | 
                     sink.add(line.obj if line.obj is not None else orjson.loads(line.text))
             out.flush()
             os.fsync(out.fileno())
+        if sink is not None:
+            sink.close()
         os.replace(tmp, path)
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+        if sink is not None:
+            sink.abort()
         if isinstance(exc, OSError):
-            raise CorpusError(f"cannot write {path}: {exc}") from exc
+            raise OutputError(f"cannot write the outputs in {path.parent}: {exc.strerror or exc}") from exc
         raise
 
 
@@ -170,7 +206,12 @@ def merge(out_dir: Path, records: Iterable[Record | Line], sink: Sink | None = N
         if sink is not None:
             sink.restart()
         report = MergeReport()
-        old = {line.id: line for line in scan(path, report)}
+        old: dict[str, Line] = {}
+        for line in scan(path, report):
+            if line.id in old:
+                _duplicate(line, report)
+            else:
+                old[line.id] = line
         _write(path, _merge_unsorted(old, new, report), report, sink)
     if report.invalid_lines:
         with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:

@@ -134,7 +134,7 @@ _RELEASE = re.compile(
     r"weights|checkpoints) (and [a-z]+ )?(is|are|will be|have been|has been) (publicly |made )*(released|available))\b",
     re.IGNORECASE,
 )
-B, O, M, R = (ROLES.index(r) for r in ("background", "objective", "method", "result"))
+BACKGROUND, OBJECTIVE, METHOD, RESULT = (ROLES.index(r) for r in ("background", "objective", "method", "result"))
 RESULT_FLOOR = 0.5
 METHOD_FLOOR = 0.5
 PROBLEM_FLOOR = 0.5
@@ -169,8 +169,8 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
     def result_score(i: int) -> float:
         text = sentences[i]
         if _STRONG_RESULT.search(text) and _NUMBER.search(text):
-            return float(probs[i][R]) + STRONG_BONUS
-        return float(probs[i][R])
+            return float(probs[i][RESULT]) + STRONG_BONUS
+        return float(probs[i][RESULT])
 
     def importance(i: int) -> float:
         return -(result_score(i) + (0.1 if _COMPARISON.search(sentences[i]) else 0.0))
@@ -181,25 +181,25 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
     taken.update(results)
     # A sentence that reports a comparison is a finding, never the method.
     taken.update(i for i in usable if _OUTPERFORM.search(sentences[i]) or result_score(i) >= 1.0)
-    method = sorted(top(M, METHOD_FLOOR, MAX_METHOD))
+    method = sorted(top(METHOD, METHOD_FLOOR, MAX_METHOD))
     taken.difference_update(i for i in usable if i not in results + method)
     if not method:  # every sentence is a finding: the most method-like of them still says how
-        method = [max(usable, key=lambda i: probs[i][M])]
+        method = [max(usable, key=lambda i: probs[i][METHOD])]
         taken.add(method[0])
     # The problem: the paper states it before it turns to its own method and results.
     turn = min(method + results, default=len(sentences))
     context = [i for i in usable if i not in taken and i < turn and not _CONTRIBUTION.search(sentences[i])]
-    background = [i for i in context if probs[i][B] >= PROBLEM_FLOOR]
+    background = [i for i in context if probs[i][BACKGROUND] >= PROBLEM_FLOOR]
     gaps = [i for i in background if _GAP.search(sentences[i])]
     # The gap, and the background sentence that leads into it.
     anchor = gaps[-1] if gaps else (background[-1] if background else None)
     problem = [i for i in background if anchor is not None and i <= anchor][-PROBLEM_BACKGROUND:]
-    objective = [i for i in context if probs[i][O] >= PROBLEM_FLOOR and not _CONTRIBUTION.search(sentences[i])]
+    objective = [i for i in context if probs[i][OBJECTIVE] >= PROBLEM_FLOOR and not _CONTRIBUTION.search(sentences[i])]
     problem = sorted(set(problem + objective[:1]))
     if not problem:
         rest = [i for i in usable if i not in taken]
         pool = [i for i in rest if not _CONTRIBUTION.search(sentences[i])] or rest or usable
-        problem = [max(pool, key=lambda i: probs[i][B] + probs[i][O])]
+        problem = [max(pool, key=lambda i: probs[i][BACKGROUND] + probs[i][OBJECTIVE])]
     return {"problem": problem, "method": method, "results": results}
 
 

@@ -63,6 +63,18 @@ class CorpusError(SummarizeError):
     """The existing corpus could not be read or written."""
 
 
+class NewerCorpusError(CorpusError):
+    """The existing corpus was written by a newer summarize (a higher schema version): never rewritten."""
+
+    exit_code = 2
+
+
+class OutputError(SummarizeError):
+    """An output folder or file cannot be written (a file where a folder should be, no permission, disk full)."""
+
+    exit_code = 2
+
+
 class LockedError(SummarizeError):
     """Another run holds the output folder's lock."""
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 
 from pipeline import __version__
 from pipeline.errors import FetchError, InputError
@@ -33,6 +34,8 @@ _ATOM = {
     "os": "http://a9.com/-/spec/opensearch/1.1/",
 }
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_RESPONSE_BYTES = 64 * 2**20
+MAX_PAGES = 200  # per fetch: 20,000 papers at 100 a page; a source that pages on forever stops here
 
 
 class Http:
@@ -40,16 +43,27 @@ class Http:
     with backoff on 429/5xx/timeouts that honour Retry-After."""
 
     def __init__(
-        self, *, interval_s: float = 0.0, retries: int = 4, timeout_s: float = 30.0, backoff_s: float = 1.0
+        self,
+        *,
+        interval_s: float = 0.0,
+        retries: int = 4,
+        timeout_s: float = 30.0,
+        backoff_s: float = 1.0,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        deadline_s: float = 120.0,
     ) -> None:
         self.interval_s = interval_s
+        self.max_bytes = max_bytes
+        self.deadline_s = deadline_s
         self.retries = retries
         self.backoff_s = backoff_s
         self.client = httpx.Client(timeout=timeout_s, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
         self._last = 0.0
         self.requests = 0
 
-    def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    def get(self, url: str, params: dict[str, Any] | None = None) -> Fetched:
+        """One bounded GET: at most `max_bytes` of decoded body (a gzip bomb stops there) and `deadline_s` in
+        all (a server dripping one byte at a time stops there), each failure an error naming the URL."""
         for attempt in range(self.retries + 1):
             wait = self._last + self.interval_s - time.monotonic()
             if wait > 0:
@@ -57,7 +71,7 @@ class Http:
             self._last = time.monotonic()
             self.requests += 1
             try:
-                response = self.client.get(url, params=params)
+                response = self._bounded(url, params)
             except httpx.TimeoutException as exc:
                 if attempt < self.retries:
                     time.sleep(self._backoff(attempt))
@@ -66,16 +80,36 @@ class Http:
             except httpx.HTTPError as exc:
                 raise FetchError(f"cannot fetch {url}: {exc}", url=url) from exc
             if response.status_code in _RETRY_STATUS and attempt < self.retries:
-                time.sleep(_retry_after(response) or self._backoff(attempt))
+                time.sleep(_retry_after(response.headers.get("retry-after")) or self._backoff(attempt))
                 continue
             if response.status_code >= 400:
                 raise FetchError(
                     f"fetching {response.url} failed: HTTP {response.status_code}",
-                    url=str(response.url),
+                    url=response.url,
                     status=response.status_code,
                 )
             return response
         raise AssertionError("unreachable")
+
+    def _bounded(self, url: str, params: dict[str, Any] | None) -> Fetched:
+        deadline = time.monotonic() + self.deadline_s
+        with self.client.stream("GET", url, params=params) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(
+                        f"{response.url}: response larger than {self.max_bytes // 2**20} MB (decoded); refused",
+                        url=str(response.url),
+                    )
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        f"{response.url}: response not complete after {self.deadline_s:.0f} s; refused",
+                        url=str(response.url),
+                    )
+                chunks.append(chunk)
+            return Fetched(str(response.url), response.status_code, dict(response.headers), b"".join(chunks))
 
     def _backoff(self, attempt: int) -> float:
         return min(60.0, self.backoff_s * 2**attempt) * (0.5 + random.random())
@@ -84,15 +118,38 @@ class Http:
         self.client.close()
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number or an HTTP date), capped; None when unreadable."""
     if not value:
         return None
     try:
         return min(120.0, max(0.0, float(value)))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return min(120.0, max(0.0, (when - datetime.now(UTC)).total_seconds()))
+    except (TypeError, ValueError, IndexError):
+        return None  # "soon" and friends: fall back to our own backoff
+    if when.tzinfo is None:  # "-0000" means UTC with no stated zone
+        when = when.replace(tzinfo=UTC)
+    return min(120.0, max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
+
+@dataclass
+class Fetched:
+    """A response body read within bounds."""
+
+    url: str
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        try:
+            return orjson.loads(self.content)
+        except orjson.JSONDecodeError as exc:
+            kind = "an empty body" if not self.content.strip() else f"not JSON ({exc.msg})"
+            raise FetchError(f"{self.url}: the response is {kind}", url=self.url, status=self.status_code) from exc
 
 
 @dataclass
@@ -107,6 +164,7 @@ class Fetch:
     newest: datetime | None = None
     requests: int = 0
     error: str | None = None
+    truncated: bool = False  # stopped at the page cap
 
     @property
     def status(self) -> str:
@@ -127,6 +185,7 @@ class Fetch:
             "newest": self.newest.isoformat() if self.newest else None,
             "requests": self.requests,
             "error": self.error,
+            "truncated": self.truncated,
         }
 
 
@@ -152,7 +211,13 @@ def _note(fetch: Fetch, paper: Paper) -> Paper:
 
 
 def hf_daily(
-    http: Http, *, day: str | None = None, week: str | None = None, month: str | None = None, limit: int = 100
+    http: Http,
+    *,
+    day: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    limit: int = 100,
+    max_pages: int = MAX_PAGES,
 ) -> tuple[Fetch, Iterator[Paper]]:
     """The Hub's daily papers for a day, ISO week or month, paginated with ``limit`` and ``p`` until exhausted."""
     base = os.environ.get("HF_ENDPOINT", HF_DEFAULT).rstrip("/")
@@ -167,17 +232,28 @@ def hf_daily(
     fetch = Fetch("hf-daily", url, expect_papers=True)
 
     def papers() -> Iterator[Paper]:
-        page = 0
-        while True:
+        seen: set[str] = set()
+        for page in range(max_pages):
             items = http.get(url, {**params, "p": page}).json()
             fetch.requests = http.requests
             if not isinstance(items, list):
                 raise FetchError(f"{url}: expected a JSON list, got {type(items).__name__}", url=url)
-            for item in items:
-                yield _note(fetch, _hf_paper(item))
-            if len(items) < limit:
+            new = 0
+            for number, item in enumerate(items):
+                try:
+                    paper = _hf_paper(item)
+                except (AttributeError, TypeError, ValueError) as exc:
+                    raise FetchError(
+                        f"{url} (page {page}, item {number}): not a daily-papers item ({exc})", url=url
+                    ) from exc
+                if paper.id in seen:
+                    continue
+                seen.add(paper.id)
+                new += 1
+                yield _note(fetch, paper)
+            if len(items) < limit or new == 0:  # the last page, or a server repeating itself
                 return
-            page += 1
+        fetch.truncated = True
 
     return fetch, papers()
 
@@ -215,6 +291,7 @@ def arxiv_api(
     end: str | None = None,
     days: int = 1,
     page_size: int = 100,
+    max_pages: int = MAX_PAGES,
 ) -> tuple[Fetch, Iterator[Paper]]:
     """The arXiv API (Atom): by ids, a search query, or a category over a date window; pages until done."""
     url = os.environ.get("SUMMARIZE_ARXIV_API", ARXIV_API_DEFAULT)
@@ -235,24 +312,32 @@ def arxiv_api(
 
     def papers() -> Iterator[Paper]:
         start = 0
-        while True:
+        seen: set[str] = set()
+        for _page in range(max_pages):
             response = http.get(url, {**params, "start": start})
             fetch.requests = http.requests
             root = _xml(response, url)
             entries = root.findall("a:entry", _ATOM)
-            total = int(root.findtext("os:totalResults", "0", _ATOM) or 0)
+            raw_total = (root.findtext("os:totalResults", "0", _ATOM) or "0").strip()
+            if not raw_total.isdigit():
+                raise FetchError(f"{url}: totalResults is {raw_total[:40]!r}, not a number", url=url)
+            total = int(raw_total)
+            new = 0
             for entry in entries:
                 paper = _arxiv_entry(entry)
-                if paper is not None:
+                if paper is not None and paper.id not in seen:
+                    seen.add(paper.id)
+                    new += 1
                     yield _note(fetch, paper)
             start += len(entries)
-            if not entries or start >= total:
+            if not entries or start >= total or new == 0:
                 return
+        fetch.truncated = True
 
     return fetch, papers()
 
 
-def _xml(response: httpx.Response, url: str) -> ET.Element:
+def _xml(response: Fetched, url: str) -> ET.Element:
     try:
         return ET.fromstring(response.content)
     except ET.ParseError as exc:
@@ -328,8 +413,28 @@ def arxiv_feed(http: Http, category: str, *, cross_lists: bool = False) -> tuple
     return fetch, papers()
 
 
+def _check_dates(options: dict[str, Any]) -> None:
+    """--date, --week and --month are checked before any request: a wrong one is a usage error (exit 2)."""
+    checks = (
+        ("date", "YYYY-MM-DD", lambda v: date.fromisoformat(v) and len(v) == 10),
+        ("week", "YYYY-Www", lambda v: datetime.strptime(v + "-1", "%G-W%V-%u")),
+        ("month", "YYYY-MM", lambda v: datetime.strptime(v, "%Y-%m") and len(v) == 7),
+    )
+    for name, form, parse in checks:
+        value = options.get(name)
+        if value is None:
+            continue
+        try:
+            ok = parse(str(value))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InputError(f"--{name} {value!r} is not a valid {form}")
+
+
 def open_source(source: str, http: Http | None = None, **options: Any) -> tuple[Fetch, Iterator[Paper]]:
     """The fetch for ``--source hf-daily`` or ``--source arxiv`` (API, or the feed with ``feed=True``)."""
+    _check_dates(options)
     if source == "hf-daily":
         http = http or Http()
         return hf_daily(http, day=options.get("date"), week=options.get("week"), month=options.get("month"))

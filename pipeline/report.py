@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import OutputError
 from pipeline.run import Progress, RunReport
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: object) -> str:
+    """Untrusted text for a terminal line: control characters (ANSI escapes, bidi overrides) removed, rich
+    markup escaped, newlines folded, so an id or title cannot recolour, move or rewrite the screen."""
+    from rich.markup import escape
+
+    return escape(_CONTROL.sub("", " ".join(str(text).split())))
+
+
+def markdown_safe(text: object, limit: int = 300) -> str:
+    """Untrusted text for one Markdown line (GitHub job summaries): no HTML, links, code spans or table breaks."""
+    from pipeline.table import md_cell
+
+    return md_cell(_CONTROL.sub("", " ".join(str(text).split()))[:limit])
 
 
 @contextmanager
@@ -40,7 +59,6 @@ def progress_bar(*, enabled: bool = True) -> Iterator[Progress | None]:
 
 def print_report(report: RunReport, *, as_json: bool = False) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     if as_json:
@@ -73,15 +91,19 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     if report.corpus_invalid_lines:
         lines = ", ".join(map(str, report.corpus_invalid_lines[:10]))
         rows.append(("corpus problems", f"invalid line(s) {lines}: kept in corpus.rejected.jsonl"))
+    if report.cache_rebuilt:
+        rows.append(("cache", f"the cache database was unreadable: moved aside to {report.cache_rebuilt}, rebuilt"))
     if report.cache_corrupted:
         rows.append(("cache", f"{report.cache_corrupted} corrupted entr(y/ies) replaced"))
     for name, value in rows:
-        grid.add_row(name, str(value))
+        grid.add_row(name, terminal_safe(value))
     console.print(grid)
     for failure in report.failures[:10]:
         where = f"{failure.source}:{failure.line}" if failure.line else failure.id
         console.print(
-            f"[red]failed[/red] \\[{failure.stage}] {where}: {escape(failure.error)}", highlight=False, soft_wrap=True
+            f"[red]failed[/red] \\[{failure.stage}] {terminal_safe(where)}: {terminal_safe(failure.error)}",
+            highlight=False,
+            soft_wrap=True,
         )
     if len(report.failures) > 10:
         console.print(f"... and {len(report.failures) - 10} more in failures.jsonl")
@@ -137,21 +159,35 @@ def markdown_report(out_dir: Path) -> str:
     """The run report of ``out_dir/run.json`` as Markdown (for a CI job summary)."""
     path = out_dir / "run.json"
     if not path.exists():
-        return f"No run report in `{out_dir}`: the run did not get as far as writing one.\n"
-    run = json.loads(path.read_text(encoding="utf-8"))
-    lines = [
-        f"Engine **{run['engine']}** (`{run['model']}`) in {run['seconds']:.1f} s.",
-        "",
-        "| papers | new | cached | failed | not done | cost | corpus |",
-        "|---|---|---|---|---|---|---|",
-        f"| {run['total']} | {run['new']} | {run['cached']} | {run['failed']} | {run['not_done']} | "
-        f"${run['cost_usd']:.4f} | {run['corpus_total']} records (+{run['corpus_added']}) |",
-    ]
+        return f"No run report in `{markdown_safe(out_dir)}`: the run did not get as far as writing one.\n"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(run, dict):
+            raise ValueError("not a JSON object")
+        lines = [
+            f"Engine **{markdown_safe(run['engine'])}** (model {markdown_safe(run['model'])}) "
+            f"in {float(run['seconds']):.1f} s.",
+            "",
+            "| papers | new | cached | failed | not done | cost | corpus |",
+            "|---|---|---|---|---|---|---|",
+            f"| {int(run['total'])} | {int(run['new'])} | {int(run['cached'])} | {int(run['failed'])} | "
+            f"{int(run['not_done'])} | ${float(run['cost_usd']):.4f} | {int(run['corpus_total'])} records "
+            f"(+{int(run['corpus_added'])}) |",
+        ]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise OutputError(
+            f"{path} is not a run report ({type(exc).__name__}: {exc}); run `summarize run` again to rewrite it"
+        ) from exc
     failures = out_dir / "failures.jsonl"
     if failures.exists():
         lines += ["", "Failures:", ""]
-        for line in failures.read_text(encoding="utf-8").splitlines()[:20]:
-            item = json.loads(line)
-            error = str(item["error"]).replace("|", "\\|").replace("\n", " ")[:300]
-            lines.append(f"- `{item['id']}` ({item['stage']}): {error}")
+        for line in failures.read_text(encoding="utf-8", errors="replace").splitlines()[:20]:
+            try:
+                item = json.loads(line)
+                lines.append(
+                    f"- {markdown_safe(item['id'], 200)} ({markdown_safe(item['stage'], 20)}): "
+                    f"{markdown_safe(item['error'])}"
+                )
+            except (ValueError, KeyError, TypeError):
+                lines.append("- (an unreadable line of failures.jsonl)")
     return "\n".join(lines) + "\n"

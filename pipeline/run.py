@@ -7,7 +7,6 @@ the CLI can draw a progress bar without the library knowing about terminals.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -17,7 +16,8 @@ from typing import Any
 from pipeline import corpus, table
 from pipeline.cache import SummaryCache, cache_key
 from pipeline.engine import Engine, EngineOutput, get_engine
-from pipeline.errors import EngineError, FetchError, InputError, LockedError
+from pipeline.errors import EngineError, FetchError, InputError, LockedError, OutputError
+from pipeline.files import sweep_stale, write_text_atomic
 from pipeline.schema import Paper, Record
 from pipeline.settings import Settings
 
@@ -54,6 +54,7 @@ class RunReport:
     corpus_replaced: int = 0
     corpus_invalid_lines: list[int] = field(default_factory=list)
     cache_corrupted: int = 0
+    cache_rebuilt: str | None = None
     input_errors: int = 0
     duplicates: int = 0
     budget_stopped: bool = False
@@ -192,9 +193,10 @@ def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def run(
@@ -216,14 +218,22 @@ def run(
 
     started = time.perf_counter()
     out_dir = settings.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out_dir / ".summarize.lock"))
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if not out_dir.is_dir():
+            raise FileExistsError
+        lock = FileLock(str(out_dir / ".summarize.lock"))
         lock.acquire(timeout=settings.lock_wait_s)
     except Timeout as exc:
         raise LockedError(
             f"another summarize run is writing to {out_dir} (lock {out_dir / '.summarize.lock'}); "
             "wait for it to finish, or use another --out"
+        ) from exc
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise OutputError(f"--out {out_dir} is a file, not a folder; name a folder for the outputs") from exc
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); choose another --out"
         ) from exc
     try:
         return _run_locked(items, settings, refresh, dry_run, on_progress, engine, started, fetch)
@@ -299,16 +309,13 @@ def _run_locked(
         else:
             runner.run_sync(papers, on_progress)
         report.cache_corrupted = cache.corrupted
+        report.cache_rebuilt = cache.rebuilt
     finally:
         cache.close()
     if not dry_run:
+        sweep_stale(settings.out_dir)  # temporary files of a killed run; we hold the folder's lock
         tables = table.TableWriter(settings.out_dir, html_page=settings.html)
-        try:
-            merged = corpus.merge(settings.out_dir, runner.records, sink=tables)
-        except BaseException:
-            tables.abort()
-            raise
-        tables.close()
+        merged = corpus.merge(settings.out_dir, runner.records, sink=tables)  # finishes or aborts the tables
         report.corpus_total, report.corpus_added = merged.total, merged.added
         report.corpus_replaced = merged.replaced
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]

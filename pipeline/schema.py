@@ -44,6 +44,15 @@ def ungrounded(claim: str, source: str) -> float | None:
     return share if share < GROUNDING_RATIO else None
 
 
+_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+
+
+def foreign_urls(value: str, source: str) -> list[str]:
+    """URLs written in ``value`` that ``source`` does not contain (an invented or injected link)."""
+    found = [m.group(0).rstrip(".,;:!?") for m in _URL_IN_TEXT.finditer(value)]
+    return [url for url in found if url not in source]
+
+
 def numbers_in(text: str) -> set[str]:
     """The numbers a text states, normalised (thousands separators removed)."""
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
@@ -111,6 +120,9 @@ class Summary(BaseModel):
         if len(value) > limit:
             raise ValueError(f"is {len(value)} characters; keep it under {limit}")
         source = (info.context or {}).get("text")
+        invented = foreign_urls(value, source) if source is not None else []
+        if invented:
+            raise ValueError(f"mentions {invented[0]}, which the paper's text does not contain; leave URLs out")
         share = ungrounded(value, source) if source is not None else None
         if share is not None:
             raise ValueError(
@@ -134,6 +146,11 @@ class Summary(BaseModel):
             if len(claim) > 700:
                 raise ValueError(f"results[{i}] is {len(claim)} characters: split it into separate claims")
         abstract = (info.context or {}).get("abstract")
+        text = (info.context or {}).get("text")
+        for i, claim in enumerate(claims):
+            invented = foreign_urls(claim, text) if text is not None else []
+            if invented:
+                raise ValueError(f"results[{i}] mentions {invented[0]}, which the paper's text does not contain")
         if abstract is not None:
             stated = numbers_in(abstract)
             for i, claim in enumerate(claims):

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import ConfigError
 
@@ -53,13 +53,25 @@ class Settings(BaseModel):
     html: bool = Field(default=True, description="Also write comparison.html.")
     lock_wait_s: float = Field(default=0.0, ge=0, description="Seconds to wait for another run's lock.")
 
+    @field_validator("out_dir", "cache_dir", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        """``~`` means the home folder in every path setting, as in a shell (never a folder named ``~``)."""
+        return value.expanduser()
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the config.toml file itself (--config or SUMMARIZE_CONFIG)")
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     section = data.get("summarize", data)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [summarize] must be a table")
@@ -80,7 +92,7 @@ def load_settings(
 ) -> Settings:
     """Settings from the config file (explicit, or ./config.toml when present), environment, then flags."""
     environ = dict(os.environ if environ is None else environ)
-    path = config or (Path(environ["SUMMARIZE_CONFIG"]) if environ.get("SUMMARIZE_CONFIG") else None)
+    path = config or (Path(environ["SUMMARIZE_CONFIG"]).expanduser() if environ.get("SUMMARIZE_CONFIG") else None)
     values: dict[str, Any] = {}
     origin = "defaults"
     if path is not None and not path.exists():

@@ -20,8 +20,15 @@ import orjson
 from pipeline.errors import InputError
 from pipeline.schema import Paper
 
-FILE_FORMATS = ("listing", "jsonl", "csv")
-_EXTENSIONS = {".txt": "listing", ".md": "listing", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+FILE_FORMATS = ("listing", "jsonl", "json", "csv")
+_EXTENSIONS = {
+    ".txt": "listing",
+    ".md": "listing",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".json": "json",
+}
 
 _ARXIV = re.compile(
     r"(?:arxiv[:/]|arxiv\.org/(?:abs|pdf|html)/|^)"
@@ -62,32 +69,74 @@ def paper_identity(given: str | None, url: str | None, title: str) -> tuple[str,
             return f"arxiv:{found[0]}", found[1]
     if given and given.strip():
         return given.strip(), None
-    digest = hashlib.sha256(title_key(title).encode()).hexdigest()[:16]
+    # A title of only symbols or emoji normalises to nothing: its exact text identifies it instead, so two
+    # different papers never share an id.
+    key = title_key(title) or "raw:" + " ".join(title.split())
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"title:{digest}", None
+
+
+MAX_META_DEPTH = 20
+
+
+def _depth(value: Any, limit: int = MAX_META_DEPTH) -> int:
+    """Nesting depth of JSON-like data, counting no further than ``limit + 1`` (no recursion blow-up)."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, list):
+                nxt.extend(item)
+        if not nxt:
+            break
+        depth += 1
+        level = nxt
+    return depth
+
+
+def _text_field(fields: dict[str, Any], name: str) -> str | None:
+    """A field that must be text (or absent); a number, list or object there is an error naming the field."""
+    value = fields.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{name!r} must be text, not {type(value).__name__}")
+    return value
 
 
 def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> Item:
     """A `Paper` from loose fields (title and abstract required), or the error saying what is missing."""
-    title = " ".join(str(fields.get("title") or "").split())
-    abstract = " ".join(str(fields.get("abstract") or fields.get("summary") or "").split())
+    try:
+        title = " ".join((_text_field(fields, "title") or "").split())
+        abstract = " ".join((_text_field(fields, "abstract") or _text_field(fields, "summary") or "").split())
+        url = _text_field(fields, "url")
+        given_id = _text_field(fields, "id") if not isinstance(fields.get("id"), int) else str(fields["id"])
+        published = _text_field(fields, "published")
+        authors = fields.get("authors") or []
+        if isinstance(authors, str):
+            authors = [a.strip() for a in re.split(r";|,| and ", authors) if a.strip()]
+        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+            raise ValueError("'authors' must be text or a list of names")
+    except ValueError as exc:
+        return InputError(str(exc), path=path, line=line)
     if not title:
         return InputError("missing title", path=path, line=line)
     if not abstract:
         return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line)
-    url = fields.get("url") or None
-    pid, version = paper_identity(str(fields.get("id") or "") or None, url, title)
-    authors = fields.get("authors") or []
-    if isinstance(authors, str):
-        authors = [a.strip() for a in re.split(r";|,| and ", authors) if a.strip()]
+    pid, version = paper_identity(given_id, url, title)
     known = {"id", "title", "abstract", "summary", "url", "authors", "published"}
     meta = {k: v for k, v in fields.items() if k not in known and v not in (None, "")}
+    if _depth(meta) > MAX_META_DEPTH:
+        return InputError(f"metadata nested deeper than {MAX_META_DEPTH} levels", path=path, line=line)
     return Paper(
         id=pid,
         title=title,
         abstract=abstract,
-        url=str(url) if url else None,
-        authors=[str(a) for a in authors],
-        published=str(fields["published"]) if fields.get("published") else None,
+        url=url,
+        authors=[" ".join(a.split()) for a in authors if a.strip()],
+        published=published,
         source=source,
         version=version,
         meta=meta,
@@ -188,6 +237,9 @@ def read_csv(data: bytes, path: str) -> Iterator[Item]:
     if "\x00" in text:
         yield InputError("file contains NUL bytes", path=path, line=text[: text.index("\x00")].count("\n") + 1)
         return
+    # The default 128 KB field limit would crash on long abstracts that JSONL accepts; the run's
+    # max_abstract_chars check refuses oversized papers by name instead.
+    csv.field_size_limit(max(len(text), 131072))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in ("title", "abstract") if c not in columns]
@@ -196,22 +248,51 @@ def read_csv(data: bytes, path: str) -> Iterator[Item]:
         return
     reader.fieldnames = columns
     row_start = 2
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield InputError(f"malformed CSV ({exc})", path=path, line=reader.line_num)
+            return
         fields = {k: (v or "").strip() for k, v in row.items() if k}
         if any(v for v in fields.values()):
             yield make_paper(fields, source=path, path=path, line=row_start)
         row_start = reader.line_num + 1
 
 
-_READERS = {"listing": read_listing, "jsonl": read_jsonl, "csv": read_csv}
+def read_json(data: bytes, path: str) -> Iterator[Item]:
+    """A JSON array of paper objects (``papers.json``); a JSON file of another shape is refused, saying so."""
+    try:
+        value = orjson.loads(data.lstrip(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError as exc:
+        yield InputError(f"malformed JSON ({exc.msg}, line {exc.lineno})", path=path, line=exc.lineno)
+        return
+    if not isinstance(value, list):
+        kind = type(value).__name__
+        yield InputError(f"a .json input must be an array of paper objects, not a {kind} (or use JSONL)", path=path)
+        return
+    for number, obj in enumerate(value, start=1):
+        if not isinstance(obj, dict):
+            yield InputError(f"item {number} of the array is not an object", path=path)
+            continue
+        paper = make_paper(obj, source=path, path=path, line=number)
+        if isinstance(paper, InputError):
+            paper = InputError(f"array item {number}: {paper.reason}", path=path)
+        yield paper
+
+
+_READERS = {"listing": read_listing, "jsonl": read_jsonl, "json": read_json, "csv": read_csv}
 
 
 def detect_format(name: str, data: bytes) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
-    head = data.lstrip()[:1]
-    return "jsonl" if head == b"{" else "listing"
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "jsonl" if head == b"{" else "json" if head == b"[" else "listing"
 
 
 def read_inputs(inputs: Iterable[str], fmt: str | None = None) -> Iterator[Item]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pipeline.files import temp_beside
 
 _CELL_LIMIT = 300
 
@@ -27,7 +29,11 @@ class Row:
 
 def _safe_url(url: str | None) -> str | None:
     """Only http(s) URLs become links: never javascript: or data:."""
-    return url if url and url.lower().startswith(("http://", "https://")) else None
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    if any(not ch.isprintable() or ch.isspace() for ch in url):
+        return None  # a URL with a newline or control character is not a URL: shown nowhere
+    return url
 
 
 def _short(text: str, limit: int = _CELL_LIMIT) -> str:
@@ -55,7 +61,7 @@ def to_row(record: dict[str, Any]) -> Row:
 _MD_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), *((c, "\\" + c) for c in "\\|[]*_`"))
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     """A Markdown table cell (whitespace already normalised): no pipe, bracket or raw HTML breaks out of it."""
     for char, escaped in _MD_ESCAPES:
         if char in text:
@@ -63,8 +69,27 @@ def _md(text: str) -> str:
     return text
 
 
+_URL_UNSAFE = {
+    " ": "%20",
+    "(": "%28",
+    ")": "%29",
+    "|": "%7C",
+    "<": "%3C",
+    ">": "%3E",
+    "[": "%5B",
+    "]": "%5D",
+    '"': "%22",
+    "`": "%60",
+    "\\": "%5C",
+    "*": "%2A",
+    "_": "%5F",
+}
+
+
 def _md_url(url: str) -> str:
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("|", "%7C")
+    """A URL inside Markdown link parentheses: percent-encode everything that could end or restyle it."""
+    url = "".join(ch for ch in url if ch.isprintable() and not ch.isspace())
+    return "".join(_URL_UNSAFE.get(ch, ch) for ch in url)
 
 
 def _csv_cell(text: str) -> str:
@@ -73,10 +98,10 @@ def _csv_cell(text: str) -> str:
 
 
 def _md_line(r: Row) -> str:
-    title = _md(_short(r.title, 200))
+    title = md_cell(_short(r.title, 200))
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
-    cells = (title, _md(_short(r.problem)), _md(_short(r.method)), _md(_short(r.key_result)), code)
+    cells = (title, md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
     return "| " + " | ".join(cells) + " |\n"
 
 
@@ -111,8 +136,7 @@ class TableWriter:
         names = ["comparison.md", "comparison.csv"] + (["comparison.html"] if html_page else [])
         self._files: dict[str, tuple[Path, Any]] = {}
         for name in names:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            self._files[name] = (Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline=""))
+            self._files[name] = temp_beside(out_dir / name)
         self._md = self._files["comparison.md"][1]
         self._csv = csv.writer(self._files["comparison.csv"][1], lineterminator="\n")
         self._html = self._files["comparison.html"][1] if html_page else None
@@ -132,15 +156,20 @@ class TableWriter:
             self._html.write(_html_line(r))
 
     def close(self) -> None:
+        """Finish every file first, then rename them all: a failure leaves the previous tables in place."""
         if self._html:
             self._html.write(self._tail.replace("{{count}}", str(self.count)))
-        for name, (tmp, fh) in self._files.items():
+        for _tmp, fh in self._files.values():
+            fh.flush()
+            os.fsync(fh.fileno())
             fh.close()
+        for name, (tmp, _fh) in self._files.items():
             os.replace(tmp, self.out_dir / name)
 
     def abort(self) -> None:
         for tmp, fh in self._files.values():
-            fh.close()
+            with contextlib.suppress(OSError):
+                fh.close()
             tmp.unlink(missing_ok=True)
 
     def restart(self) -> None:

@@ -126,7 +126,9 @@ class TldrSelector:
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot load the tldr selector from {directory}: {exc}") from exc
         if tuple(data.get("features", ())) != FEATURE_NAMES:
-            raise ModelFileError(f"{directory}/{TLDR_FILE} does not match this code; retrain (python -m pipeline.train)")
+            raise ModelFileError(
+                f"{directory}/{TLDR_FILE} does not match this code; retrain (python -m pipeline.train)"
+            )
         return cls(np.array(data["weights"], dtype=np.float64))
 
 

@@ -24,9 +24,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
+from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
 from pipeline.tldr import FEATURE_NAMES, TldrSelector  # noqa: E402
 from pipeline.tldr import features as tldr_features  # noqa: E402
-from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
 TLDR_DIR = Path(__file__).resolve().parent.parent / "data" / "scitldr"
@@ -141,7 +141,7 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
     from scipy.optimize import minimize
 
     xs, targets = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         obj = json.loads(line)

@@ -48,10 +48,16 @@ def test_real_abstract_marginals_sum_to_one() -> None:
     assert np.allclose(probs.sum(axis=1), 1.0)
 
 
-@given(st.lists(st.sampled_from(
-    "In this paper, we propose a (simple) method [12] for the task , which improves results by 3 % ; "
-    "Specifically, To this end, however Here we show that our model , thereby making it fast".split(" ")
-), min_size=0, max_size=60))
+@given(
+    st.lists(
+        st.sampled_from(
+            "In this paper, we propose a (simple) method [12] for the task , which improves results by 3 % ; "
+            "Specifically, To this end, however Here we show that our model , thereby making it fast".split(" ")
+        ),
+        min_size=0,
+        max_size=60,
+    )
+)
 def test_compression_never_adds_a_word(words: list[str]) -> None:
     sentence = " ".join(words)
     short = compress(sentence)
@@ -77,8 +83,14 @@ def test_a_key_result_with_a_number_wins_over_one_without() -> None:
         "These results suggest the model has useful properties.",
     ]
     # The model is equally sure both last sentences are results; the stated comparison decides.
-    probs = np.array([[0.9, 0.05, 0.03, 0.01, 0.01], [0.05, 0.3, 0.6, 0.04, 0.01],
-                      [0.02, 0.02, 0.16, 0.8, 0.0], [0.02, 0.02, 0.16, 0.8, 0.0]])
+    probs = np.array(
+        [
+            [0.9, 0.05, 0.03, 0.01, 0.01],
+            [0.05, 0.3, 0.6, 0.04, 0.01],
+            [0.02, 0.02, 0.16, 0.8, 0.0],
+            [0.02, 0.02, 0.16, 0.8, 0.0],
+        ]
+    )
     picks = _pick(sentences, probs)
     assert picks["results"][0] == 2 and picks["results"] == [2, 3]
     assert picks["method"] == [1] and picks["problem"] == [0]
@@ -101,7 +113,9 @@ def test_embedded_record_reads_as_a_summary() -> None:
         "On ImageNet 256x256, VAR improves the FID from 18.65 to 1.80 with 20x faster inference. "
         "We have released all models and code."
     )
-    out = EmbeddedEngine().summarize(Paper(id="x", title="Visual Autoregressive Modeling", abstract=abstract, source="t"))
+    out = EmbeddedEngine().summarize(
+        Paper(id="x", title="Visual Autoregressive Modeling", abstract=abstract, source="t")
+    )
     assert out.summary.tldr.startswith("We propose Visual AutoRegressive modeling")
     assert "(VAR)" not in out.summary.tldr  # compressed
     assert out.summary.results and "1.80" in out.summary.results[0]
@@ -111,19 +125,23 @@ def test_embedded_record_reads_as_a_summary() -> None:
 def _fixture_files(tmp_path: Path) -> tuple[Path, Path]:
     roles = tmp_path / "roles.jsonl"
     roles.write_text(
-        json.dumps({
-            "sentences": ["Retrieval is slow.", "We propose an index.", "It improves recall by 12% over FAISS."],
-            "labels": ["background", "method", "result"],
-        })
+        json.dumps(
+            {
+                "sentences": ["Retrieval is slow.", "We propose an index.", "It improves recall by 12% over FAISS."],
+                "labels": ["background", "method", "result"],
+            }
+        )
         + "\n"
     )
     tldr = tmp_path / "tldr.jsonl"
     tldr.write_text(
-        json.dumps({
-            "source": ["Retrieval is slow.", "We propose an index that is fast.", "It is 3x faster than FAISS."],
-            "target": ["We propose an index that is fast.", "A fast index."],
-            "title": "Fast index",
-        })
+        json.dumps(
+            {
+                "source": ["Retrieval is slow.", "We propose an index that is fast.", "It is 3x faster than FAISS."],
+                "target": ["We propose an index that is fast.", "A fast index."],
+                "title": "Fast index",
+            }
+        )
         + "\n"
     )
     return roles, tldr
