@@ -114,6 +114,7 @@ def run(
 
         remote, items = fetch.open_source(
             source,
+            settings=settings,
             date=date,
             week=week,
             month=month,

@@ -432,18 +432,38 @@ def _check_dates(options: dict[str, Any]) -> None:
             raise InputError(f"--{name} {value!r} is not a valid {form}")
 
 
-def open_source(source: str, http: Http | None = None, **options: Any) -> tuple[Fetch, Iterator[Paper]]:
+def http_for(settings: Any, *, interval_s: float = 0.0) -> Http:
+    """An `Http` bounded by the run's settings (timeout, deadline, body size)."""
+    return Http(
+        interval_s=interval_s,
+        timeout_s=settings.fetch_timeout_s,
+        deadline_s=settings.fetch_deadline_s,
+        max_bytes=settings.fetch_max_mb * 2**20,
+    )
+
+
+def open_source(
+    source: str, http: Http | None = None, settings: Any = None, **options: Any
+) -> tuple[Fetch, Iterator[Paper]]:
     """The fetch for ``--source hf-daily`` or ``--source arxiv`` (API, or the feed with ``feed=True``)."""
     _check_dates(options)
+    pages = settings.fetch_max_pages if settings is not None else MAX_PAGES
+
+    def client(interval_s: float = 0.0) -> Http:
+        return http or (
+            http_for(settings, interval_s=interval_s) if settings is not None else Http(interval_s=interval_s)
+        )
+
     if source == "hf-daily":
-        http = http or Http()
-        return hf_daily(http, day=options.get("date"), week=options.get("week"), month=options.get("month"))
+        return hf_daily(
+            client(), day=options.get("date"), week=options.get("week"), month=options.get("month"), max_pages=pages
+        )
     if source == "arxiv":
         if options.get("feed"):
             if not options.get("category"):
                 raise InputError("--feed needs --category (e.g. cs.CL)")
-            return arxiv_feed(http or Http(), options["category"], cross_lists=bool(options.get("cross_lists")))
-        http = http or Http(interval_s=3.0)  # arXiv asks for 3 s between requests
+            return arxiv_feed(client(), options["category"], cross_lists=bool(options.get("cross_lists")))
+        http = client(3.0)  # arXiv asks for 3 s between requests
         return arxiv_api(
             http,
             ids=options.get("ids"),
@@ -451,5 +471,6 @@ def open_source(source: str, http: Http | None = None, **options: Any) -> tuple[
             category=options.get("category"),
             end=options.get("date"),
             days=options.get("days") or 1,
+            max_pages=pages,
         )
     raise InputError(f"unknown remote source {source!r}")

@@ -52,6 +52,12 @@ class Settings(BaseModel):
     )
     html: bool = Field(default=True, description="Also write comparison.html.")
     lock_wait_s: float = Field(default=0.0, ge=0, description="Seconds to wait for another run's lock.")
+    fetch_timeout_s: float = Field(default=30.0, gt=0, description="Remote sources: seconds of silence before a retry.")
+    fetch_deadline_s: float = Field(
+        default=120.0, gt=0, description="Remote sources: most seconds one response may take in all, however it drips."
+    )
+    fetch_max_mb: int = Field(default=64, ge=1, description="Remote sources: largest response body (decoded) in MB.")
+    fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
 
     @field_validator("out_dir", "cache_dir", mode="after")
     @classmethod
