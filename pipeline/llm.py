@@ -22,7 +22,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetc
 from pipeline import links  # noqa: E402
 from pipeline.engine import EngineOutput, grounding_context  # noqa: E402
 from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
-from pipeline.schema import Evidence, Paper, Provenance, Summary  # noqa: E402
+from pipeline.schema import GROUNDING, Evidence, Paper, Provenance, Summary  # noqa: E402
 from pipeline.text import align, split_sentences  # noqa: E402
 
 if TYPE_CHECKING:
@@ -196,6 +196,9 @@ class LLMEngine:
 
         messages, truncated = self.messages(paper)
         context = grounding_context(paper)
+        # The validators read the grounding from a context variable: passing instructor ``context=`` would
+        # render the messages as Jinja templates and change the paper's text ({{x}}, {% raw %}).
+        GROUNDING.set(context)
         attempt = 0
         while True:
             attempt += 1
@@ -205,7 +208,6 @@ class LLMEngine:
                         messages=messages,
                         response_model=self.response_model,
                         max_retries=self.settings.max_retries,
-                        context=context,
                         **self._request_kwargs(),
                     ),
                     timeout=self.settings.timeout_s * (self.settings.max_retries + 1) + 5,
@@ -303,12 +305,40 @@ async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress |
         queue.put_nowait(paper)
     done = 0
     stopped = False
+    cap = settings.max_cost_usd
+    reserved = 0.0  # estimated spend of the requests in flight, re-asks included
+    budget = asyncio.Condition()
+    engine = runner.engine
+
+    def estimate_cost(paper: Paper) -> float:
+        if not isinstance(engine, LLMEngine):
+            return 0.0
+        messages, _ = engine.messages(paper)
+        tokens_in = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
+        return price(engine.model, tokens_in, EXPECTED_OUTPUT_TOKENS) * (1 + settings.max_retries)
+
+    async def reserve(cost: float) -> bool:
+        """Wait until ``cost`` fits under the cap beside what is spent and in flight; False: it never will."""
+        nonlocal reserved
+        async with budget:
+            while True:
+                spent = runner.report.cost_usd
+                if cap is None or spent + reserved + cost <= cap:
+                    reserved += cost
+                    return True
+                if reserved <= 0 or spent >= cap:
+                    return False
+                await budget.wait()  # requests in flight may cost less than reserved
+
+    async def release(cost: float) -> None:
+        nonlocal reserved
+        async with budget:
+            reserved -= cost
+            budget.notify_all()
 
     async def worker() -> None:
         nonlocal done, stopped
         while True:
-            if settings.max_cost_usd is not None and runner.report.cost_usd >= settings.max_cost_usd:
-                stopped = True
             if stopped:
                 return
             try:
@@ -319,10 +349,17 @@ async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress |
             if record is not None:
                 runner.accept_cached(record)
             else:
+                cost = estimate_cost(paper) if cap is not None else 0.0
+                if not await reserve(cost):
+                    stopped = True
+                    queue.put_nowait(paper)
+                    return
                 try:
                     runner.accept(key, paper, await runner.engine.asummarize(paper))  # type: ignore[attr-defined]
                 except Exception as exc:  # one paper's failure never stops the others
                     runner.fail(paper, "engine", exc)
+                finally:
+                    await release(cost)
             done += 1
             if on_progress:
                 on_progress(done, len(papers))

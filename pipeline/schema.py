@@ -8,12 +8,22 @@ re-ask receives the exact reason a field was refused.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 SCHEMA_VERSION = 1
+
+# What the validators ground a summary in, for callers that cannot pass pydantic's ``context=`` (instructor turns
+# ``context=`` into Jinja rendering of the messages, which would alter paper text such as ``{{x}}``).
+GROUNDING: ContextVar[dict[str, Any] | None] = ContextVar("grounding", default=None)
+
+
+def _grounding(info: ValidationInfo) -> dict[str, Any]:
+    return info.context if info.context is not None else (GROUNDING.get() or {})
+
 
 LinkKind = Literal["code", "project", "dataset", "demo", "video", "paper", "other"]
 LINK_KINDS: tuple[str, ...] = ("code", "project", "dataset", "demo", "video", "paper", "other")
@@ -119,7 +129,7 @@ class Summary(BaseModel):
         limit = 400 if info.field_name == "tldr" else 1500
         if len(value) > limit:
             raise ValueError(f"is {len(value)} characters; keep it under {limit}")
-        source = (info.context or {}).get("text")
+        source = _grounding(info).get("text")
         invented = foreign_urls(value, source) if source is not None else []
         if invented:
             raise ValueError(f"mentions {invented[0]}, which the paper's text does not contain; leave URLs out")
@@ -136,7 +146,7 @@ class Summary(BaseModel):
         claims = [" ".join(c.split()) for c in claims]
         # An LLM is always asked for a claim; the embedded engine leaves results empty when no sentence of the
         # abstract is probably a finding (a wrong "key result" is worse than none).
-        if not claims and (info.context or {}).get("require_results", True):
+        if not claims and _grounding(info).get("require_results", True):
             raise ValueError("give at least one result claim")
         if len(claims) > 12:
             raise ValueError(f"{len(claims)} claims; give the 12 most important at most")
@@ -145,8 +155,8 @@ class Summary(BaseModel):
                 raise ValueError(f"results[{i}] is empty: give one claim per item")
             if len(claim) > 700:
                 raise ValueError(f"results[{i}] is {len(claim)} characters: split it into separate claims")
-        abstract = (info.context or {}).get("abstract")
-        text = (info.context or {}).get("text")
+        abstract = _grounding(info).get("abstract")
+        text = _grounding(info).get("text")
         for i, claim in enumerate(claims):
             invented = foreign_urls(claim, text) if text is not None else []
             if invented:
@@ -172,13 +182,13 @@ class Summary(BaseModel):
     @classmethod
     def _links_grounded(cls, links: list[Link], info: ValidationInfo) -> list[Link]:
         """Drop any link the paper's text does not contain: a model cannot invent one."""
-        text = (info.context or {}).get("text")
+        text = _grounding(info).get("text")
         if text is None:
             return links
         from pipeline.links import occurs_in  # the link rules live with the extractor
 
         kept = [link for link in links if occurs_in(link.url, text)]
-        dropped = (info.context or {}).setdefault("dropped_links", set())  # a set: re-asks repeat them
+        dropped = _grounding(info).setdefault("dropped_links", set())  # a set: re-asks repeat them
         dropped.update(link.url for link in links if link not in kept)
         return kept
 

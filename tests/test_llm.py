@@ -286,3 +286,34 @@ def test_a_summary_unrelated_to_the_abstract_is_re_asked(papers: Path, out: Path
     assert (report["new"], report["failed"]) == (3, 0)
     reask = json.dumps([r for r in server.requests if title_of(r) == "Paper 1"][1]["messages"])
     assert "restate it from the abstract" in reask
+
+
+def test_braces_and_jinja_in_an_abstract_reach_the_server_byte_for_byte(tmp_path: Path, out: Path) -> None:
+    abstract = (
+        "We bound {{x}} and $\\{a_i\\}_{i=1}^n$ for every {% raw %} block {# not a comment #}. "
+        "It improves the bound by 2.5 points over {{ baseline }}."
+    )
+    path = tmp_path / "latex.jsonl"
+    path.write_text(json.dumps({"title": "Braces {{y}}", "abstract": abstract}) + "\n")
+    with FakeOpenAI() as server:
+        report = run_llm(server, path, out)
+    assert report["failed"] == 0
+    sent = user_message(server.requests[0])
+    assert abstract in sent and "Braces {{y}}" in sent
+
+
+def test_budget_reserves_what_is_in_flight_and_stops_under_the_cap(tmp_path: Path, out: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    many = [
+        {"title": f"Paper {i}", "abstract": f"We study topic {i}. It improves accuracy by {i}.5 points."}
+        for i in range(40)
+    ]
+    path.write_text("".join(json.dumps(p) + "\n" for p in many))
+    # Each answer costs about what the client estimates for it (gpt-4o-mini prices), with 8 in flight at once.
+    with FakeOpenAI(lambda r, n: Reply(arguments=faithful(r), prompt_tokens=150, completion_tokens=300)) as server:
+        report = run_llm(
+            server, path, out, "--concurrency", "8", "--max-cost", "0.002", expect=1, model="openai/gpt-4o-mini"
+        )
+    assert report["budget_stopped"] is True and 0 < report["new"] < 40
+    assert report["cost_usd"] <= 0.002  # never past the cap, although 8 requests were in flight
+    assert report["cost_usd"] >= 0.002 * 0.5  # and close to it
