@@ -9,6 +9,7 @@ are retried here with backoff that honours Retry-After; at most ``concurrency`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -105,6 +106,88 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(status, int) and (status == 429 or status >= 500)
 
 
+MAX_LLM_RESPONSE_BYTES = 8 * 2**20  # a structured summary is a few KB; an endless body stops here
+
+
+def _bounded_transport(max_bytes: int) -> Any:
+    """An httpx transport whose response bodies stop at ``max_bytes`` *decoded* bytes.
+
+    gzip and deflate bodies are decompressed here, incrementally and bounded, so a compression bomb never
+    expands in memory; other encodings are refused.
+    """
+    import zlib
+
+    import httpx
+
+    class _Bounded(httpx.AsyncByteStream):
+        def __init__(self, inner: Any, encoding: str, url: str) -> None:
+            self.inner, self.url = inner, url
+            self.inflate = zlib.decompressobj(47 if encoding == "gzip" else 15) if encoding else None
+
+        async def __aiter__(self) -> Any:
+            size = 0
+            async for chunk in self.inner:
+                if self.inflate is not None:
+                    chunk = self.inflate.decompress(chunk, max_bytes + 1 - size)
+                size += len(chunk)
+                if size > max_bytes:
+                    raise httpx.ReadError(f"{self.url}: response larger than {max_bytes // 2**20} MB; refused")
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    class _Transport(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            encoding = response.headers.get("content-encoding", "").strip().lower()
+            if encoding in ("identity",):
+                encoding = ""
+            if encoding not in ("", "gzip", "deflate"):
+                await response.aclose()
+                raise httpx.ReadError(f"{request.url}: content-encoding {encoding!r} refused")
+            headers = [
+                (k, v) for k, v in response.headers.raw if k.lower() not in (b"content-encoding", b"content-length")
+            ]
+            return httpx.Response(
+                response.status_code,
+                headers=headers,
+                stream=_Bounded(response.stream, encoding, str(request.url)),
+                extensions=response.extensions,
+            )
+
+    return _Transport()
+
+
+@contextlib.asynccontextmanager
+async def bounded_session() -> Any:
+    """For the running event loop: litellm's OpenAI-compatible calls go through one bounded httpx client
+    (``litellm.aclient_session``), closed when the loop's work is done (a client never outlives its loop)."""
+    import httpx
+    import litellm
+
+    previous = litellm.aclient_session
+    client = httpx.AsyncClient(
+        transport=_bounded_transport(MAX_LLM_RESPONSE_BYTES), headers={"accept-encoding": "gzip, deflate"}
+    )
+    litellm.aclient_session = client
+    try:
+        yield client
+    finally:
+        litellm.aclient_session = previous
+        await client.aclose()
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost cause's message when the SDK wrapped it into a vaguer one ("Connection error.")."""
+    inner, seen = exc, 0
+    while (inner.__cause__ or inner.__context__) is not None and seen < 20:
+        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
+        seen += 1
+    text = str(inner)
+    return f" ({text})" if inner is not exc and text and text not in str(exc) else ""
+
+
 class LLMEngine:
     """instructor over litellm's async completion; one call (plus re-asks) per paper."""
 
@@ -174,7 +257,13 @@ class LLMEngine:
         return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}], truncated
 
     def summarize(self, paper: Paper) -> EngineOutput:
-        return asyncio.run(self.asummarize(paper))
+        """One paper synchronously (evals)."""
+
+        async def one() -> EngineOutput:
+            async with bounded_session():
+                return await self.asummarize(paper)
+
+        return asyncio.run(one())
 
     def _request_kwargs(self) -> dict[str, Any]:
         s = self.settings
@@ -223,7 +312,7 @@ class LLMEngine:
                     await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
                     continue
                 error = EngineError(
-                    redact(f"{type(cause).__name__}: {cause}")[:1500],
+                    redact(f"{type(cause).__name__}: {cause}{_root_cause(cause)}")[:1500],
                     paper_id=paper.id,
                     attempts=getattr(exc, "n_attempts", attempt),
                 )
@@ -294,7 +383,12 @@ def estimate(runner: Runner, papers: list[Paper]) -> None:
 def run_async(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
     if papers and isinstance(runner.engine, LLMEngine):
         runner.engine.require_credentials()
-    asyncio.run(_dispatch(runner, papers, on_progress))
+
+    async def bounded() -> None:
+        async with bounded_session():
+            await _dispatch(runner, papers, on_progress)
+
+    asyncio.run(bounded())
 
 
 async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:

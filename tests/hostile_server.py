@@ -80,4 +80,8 @@ class HostileServer(LocalServer):
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     behaviour(self)
 
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self.do_GET()
+
         super().__init__(_H)

@@ -331,3 +331,16 @@ def test_outputs_keep_the_users_umask(out: Path) -> None:
         assert stat.S_IMODE((out / "corpus.jsonl").stat().st_mode) == 0o664
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("behaviour", [endless(), gzip_bomb(100)], ids=["endless", "gzip-bomb"])
+def test_an_llm_endpoint_cannot_flood_memory(behaviour, tmp_path: Path, out: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SUMMARIZE_REQUEST_RETRIES", "1")
+    data = tmp_path / "one.jsonl"
+    data.write_text(json.dumps({"title": "A", "abstract": "We study A. It improves B by 3%."}) + "\n")
+    with HostileServer(behaviour) as server:
+        started = time.monotonic()
+        invoke("run", str(data), "--out", str(out), "--model", "openai/x", "--api-base", server.url + "/v1", expect=1)
+    assert time.monotonic() - started < 60
+    failure = read_jsonl(out / "failures.jsonl")[0]
+    assert "larger than 8 MB" in failure["error"]
