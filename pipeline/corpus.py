@@ -155,6 +155,29 @@ class Sink(Protocol):
     def abort(self) -> None: ...
 
 
+class Fanout:
+    """Several sinks as one (the tables and the feed see the same records in one pass)."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks = sinks
+
+    def add(self, record: dict[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.add(record)
+
+    def restart(self) -> None:
+        for sink in self.sinks:
+            sink.restart()
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+    def abort(self) -> None:
+        for sink in self.sinks:
+            sink.abort()
+
+
 def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | None) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see a torn corpus.
 

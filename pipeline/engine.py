@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
+FIELDS_VERSION = 2
 _CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study)|our (work|paper|approach))\b.{0,40}?\b(propose|introduce|present|develop|"
     r"design|show|demonstrate|find|release|build|describe)",
@@ -73,7 +74,8 @@ class EmbeddedEngine:
         self.prompt_hash = model_hash()
 
     def params(self) -> dict[str, Any]:
-        return {"max_sentences": MAX_SENTENCES}
+        # FIELDS_VERSION is part of every cache key: bump it when field selection or compression changes.
+        return {"max_sentences": MAX_SENTENCES, "fields_version": FIELDS_VERSION}
 
     def roles(self, sentences: list[str]) -> list[str]:
         return self.roles_model.predict(sentences)
@@ -156,6 +158,13 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
         raise ValueError("abstract has no sentences")
     usable = [i for i, s in enumerate(sentences) if not (_LINK_ONLY.search(s) and len(s) < 160)] or [0]
     taken: set[int] = set()
+    # Each cue once per sentence (regex searches dominate the cost of picking otherwise).
+    contribution = {i for i in usable if _CONTRIBUTION.search(sentences[i])}
+    scores = {}
+    for i in usable:
+        text = sentences[i]
+        strong = bool(_NUMBER.search(text) and _STRONG_RESULT.search(text))
+        scores[i] = float(probs[i][RESULT]) + (STRONG_BONUS if strong else 0.0)
 
     def top(column: int, floor: float, limit: int, key: Any = None) -> list[int]:
         pool = [i for i in usable if i not in taken]
@@ -166,21 +175,16 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
         taken.update(chosen)
         return chosen
 
-    def result_score(i: int) -> float:
-        text = sentences[i]
-        if _STRONG_RESULT.search(text) and _NUMBER.search(text):
-            return float(probs[i][RESULT]) + STRONG_BONUS
-        return float(probs[i][RESULT])
-
-    def importance(i: int) -> float:
-        return -(result_score(i) + (0.1 if _COMPARISON.search(sentences[i]) else 0.0))
-
-    findings = [i for i in usable if not _RELEASE.search(sentences[i]) and not _PROPOSAL.search(sentences[i])]
-    pool = [i for i in findings if result_score(i) >= RESULT_FLOOR]
-    results = sorted(pool, key=importance)[:MAX_RESULTS]  # may be empty: an abstract that reports no finding
+    pool = [
+        i
+        for i in usable
+        if scores[i] >= RESULT_FLOOR and not _RELEASE.search(sentences[i]) and not _PROPOSAL.search(sentences[i])
+    ]
+    importance = {i: scores[i] + (0.1 if _COMPARISON.search(sentences[i]) else 0.0) for i in pool}
+    results = sorted(pool, key=lambda i: -importance[i])[:MAX_RESULTS]  # may be empty: no finding stated
     taken.update(results)
     # A sentence that reports a comparison is a finding, never the method.
-    taken.update(i for i in usable if _OUTPERFORM.search(sentences[i]) or result_score(i) >= 1.0)
+    taken.update(i for i in usable if scores[i] >= 1.0 or _OUTPERFORM.search(sentences[i]))
     method = sorted(top(METHOD, METHOD_FLOOR, MAX_METHOD))
     taken.difference_update(i for i in usable if i not in results + method)
     if not method:  # every sentence is a finding: the most method-like of them still says how
@@ -188,17 +192,17 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
         taken.add(method[0])
     # The problem: the paper states it before it turns to its own method and results.
     turn = min(method + results, default=len(sentences))
-    context = [i for i in usable if i not in taken and i < turn and not _CONTRIBUTION.search(sentences[i])]
+    context = [i for i in usable if i not in taken and i < turn and i not in contribution]
     background = [i for i in context if probs[i][BACKGROUND] >= PROBLEM_FLOOR]
     gaps = [i for i in background if _GAP.search(sentences[i])]
     # The gap, and the background sentence that leads into it.
     anchor = gaps[-1] if gaps else (background[-1] if background else None)
     problem = [i for i in background if anchor is not None and i <= anchor][-PROBLEM_BACKGROUND:]
-    objective = [i for i in context if probs[i][OBJECTIVE] >= PROBLEM_FLOOR and not _CONTRIBUTION.search(sentences[i])]
+    objective = [i for i in context if probs[i][OBJECTIVE] >= PROBLEM_FLOOR]
     problem = sorted(set(problem + objective[:1]))
     if not problem:
         rest = [i for i in usable if i not in taken]
-        pool = [i for i in rest if not _CONTRIBUTION.search(sentences[i])] or rest or usable
+        pool = [i for i in rest if i not in contribution] or rest or usable
         problem = [max(pool, key=lambda i: probs[i][BACKGROUND] + probs[i][OBJECTIVE])]
     return {"problem": problem, "method": method, "results": results}
 

@@ -87,7 +87,9 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
         rows.append(
             ("corpus", f"{report.corpus_total} records (+{report.corpus_added} new, {report.corpus_replaced} updated)")
         )
-        rows.append(("outputs", str(Path(report.out_dir) / "corpus.jsonl") + ", comparison.md/.csv/.html, run.json"))
+        rows.append(
+            ("outputs", str(Path(report.out_dir) / "corpus.jsonl") + ", comparison.md/.csv/.html, feed.xml, run.json")
+        )
     if report.corpus_invalid_lines:
         lines = ", ".join(map(str, report.corpus_invalid_lines[:10]))
         rows.append(("corpus problems", f"invalid line(s) {lines}: kept in corpus.rejected.jsonl"))

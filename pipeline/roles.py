@@ -105,19 +105,28 @@ def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def marginals(emissions: np.ndarray, start: np.ndarray, transitions: np.ndarray) -> np.ndarray:
-    """Per-sentence role probabilities (n, k) by forward-backward: each row sums to 1."""
+    """Per-sentence role probabilities (n, k) by forward-backward: each row sums to 1.
+
+    Scaled forward-backward in probability space (each step normalised), which is exact and avoids a
+    log-sum-exp per step: the emissions are shifted by their row maximum first, so nothing overflows.
+    """
     n, k = emissions.shape
     if n == 0:
         return np.zeros((0, k))
+    local = np.exp(emissions - emissions.max(axis=1, keepdims=True))
+    trans = np.exp(transitions - transitions.max())
     alpha = np.empty((n, k))
-    beta = np.zeros((n, k))
-    alpha[0] = start + emissions[0]
+    beta = np.empty((n, k))
+    a = np.exp(start - start.max()) * local[0]
+    alpha[0] = a / a.sum()
     for t in range(1, n):
-        alpha[t] = logsumexp(alpha[t - 1][:, None] + transitions, axis=0) + emissions[t]
+        a = (alpha[t - 1] @ trans) * local[t]
+        alpha[t] = a / a.sum()
+    beta[n - 1] = 1.0
     for t in range(n - 2, -1, -1):
-        beta[t] = logsumexp(transitions + (emissions[t + 1] + beta[t + 1])[None, :], axis=1)
-    log_z = logsumexp(alpha[-1], axis=0)
-    probs = np.exp(alpha + beta - log_z)
+        b = trans @ (local[t + 1] * beta[t + 1])
+        beta[t] = b / b.sum()
+    probs = alpha * beta
     return probs / probs.sum(axis=1, keepdims=True)
 
 
@@ -131,12 +140,18 @@ class RoleModel:
         self.transitions = transitions
 
     def emissions(self, sentences: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(sentences), len(ROLES)), dtype=np.float64)
+        """Role scores (n, k): the sum of each sentence's feature weights, in one gather and one reduce."""
         vocab = self.vocab
+        get = vocab.get
+        flat: list[int] = []
+        owner: list[int] = []
         for i, feats in enumerate(sentence_features(sentences)):
-            idx = [vocab[f] for f in feats if f in vocab]
-            if idx:
-                rows[i] = self.weights[idx].sum(axis=0)
+            ids = [j for j in map(get, feats) if j is not None]
+            flat += ids
+            owner += [i] * len(ids)
+        rows = np.zeros((len(sentences), len(ROLES)), dtype=np.float64)
+        if flat:
+            np.add.at(rows, np.array(owner), self.weights[np.array(flat)])
         return rows
 
     def predict_ids(self, sentences: Sequence[str]) -> tuple[list[int], np.ndarray]:

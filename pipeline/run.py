@@ -182,6 +182,19 @@ class Runner:
                 on_progress(done, len(papers))
 
 
+def outputs(settings: Settings) -> corpus.Sink:
+    """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed."""
+    tables = table.TableWriter(settings.out_dir, html_page=settings.html, title=settings.title)
+    if not settings.feed:
+        return tables
+    from pipeline.feed import FeedWriter
+
+    feed = FeedWriter(
+        settings.out_dir, title=settings.title, max_entries=settings.feed_max_entries, site_url=settings.site_url
+    )
+    return corpus.Fanout(tables, feed)
+
+
 def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
     path = out_dir / "failures.jsonl"
     if not failures:
@@ -314,8 +327,7 @@ def _run_locked(
         cache.close()
     if not dry_run:
         sweep_stale(settings.out_dir)  # temporary files of a killed run; we hold the folder's lock
-        tables = table.TableWriter(settings.out_dir, html_page=settings.html)
-        merged = corpus.merge(settings.out_dir, runner.records, sink=tables)  # finishes or aborts the tables
+        merged = corpus.merge(settings.out_dir, runner.records, sink=outputs(settings))  # finishes or aborts them
         report.corpus_total, report.corpus_added = merged.total, merged.added
         report.corpus_replaced = merged.replaced
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]

@@ -51,6 +51,12 @@ class Settings(BaseModel):
         "400 sentences and the LLM engine truncates to max_input_tokens, so time and memory stay bounded.",
     )
     html: bool = Field(default=True, description="Also write comparison.html.")
+    title: str = Field(default="Paper comparison", max_length=200, description="Title of the page and the feed.")
+    feed: bool = Field(default=True, description="Also write feed.xml (Atom 1.0), newest records first.")
+    feed_max_entries: int = Field(default=200, ge=1, le=100_000, description="Most entries in feed.xml.")
+    site_url: str | None = Field(
+        default=None, description="Where the page is published (https://…): the feed's id and self link."
+    )
     lock_wait_s: float = Field(default=0.0, ge=0, description="Seconds to wait for another run's lock.")
     fetch_timeout_s: float = Field(default=30.0, gt=0, description="Remote sources: seconds of silence before a retry.")
     fetch_deadline_s: float = Field(

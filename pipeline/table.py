@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import hashlib
 import html
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,17 +108,74 @@ def _md_line(r: Row) -> str:
     return "| " + " | ".join(cells) + " |\n"
 
 
-def _html_line(r: Row) -> str:
-    e = html.escape
-    name = f'<a href="{e(r.url)}">{e(r.title)}</a>' if r.url else e(r.title)
-    links = " ".join(f'<a href="{e(u)}" data-kind="{e(k)}">{e(k)}</a>' for k, u in r.links)
-    return (
-        f'<tr data-id="{e(r.id)}"><td>{name}</td><td>{e(r.problem)}</td><td>{e(r.method)}</td>'
-        f"<td>{e(r.key_result)}</td><td>{links}</td></tr>\n"
-    )
+def page_record(record: dict[str, Any]) -> dict[str, Any]:
+    """What comparison.html needs of one record, in short keys (the page of 10,000 papers stays small)."""
+    from pipeline.text import split_sentences
+
+    def texts(key: str) -> list[str]:
+        value = record.get(key) or []
+        return [str(x) for x in value] if isinstance(value, list) else []
+
+    links = []
+    for item in record.get("links") or []:
+        url = _safe_url(str(item.get("url", ""))) if isinstance(item, dict) else None
+        if url:
+            links.append([str(item.get("kind", "other")), url])
+    evidence = record.get("evidence") or {}
+    marks: dict[str, list[int]] = {}
+    for field in ("tldr", "problem", "method"):
+        marks[field] = [i for i in evidence.get(field) or [] if isinstance(i, int)]
+    marks["results"] = [i for group in evidence.get("results") or [] for i in group if isinstance(i, int)]
+    meta = record.get("source_meta") or {}
+    upvotes = meta.get("upvotes") if isinstance(meta, dict) else None
+    published = str(record.get("published") or "")[:10]
+    return {
+        "i": str(record["id"]),
+        "t": str(record.get("title", "")),
+        "u": _safe_url(record.get("url")) or next((u for k, u in links if k in ("paper", "project")), None),
+        "d": published,
+        "v": upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+        "l": str(record.get("tldr", "")),
+        "p": str(record.get("problem", "")),
+        "m": str(record.get("method", "")),
+        "r": texts("results"),
+        "k": texts("tasks"),
+        "s": texts("datasets"),
+        "x": texts("metrics"),
+        "n": links,
+        "a": split_sentences(str(record.get("abstract", "")))[:400],
+        "e": marks,
+    }
 
 
-_PAGE = Path(__file__).with_name("page.html")
+_JSON_IN_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_for_html(value: Any) -> str:
+    """JSON that cannot end the <script> element holding it or be read as markup."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in _JSON_IN_HTML.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
+
+
+_HERE = Path(__file__).parent
+
+
+def _csp_hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def page_parts(title: str) -> tuple[str, str]:
+    """The page before and after its data: inline style and script allowed by hash, nothing else."""
+    style = (_HERE / "page.css").read_text(encoding="utf-8")
+    script = (_HERE / "page.js").read_text(encoding="utf-8")
+    page = (_HERE / "page.html").read_text(encoding="utf-8")
+    page = page.replace("{{style_hash}}", _csp_hash(style)).replace("{{script_hash}}", _csp_hash(script))
+    page = page.replace("{{style}}", style).replace("{{script}}", script).replace("{{title}}", html.escape(title))
+    head, _, tail = page.partition("{{data}}")
+    return head, tail
 
 
 class TableWriter:
@@ -142,9 +202,9 @@ class TableWriter:
         self._html = self._files["comparison.html"][1] if html_page else None
         self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
         self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
-        head, _, self._tail = _PAGE.read_text(encoding="utf-8").partition("{{rows}}")
+        head, self._tail = page_parts(title)
         if self._html:
-            self._html.write(head.replace("{{title}}", html.escape(title)))
+            self._html.write(head + "[")
 
     def add(self, record: dict[str, Any]) -> None:
         r = to_row(record)
@@ -153,12 +213,12 @@ class TableWriter:
         cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
         self._csv.writerow([_csv_cell(" ".join(c.split())) for c in cells])
         if self._html:
-            self._html.write(_html_line(r))
+            self._html.write(("," if self.count > 1 else "") + json_for_html(page_record(record)))
 
     def close(self) -> None:
         """Finish every file first, then rename them all: a failure leaves the previous tables in place."""
         if self._html:
-            self._html.write(self._tail.replace("{{count}}", str(self.count)))
+            self._html.write("]" + self._tail)
         for _tmp, fh in self._files.values():
             fh.flush()
             os.fsync(fh.fileno())

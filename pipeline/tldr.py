@@ -58,6 +58,9 @@ _CONTRIBUTION = re.compile(
 _RESULT = re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|state-of-the-art|results? (show|demonstrate))\b", re.I)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _content(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
@@ -67,39 +70,42 @@ def features(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndar
     n = len(sentences)
     words = [_content(s) for s in sentences]
     title_words = _content(title)
-    rows = np.zeros((n, len(FEATURE_NAMES)))
+    rows = []
     for i, sentence in enumerate(sentences):
-        k = len(ROLES)
-        rows[i, :k] = probs[i]
         rel = i / max(n - 1, 1)
-        length = len(sentence.split())
-        others = [words[j] for j in range(n) if j != i]
+        length = sentence.count(" ") + 1
         own = words[i]
-        central = float(np.mean([len(own & o) / (len(own | o) or 1) for o in others])) if others else 0.0
+        central = 0.0
+        if n > 1:
+            central = sum(len(own & o) / (len(own | o) or 1) for j, o in enumerate(words) if j != i) / (n - 1)
         low = sentence.lower()
-        rows[i, k:] = (
-            1.0,
-            i == 0,
-            i == 1,
-            i == n - 1,
-            rel,
-            rel * rel,
-            length < 15,
-            15 <= length < 30,
-            30 <= length < 45,
-            length >= 45,
-            len(own & title_words) / len(title_words) if title_words else 0.0,
-            central,
-            bool(_CONTRIBUTION.search(sentence)),
-            low.startswith("we "),
-            low.startswith(("in this paper", "in this work", "this paper", "this work")),
-            bool(_RESULT.search(sentence)),
-            bool(re.search(r"\d", sentence)),
-            "?" in sentence,
-            ":" in sentence,
-            "http" in low or "github" in low,
+        rows.append(
+            (
+                1.0,
+                i == 0,
+                i == 1,
+                i == n - 1,
+                rel,
+                rel * rel,
+                length < 15,
+                15 <= length < 30,
+                30 <= length < 45,
+                length >= 45,
+                len(own & title_words) / len(title_words) if title_words else 0.0,
+                central,
+                bool(_CONTRIBUTION.search(sentence)),
+                low.startswith("we "),
+                low.startswith(("in this paper", "in this work", "this paper", "this work")),
+                bool(_RESULT.search(sentence)),
+                bool(_DIGIT.search(sentence)),
+                "?" in sentence,
+                ":" in sentence,
+                "http" in low or "github" in low,
+            )
         )
-    return rows
+    if not rows:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    return np.hstack([np.asarray(probs, dtype=np.float64), np.array(rows, dtype=np.float64)])
 
 
 class TldrSelector:
@@ -141,8 +147,8 @@ def default_selector() -> TldrSelector:
 
 _OPENERS = re.compile(
     r"^(?:(?:in|within) (?:this|the present|our) (?:paper|work|study|article|letter|note)|here|in this regard|"
-    r"to this end|to address (?:this|these) (?:issues?|problems?|challenges?|limitations?|gaps?)|"
-    r"to (?:tackle|overcome|solve|fill) (?:this|these) (?:issues?|problems?|challenges?|limitations?|gaps?)|"
+    r"to this end|to (?:address|tackle|overcome|solve|fill|mitigate|alleviate|bridge|close|remedy|resolve) "
+    r"(?:this|these|those|the above|such|both)(?: [a-z-]+){0,2}|"
     r"specifically|in particular|moreover|furthermore|additionally|in addition|finally|therefore|thus|hence|"
     r"consequently|motivated by (?:this|these observations?)|inspired by (?:this|these observations?)|"
     r"building on (?:this|these) (?:insights?|observations?|findings?)|as a result|overall|"

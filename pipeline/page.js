@@ -1,0 +1,304 @@
+(function () {
+  "use strict";
+  // Every value below comes from the corpus and is untrusted: it reaches the page through textContent and
+  // setAttribute only (never innerHTML), and links are http(s) URLs checked when the page was written.
+  var data = JSON.parse(document.getElementById("data").textContent);
+  var list = document.getElementById("papers");
+  var shown = document.getElementById("shown");
+  var filterBox = document.getElementById("filter");
+  var sortBox = document.getElementById("sort");
+  var facetBar = document.getElementById("facets");
+  var compareButton = document.getElementById("compare");
+  var panel = document.getElementById("comparison");
+  var more = document.getElementById("more");
+  var PAGE = 50, MAX_COMPARE = 4;
+  var state = { q: "", f: [], sort: "date", cmp: [] };
+  var byId = {};
+  var view = [], rendered = 0;
+
+  data.forEach(function (p, n) {
+    p.o = n;
+    p.hay = [p.i, p.t, p.l, p.p, p.m, p.r.join(" "), p.k.join(" "), p.s.join(" "), p.x.join(" ")].join(" ").toLowerCase();
+    byId[p.i] = p;
+  });
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  var NUMBER = /((?<![\w.])\d+(?:[.,]\d+)*\s?(?:%|×|x\b|times\b)?(?!\w))/;
+  function withNumbers(parent, text) {
+    String(text).split(NUMBER).forEach(function (part, k) {
+      parent.appendChild(k % 2 ? el("mark", null, part) : document.createTextNode(part));
+    });
+    return parent;
+  }
+
+  function link(url, cls, text) {
+    var a = el("a", cls, text);
+    a.setAttribute("href", url);
+    a.setAttribute("rel", "noopener noreferrer");
+    return a;
+  }
+
+  function facetChip(kind, name) {
+    var key = kind + ":" + name;
+    var b = el("button", "chip " + kind + (state.f.indexOf(key) >= 0 ? " on" : ""), name);
+    b.type = "button";
+    b.setAttribute("data-facet", key);
+    b.setAttribute("aria-pressed", state.f.indexOf(key) >= 0 ? "true" : "false");
+    b.title = "Show only papers with this " + kind;
+    return b;
+  }
+
+  function row(p) {
+    var art = el("article", "paper" + (state.cmp.indexOf(p.i) >= 0 ? " picked" : ""));
+    art.setAttribute("data-id", p.i);
+    var box = el("input");
+    box.type = "checkbox";
+    box.className = "pick";
+    box.checked = state.cmp.indexOf(p.i) >= 0;
+    box.setAttribute("aria-label", "Compare: " + p.t);
+    art.appendChild(box);
+    var body = el("div", "body");
+    var head = el("div", "head");
+    head.appendChild(p.u ? link(p.u, "title", p.t) : el("span", "title", p.t));
+    var meta = [p.d, p.v !== null && p.v !== undefined ? "▲ " + p.v : ""].filter(Boolean).join(" · ");
+    if (meta) head.appendChild(el("span", "meta", meta));
+    var chips = el("span", "chips");
+    p.n.forEach(function (l) { chips.appendChild(link(l[1], "chip link", l[0])); });
+    p.k.forEach(function (x) { chips.appendChild(facetChip("task", x)); });
+    p.s.forEach(function (x) { chips.appendChild(facetChip("dataset", x)); });
+    p.x.forEach(function (x) { chips.appendChild(facetChip("metric", x)); });
+    head.appendChild(chips);
+    body.appendChild(head);
+    body.appendChild(el("p", "tldr", p.l));
+    if (p.r.length) {
+      var key = el("p", "key");
+      key.appendChild(el("b", null, "Key result: "));
+      withNumbers(key, p.r[0]);
+      body.appendChild(key);
+    }
+    art.appendChild(body);
+    var details = el("details");
+    details.appendChild(el("summary", null, "problem · method · " + p.r.length + " result" + (p.r.length === 1 ? "" : "s") + " · abstract"));
+    details.addEventListener("toggle", function () {
+      if (details.open && !details.filled) { details.filled = true; fill(details, p); }
+    });
+    art.appendChild(details);
+    return art;
+  }
+
+  function fill(details, p) {
+    var dl = el("dl");
+    function item(name, node) { dl.appendChild(el("dt", null, name)); var dd = el("dd"); dd.appendChild(node); dl.appendChild(dd); }
+    item("Problem", el("span", null, p.p));
+    item("Method", el("span", null, p.m));
+    var ul = el("ul");
+    p.r.forEach(function (claim) { ul.appendChild(withNumbers(el("li"), claim)); });
+    if (!p.r.length) ul.appendChild(el("li", null, "(the abstract states no finding)"));
+    item("Results", ul);
+    var abstract = el("span", "abstract");
+    p.a.forEach(function (sentence, k) {
+      var fields = Object.keys(p.e).filter(function (f) { return p.e[f].indexOf(k) >= 0; });
+      var span = el("span", fields.length ? "ev" : null, sentence);
+      if (fields.length) span.setAttribute("data-f", fields.join(", "));
+      abstract.appendChild(span);
+      abstract.appendChild(document.createTextNode(" "));
+    });
+    item("Abstract", abstract);
+    details.appendChild(dl);
+  }
+
+  function matches(p, words) {
+    for (var k = 0; k < words.length; k++) if (p.hay.indexOf(words[k]) < 0) return false;
+    for (var j = 0; j < state.f.length; j++) {
+      var cut = state.f[j].indexOf(":"), kind = state.f[j].slice(0, cut), name = state.f[j].slice(cut + 1);
+      var names = kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
+      if (names.indexOf(name) < 0) return false;
+    }
+    return true;
+  }
+
+  var ORDER = {
+    date: function (a, b) { return (b.d || "").localeCompare(a.d || "") || a.o - b.o; },
+    upvotes: function (a, b) { return (b.v === null ? -1 : b.v) - (a.v === null ? -1 : a.v) || a.o - b.o; },
+    title: function (a, b) { return a.t.localeCompare(b.t, undefined, { sensitivity: "base" }) || a.o - b.o; }
+  };
+
+  function apply(write) {
+    var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+    view = data.filter(function (p) { return matches(p, words); });
+    view.sort(ORDER[state.sort] || ORDER.date);
+    list.textContent = "";
+    rendered = 0;
+    renderMore();
+    shown.textContent = view.length === data.length ? data.length + " papers" : view.length + " of " + data.length + " papers";
+    facetBar.textContent = "";
+    state.f.forEach(function (key) {
+      var b = el("button", "chip on", key.replace(":", " ") + " ×");
+      b.type = "button";
+      b.setAttribute("data-facet", key);
+      b.setAttribute("aria-label", "Remove filter " + key);
+      facetBar.appendChild(b);
+    });
+    filterBox.value = state.q;
+    sortBox.value = state.sort;
+    updateCompare();
+    if (write) writeHash();
+  }
+
+  function renderMore() {
+    var frag = document.createDocumentFragment();
+    var end = Math.min(view.length, rendered + PAGE);
+    for (var k = rendered; k < end; k++) frag.appendChild(row(view[k]));
+    list.appendChild(frag);
+    rendered = end;
+  }
+
+  // Rows are built as they scroll into view: a 10,000-paper page starts with 50 rows in the DOM.
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver(function (entries) {
+      if (entries[0].isIntersecting && rendered < view.length) renderMore();
+    }, { rootMargin: "800px" }).observe(more);
+  } else {
+    PAGE = 1e9;
+  }
+
+  function toggleFacet(key) {
+    var at = state.f.indexOf(key);
+    if (at >= 0) state.f.splice(at, 1); else state.f.push(key);
+    apply(true);
+    window.scrollTo(0, 0);
+  }
+
+  document.addEventListener("click", function (ev) {
+    var target = ev.target.closest ? ev.target.closest("[data-facet]") : null;
+    if (target) { toggleFacet(target.getAttribute("data-facet")); }
+  });
+
+  list.addEventListener("change", function (ev) {
+    if (!ev.target.classList.contains("pick")) return;
+    var id = ev.target.closest("article").getAttribute("data-id");
+    var at = state.cmp.indexOf(id);
+    if (ev.target.checked && at < 0) {
+      if (state.cmp.length >= MAX_COMPARE) { ev.target.checked = false; return; }
+      state.cmp.push(id);
+    } else if (!ev.target.checked && at >= 0) {
+      state.cmp.splice(at, 1);
+    }
+    ev.target.closest("article").classList.toggle("picked", ev.target.checked);
+    updateCompare();
+    writeHash();
+  });
+
+  function updateCompare() {
+    compareButton.textContent = "Compare (" + state.cmp.length + ")";
+    compareButton.disabled = state.cmp.length < 2;
+    if (!panel.hidden) renderCompare();
+  }
+
+  compareButton.addEventListener("click", function () {
+    panel.hidden = false;
+    renderCompare();
+    panel.scrollIntoView();
+    writeHash();
+  });
+
+  function mentions(claim, name) { return claim.toLowerCase().indexOf(name.toLowerCase()) >= 0; }
+
+  function renderCompare() {
+    var papers = state.cmp.map(function (id) { return byId[id]; }).filter(Boolean);
+    panel.textContent = "";
+    if (papers.length < 2) { panel.hidden = true; return; }
+    var close = el("button", null, "Close comparison");
+    close.type = "button";
+    close.addEventListener("click", function () { panel.hidden = true; writeHash(); });
+    panel.appendChild(close);
+    var table = el("table");
+    var head = el("tr");
+    head.appendChild(el("th"));
+    papers.forEach(function (p) {
+      var th = el("th");
+      th.setAttribute("scope", "col");
+      th.appendChild(p.u ? link(p.u, "title", p.t) : el("span", "title", p.t));
+      head.appendChild(th);
+    });
+    table.appendChild(head);
+    function line(name, cell, cls) {
+      var tr = el("tr", cls);
+      var th = el("th", null, name);
+      th.setAttribute("scope", "row");
+      tr.appendChild(th);
+      papers.forEach(function (p) { var td = el("td"); cell(p, td); tr.appendChild(td); });
+      table.appendChild(tr);
+    }
+    line("tldr", function (p, td) { td.textContent = p.l; });
+    line("Problem", function (p, td) { td.textContent = p.p; });
+    line("Method", function (p, td) { td.textContent = p.m; });
+    // Claims on the same metric or dataset, one line each, where at least two of the papers name it.
+    var used = papers.map(function () { return {}; });
+    var names = [];
+    papers.forEach(function (p) { p.x.concat(p.s).forEach(function (n) { if (names.indexOf(n) < 0) names.push(n); }); });
+    names.forEach(function (name) {
+      var having = papers.filter(function (p) { return p.r.some(function (c) { return mentions(c, name); }); });
+      if (having.length < 2) return;
+      line("on " + name, function (p, td) {
+        var k = papers.indexOf(p);
+        p.r.forEach(function (c, j) {
+          if (mentions(c, name)) { used[k][j] = true; td.appendChild(withNumbers(el("div"), c)); }
+        });
+      }, "same");
+    });
+    line("Other results", function (p, td) {
+      var k = papers.indexOf(p);
+      var ul = el("ul");
+      p.r.forEach(function (c, j) { if (!used[k][j]) ul.appendChild(withNumbers(el("li"), c)); });
+      td.appendChild(ul);
+    });
+    line("Tasks", function (p, td) { td.textContent = p.k.join(", "); });
+    line("Datasets", function (p, td) { td.textContent = p.s.join(", "); });
+    line("Metrics", function (p, td) { td.textContent = p.x.join(", "); });
+    line("Links", function (p, td) { p.n.forEach(function (l) { td.appendChild(link(l[1], "chip link", l[0])); td.appendChild(document.createTextNode(" ")); }); });
+    panel.appendChild(table);
+  }
+
+  // The view lives in the URL hash (#q=…&f=…&sort=…&cmp=…&open=1): a filtered view can be shared.
+  function writeHash() {
+    var parts = [];
+    if (state.q) parts.push("q=" + encodeURIComponent(state.q));
+    if (state.f.length) parts.push("f=" + state.f.map(encodeURIComponent).join(","));
+    if (state.sort !== "date") parts.push("sort=" + state.sort);
+    if (state.cmp.length) parts.push("cmp=" + state.cmp.map(encodeURIComponent).join(","));
+    if (!panel.hidden) parts.push("open=1");
+    var hash = parts.length ? "#" + parts.join("&") : "";
+    if (location.hash !== hash) history.replaceState(null, "", hash || location.pathname + location.search);
+  }
+
+  function readHash() {
+    state = { q: "", f: [], sort: "date", cmp: [] };
+    var open = false;
+    location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var cut = part.indexOf("="); if (cut < 0) return;
+      var key = part.slice(0, cut), value = part.slice(cut + 1);
+      function list(v) { return v.split(",").filter(Boolean).map(function (x) { try { return decodeURIComponent(x); } catch (e) { return ""; } }).filter(Boolean); }
+      try {
+        if (key === "q") state.q = decodeURIComponent(value);
+        if (key === "f") state.f = list(value);
+        if (key === "sort" && ORDER[value]) state.sort = value;
+        if (key === "cmp") state.cmp = list(value).filter(function (id) { return byId[id]; }).slice(0, MAX_COMPARE);
+        if (key === "open") open = value === "1";
+      } catch (e) { /* a malformed hash is ignored */ }
+    });
+    panel.hidden = !(open && state.cmp.length >= 2);
+    apply(false);
+  }
+
+  filterBox.addEventListener("input", function () { state.q = filterBox.value; apply(true); });
+  sortBox.addEventListener("change", function () { state.sort = sortBox.value; apply(true); });
+  window.addEventListener("hashchange", readHash);
+  readHash();
+})();
