@@ -243,9 +243,11 @@
     var used = papers.map(function () { return {}; });
     var names = [];
     papers.forEach(function (p) { p.x.concat(p.s).forEach(function (n) { if (names.indexOf(n) < 0) names.push(n); }); });
+    var aligned = 0;
     names.forEach(function (name) {
       var having = papers.filter(function (p) { return p.r.some(function (c) { return mentions(c, name); }); });
       if (having.length < 2) return;
+      aligned++;
       line("on " + name, function (p, td) {
         var k = papers.indexOf(p);
         p.r.forEach(function (c, j) {
@@ -253,7 +255,7 @@
         });
       }, "same");
     });
-    line("Other results", function (p, td) {
+    line(aligned ? "Other results" : "Results", function (p, td) {
       var k = papers.indexOf(p);
       var ul = el("ul");
       p.r.forEach(function (c, j) { if (!used[k][j]) ul.appendChild(withNumbers(el("li"), c)); });
