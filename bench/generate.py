@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from pipeline.schema import SCHEMA_VERSION
-from pipeline.sources import read_inputs
+from pipeline.sources.files import read_inputs
 from pipeline.text import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent

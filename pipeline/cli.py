@@ -110,7 +110,7 @@ def run(
     remote = None
     items: Any
     if source in REMOTE_SOURCES:
-        from pipeline import fetch
+        from pipeline.sources import remote as fetch
 
         remote, items = fetch.open_source(
             source,
@@ -126,7 +126,7 @@ def run(
             cross_lists=cross_lists,
         )
     else:
-        from pipeline import sources
+        from pipeline.sources import files as sources
 
         if source is not None and source not in sources.FILE_FORMATS:
             raise InputError(
@@ -158,7 +158,7 @@ def run(
 
 @cli.command()
 def schema() -> None:
-    """Print the JSON Schema of one corpus record (schema version 1)."""
+    """Print the JSON Schema of one corpus record (schema version 2)."""
     import json
 
     from pipeline.schema import Record

@@ -18,7 +18,7 @@ import orjson
 
 from pipeline.errors import NewerCorpusError, OutputError
 from pipeline.files import temp_beside
-from pipeline.schema import SCHEMA_VERSION, Record
+from pipeline.schema import READABLE_VERSIONS, SCHEMA_VERSION, Record
 
 CORPUS_NAME = "corpus.jsonl"
 REJECTED_NAME = "corpus.rejected.jsonl"
@@ -49,8 +49,11 @@ def _parse(text: str) -> Line:
     found = obj.get("schema_version")
     if isinstance(found, int) and found > SCHEMA_VERSION:
         raise _Newer(found)
-    if found != SCHEMA_VERSION:
+    if found not in READABLE_VERSIONS:
         raise ValueError(f"schema_version {obj.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+    if found != SCHEMA_VERSION:  # an older record: upgraded, and written back in this version
+        obj = Record.upgrade(obj)
+        text = orjson.dumps(obj).decode()
     meta = obj.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
     return Line(obj["id"], text, version if isinstance(version, int) else None, obj)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from pipeline.schema import Link
+from pipeline.schema import Link, normalise_url
 
 _TLDS = r"(?:com|org|io|be|net|ai|edu|dev|app|co|page|site|me|info|ly|gl|gg)"
 _URL = re.compile(
@@ -94,27 +94,12 @@ def extract_links(text: str) -> list[Link]:
         host = urlsplit(url).hostname or ""
         if "." not in host.strip("."):
             continue
-        key = normalise(url)
+        key = normalise_url(url)
         if key in seen:
             continue
         seen.add(key)
         links.append(Link(url=url, kind=classify(url, text[: match.start()])))  # type: ignore[arg-type]
     return links
-
-
-def normalise(url: str) -> str:
-    """A URL's comparable form: no scheme, no leading www., no trailing slash, host lower-cased."""
-    url = url.strip()
-    url = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE)
-    url = re.sub(r"^www\.", "", url, flags=re.IGNORECASE)
-    host, _, rest = url.partition("/")
-    return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
-
-
-def occurs_in(url: str, text: str) -> bool:
-    """Whether ``url`` is written in ``text`` (scheme, www. and a trailing slash aside)."""
-    key = normalise(url)
-    return bool(key) and key.lower() in text.lower()
 
 
 def merge(*groups: Iterable[Link]) -> list[Link]:
@@ -123,7 +108,7 @@ def merge(*groups: Iterable[Link]) -> list[Link]:
     seen: set[str] = set()
     for group in groups:
         for link in group:
-            key = normalise(link.url)
+            key = normalise_url(link.url)
             if key not in seen:
                 seen.add(key)
                 out.append(link)

@@ -224,7 +224,7 @@ def run(
 ) -> RunReport:
     """Summarise every paper of ``items`` into ``settings.out_dir``; never raises for one bad paper.
 
-    ``fetch`` (a `pipeline.fetch.Fetch`) describes a remote source: a fetch that fails part-way keeps the
+    ``fetch`` (a `pipeline.sources.remote.Fetch`) describes a remote source: a fetch that fails part-way keeps the
     papers already fetched, and its status (ok, empty, stale, failed) goes into the report.
     """
     from filelock import FileLock, Timeout

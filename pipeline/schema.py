@@ -1,4 +1,4 @@
-"""The record contract (schema version 1), defined once.
+"""The record contract (schema version 2), defined once.
 
 `Paper` is what a source yields, `Summary` is what an engine fills in (and the response model an LLM is
 asked for), `Record` is one line of ``corpus.jsonl``. Grounding rules live in the validators so that an LLM
@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # corpus lines of these versions are read (older ones upgraded on the way)
 
 # What the validators ground a summary in, for callers that cannot pass pydantic's ``context=`` (instructor turns
 # ``context=`` into Jinja rendering of the messages, which would alter paper text such as ``{{x}}``).
@@ -68,6 +69,21 @@ def numbers_in(text: str) -> set[str]:
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
 
 
+def normalise_url(url: str) -> str:
+    """A URL's comparable form: no scheme, no leading www., no trailing slash, host lower-cased."""
+    url = url.strip()
+    url = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE)
+    url = re.sub(r"^www\.", "", url, flags=re.IGNORECASE)
+    host, _, rest = url.partition("/")
+    return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
+
+
+def url_occurs_in(url: str, text: str) -> bool:
+    """Whether ``url`` is written in ``text`` (scheme, www. and a trailing slash aside)."""
+    key = normalise_url(url)
+    return bool(key) and key.lower() in text.lower()
+
+
 class Link(BaseModel):
     """A URL the paper's text or metadata gives, with what it points to."""
 
@@ -75,6 +91,16 @@ class Link(BaseModel):
 
     url: str = Field(description="The URL exactly as it appears in the paper's text, with a scheme.")
     kind: LinkKind = Field(description="What the link points to.")
+
+
+LinkOrigin = Literal["abstract", "metadata", "full_text"]
+
+
+class SourcedLink(Link):
+    """A link in the corpus, with where it was found: the abstract (or title), the source's or the Hub's
+    metadata, or the paper's full text (its arXiv HTML or PDF)."""
+
+    origin: LinkOrigin = Field(default="abstract", description="Where the link was found.")
 
 
 class Paper(BaseModel):
@@ -91,7 +117,9 @@ class Paper(BaseModel):
     source: str = Field(description="Where the paper came from: file path, 'stdin', 'hf-daily', 'arxiv'.")
     version: int | None = Field(default=None, description="arXiv version number, when known.")
     meta: dict[str, Any] = Field(default_factory=dict, description="Source metadata kept as given.")
-    links: list[Link] = Field(default_factory=list, description="Links the source metadata gives.")
+    links: list[SourcedLink] = Field(
+        default_factory=list, description="Links the source's metadata, the Hub or the full text give."
+    )
 
     @property
     def text(self) -> str:
@@ -185,9 +213,7 @@ class Summary(BaseModel):
         text = _grounding(info).get("text")
         if text is None:
             return links
-        from pipeline.links import occurs_in  # the link rules live with the extractor
-
-        kept = [link for link in links if occurs_in(link.url, text)]
+        kept = [link for link in links if url_occurs_in(link.url, text)]
         dropped = _grounding(info).setdefault("dropped_links", set())  # a set: re-asks repeat them
         dropped.update(link.url for link in links if link not in kept)
         return kept
@@ -236,7 +262,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     id: str = Field(description="'arxiv:<id>' without version, else the source's id, else 'title:<hash>'.")
     title: str
     authors: list[str] = Field(default_factory=list)
@@ -249,7 +275,7 @@ class Record(BaseModel):
     problem: str
     method: str
     results: list[str]
-    links: list[Link]
+    links: list[SourcedLink]
     tasks: list[str]
     datasets: list[str]
     metrics: list[str]
@@ -263,9 +289,16 @@ class Record(BaseModel):
         meta = dict(paper.meta)
         if paper.version is not None:
             meta["version"] = paper.version
+        summary = output["summary"]
+        known = {normalise_url(link.url): link.origin for link in paper.links}
+        links = [
+            {**link, "origin": known.get(normalise_url(str(link.get("url", ""))), "abstract")}
+            for link in summary.get("links") or []
+        ]
         return cls.model_validate(
             {
-                **output["summary"],
+                **summary,
+                "links": links,
                 "id": paper.id,
                 "title": paper.title,
                 "authors": paper.authors,
@@ -278,6 +311,23 @@ class Record(BaseModel):
                 "provenance": output["provenance"],
             }
         )
+
+    @staticmethod
+    def upgrade(obj: dict[str, Any]) -> dict[str, Any]:
+        """A corpus record of an older schema version as this version writes it.
+
+        Version 1 → 2: links gain ``origin``; a v1 link the title or abstract contains came from the abstract,
+        any other from the source's metadata.
+        """
+        if obj.get("schema_version") == 1:
+            text = f"{obj.get('title', '')}\n{obj.get('abstract', '')}"
+            obj = {**obj, "schema_version": 2}
+            obj["links"] = [
+                {**link, "origin": "abstract" if url_occurs_in(str(link.get("url", "")), text) else "metadata"}
+                for link in obj.get("links") or []
+                if isinstance(link, dict)
+            ]
+        return obj
 
     @property
     def version(self) -> int | None:

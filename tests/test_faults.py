@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.links import extract_links
-from pipeline.sources import read_listing
+from pipeline.sources.files import read_listing
 from pipeline.text import split_sentences
 
 
@@ -125,7 +125,7 @@ def test_splitter_never_raises_and_keeps_the_words(text: str) -> None:
     | st.from_regex(r"(see |at )?(https?://)?[a-z.]{1,12}/[\w./()-]{0,20}[.,;)]?")
 )
 def test_link_extractor_never_raises_and_only_returns_urls_from_the_text(text: str) -> None:
-    from pipeline.links import occurs_in
+    from pipeline.schema import url_occurs_in as occurs_in
 
     for link in extract_links(text):
         assert occurs_in(link.url, text)

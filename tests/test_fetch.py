@@ -12,7 +12,7 @@ from conftest import invoke, read_jsonl
 from fake_sources import FakeSources, atom, hf_item, json_body, rss
 
 from pipeline.errors import FetchError
-from pipeline.fetch import Http, arxiv_api, hf_daily
+from pipeline.sources.remote import Http, arxiv_api, hf_daily
 
 
 def _pages(per_page: int, total: int):
@@ -105,7 +105,7 @@ def test_end_to_end_fetch_summarise_and_corpus(out: Path, monkeypatch: pytest.Mo
     records = read_jsonl(out / "corpus.jsonl")
     assert [r["id"] for r in records] == [f"arxiv:2603.{10000 + i}" for i in range(7)]
     assert records[1]["source_meta"]["upvotes"] == 1
-    assert {"url": "https://github.com/example/repo1", "kind": "code"} in records[1]["links"]
+    assert {"url": "https://github.com/example/repo1", "kind": "code", "origin": "metadata"} in records[1]["links"]
 
 
 def test_arxiv_pages_politely_and_strips_versions(monkeypatch: pytest.MonkeyPatch) -> None:

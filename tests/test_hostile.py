@@ -15,8 +15,8 @@ from fake_sources import FakeSources, atom, hf_item, json_body
 from hostile_server import HostileServer, drip, endless, fixed, gzip_bomb
 
 from pipeline.cache import SummaryCache
-from pipeline.fetch import Http, arxiv_api, hf_daily
 from pipeline.schema import Summary
+from pipeline.sources.remote import Http, arxiv_api, hf_daily
 
 # --- Security -------------------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from conftest import SAMPLE
 
 from pipeline.errors import InputError
 from pipeline.schema import Paper
-from pipeline.sources import paper_identity, read_inputs, title_key
+from pipeline.sources.files import paper_identity, read_inputs, title_key
 
 
 def _split(items: list) -> tuple[list[Paper], list[InputError]]:

@@ -115,3 +115,22 @@ def test_tables_escape_pipes_html_and_formulas(out: Path, tmp_path: Path) -> Non
     assert "<script>alert" not in html and "\\u003cscript\\u003e" in html and '"u":null' in html  # not a link
     csv_text = (out / "comparison.csv").read_text()
     assert ",=HYPERLINK" not in csv_text
+
+
+def test_a_version_1_corpus_is_upgraded_in_place_not_rejected(out: Path) -> None:
+    from conftest import SAMPLE
+
+    invoke("run", str(SAMPLE), "--out", str(out))
+    lines = (out / "corpus.jsonl").read_text().splitlines()
+    old = []
+    for line in lines:
+        obj = json.loads(line)
+        obj["schema_version"] = 1
+        obj["links"] = [{"url": link["url"], "kind": link["kind"]} for link in obj["links"]]
+        old.append(json.dumps(obj))
+    (out / "corpus.jsonl").write_text("\n".join(old) + "\n")
+    invoke("run", str(SAMPLE), "--out", str(out))
+    records = [json.loads(line) for line in (out / "corpus.jsonl").read_text().splitlines()]
+    assert len(records) == 69 and {r["schema_version"] for r in records} == {2}
+    assert all(link["origin"] == "abstract" for r in records for link in r["links"])
+    assert not (out / "corpus.rejected.jsonl").exists()

@@ -21,8 +21,8 @@ import orjson
 
 from pipeline import __version__
 from pipeline.errors import FetchError, InputError
-from pipeline.schema import Link, Paper
-from pipeline.sources import arxiv_id
+from pipeline.schema import Paper, SourcedLink
+from pipeline.sources.files import arxiv_id
 
 USER_AGENT = f"summarize/{__version__} (research-paper digest; python-httpx)"
 HF_DEFAULT = "https://huggingface.co"
@@ -264,9 +264,9 @@ def _hf_paper(item: dict[str, Any]) -> Paper:
     found = arxiv_id(pid)
     links = []
     if paper.get("githubRepo"):
-        links.append(Link(url=paper["githubRepo"], kind="code"))
+        links.append(SourcedLink(url=paper["githubRepo"], kind="code", origin="metadata"))
     if paper.get("projectPage"):
-        links.append(Link(url=paper["projectPage"], kind="project"))
+        links.append(SourcedLink(url=paper["projectPage"], kind="project", origin="metadata"))
     meta = {k: paper[k] for k in ("upvotes", "ai_keywords", "ai_summary") if paper.get(k) is not None}
     return Paper(
         id=f"arxiv:{found[0]}" if found else f"hf:{pid}",
@@ -350,7 +350,7 @@ def _arxiv_entry(entry: ET.Element) -> Paper | None:
     if not found:  # the API reports errors as an entry whose id is an error URL
         return None
     links = [
-        Link(url=link.get("href", ""), kind="paper")
+        SourcedLink(url=link.get("href", ""), kind="paper", origin="metadata")
         for link in entry.findall("a:link", _ATOM)
         if link.get("title") == "pdf" and link.get("href")
     ]
