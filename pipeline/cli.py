@@ -72,6 +72,17 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 @click.option("--days", type=int, default=1, show_default=True, help="arxiv --category: window length in days.")
 @click.option("--feed", is_flag=True, help="arxiv --category: the announcement feed (new submissions) instead.")
 @click.option("--cross-lists", is_flag=True, help="arxiv --feed: include cross-listed papers.")
+@click.option(
+    "--resolve/--no-resolve",
+    default=None,
+    help="Find arXiv ids for titles, add arXiv metadata and the Hub's code/project links (config: resolve).",
+)
+@click.option(
+    "--full-text/--no-full-text",
+    "full_text",
+    default=None,
+    help="Read each arXiv paper's HTML (or PDF) for the links it gives (config: full_text).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
     inputs: tuple[str, ...],
@@ -93,6 +104,8 @@ def run(
     days: int,
     feed: bool,
     cross_lists: bool,
+    resolve: bool | None,
+    full_text: bool | None,
     as_json: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
@@ -105,7 +118,14 @@ def run(
     from pipeline.errors import InputError
 
     settings = _settings(
-        config, out_dir=out_dir, model=model, concurrency=concurrency, max_cost_usd=max_cost_usd, api_base=api_base
+        config,
+        out_dir=out_dir,
+        model=model,
+        concurrency=concurrency,
+        max_cost_usd=max_cost_usd,
+        api_base=api_base,
+        resolve=resolve,
+        full_text=full_text,
     )
     remote = None
     items: Any

@@ -30,6 +30,7 @@ class MergeReport:
     added: int = 0
     replaced: int = 0
     kept_newer: int = 0
+    superseded: int = 0  # records of papers now known by another id (a title resolved to its arXiv id)
     invalid_lines: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -215,7 +216,9 @@ def line_of(record: Record) -> Line:
     return Line(record.id, record.model_dump_json(), record.version, None)
 
 
-def merge(out_dir: Path, records: Iterable[Record | Line], sink: Sink | None = None) -> MergeReport:
+def merge(
+    out_dir: Path, records: Iterable[Record | Line], sink: Sink | None = None, drop: set[str] | None = None
+) -> MergeReport:
     """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically.
 
     ``sink`` sees every record of the merged corpus, in order (the tables are written from it in the same pass).
@@ -225,15 +228,24 @@ def merge(out_dir: Path, records: Iterable[Record | Line], sink: Sink | None = N
     for stale in out_dir.glob(".corpus.*.tmp"):  # left by a killed run; we hold the folder's lock
         stale.unlink(missing_ok=True)
     report = MergeReport()
+    drop = drop or set()
+
+    def keep(lines: Iterable[Line]) -> Iterator[Line]:
+        for line in lines:
+            if line.id in drop:
+                report.superseded += 1
+                continue
+            yield line
+
     new = sorted((r if isinstance(r, Line) else line_of(r) for r in records), key=lambda line: line.id)
     try:
-        _write(path, _merged(scan(path, report), new, report), report, sink)
+        _write(path, _merged(keep(scan(path, report)), new, report), report, sink)
     except _Unsorted:
         if sink is not None:
             sink.restart()
         report = MergeReport()
         old: dict[str, Line] = {}
-        for line in scan(path, report):
+        for line in keep(scan(path, report)):
             if line.id in old:
                 _duplicate(line, report)
             else:

@@ -24,19 +24,65 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sourceforge.net")
 _VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "bilibili.com")
-_PAPER_HOSTS = ("arxiv.org", "doi.org", "openreview.net", "aclanthology.org", "semanticscholar.org")
-_DATASET_HOSTS = ("zenodo.org", "kaggle.com", "figshare.com", "dataverse.harvard.edu")
+_PAPER_HOSTS = (
+    "arxiv.org",
+    "doi.org",
+    "dx.doi.org",
+    "openreview.net",
+    "aclanthology.org",
+    "semanticscholar.org",
+    "dl.acm.org",
+    "ieeexplore.ieee.org",
+    "proceedings.neurips.cc",
+    "papers.nips.cc",
+    "proceedings.mlr.press",
+    "openaccess.thecvf.com",
+    "link.springer.com",
+    "sciencedirect.com",
+    "nature.com",
+    "science.org",
+    "pnas.org",
+    "biorxiv.org",
+    "medrxiv.org",
+    "jmlr.org",
+    "ojs.aaai.org",
+    "ijcai.org",
+    "pubmed.ncbi.nlm.nih.gov",
+    "ncbi.nlm.nih.gov",
+)
+_DATASET_HOSTS = ("zenodo.org", "kaggle.com", "figshare.com", "dataverse.harvard.edu", "data.mendeley.com", "osf.io")
+_DEMO_HOSTS = ("colab.research.google.com", "streamlit.app", "gradio.live", "replicate.com")
+# A DOI anywhere in the path (publisher pages: /doi/10.1145/…, /article/10.1007/…) names a paper.
+_DOI_PATH = re.compile(r"/(?:doi/(?:abs/|full/|pdf/)?)?10\.\d{4,9}/")
+# The words before a URL that say what it is, nearest first wins ("our code and data: <url>" → data).
 _CONTEXT_WORDS = (
     ("demo", "demo"),
+    ("try it", "demo"),
+    ("playground", "demo"),
     ("video", "video"),
     ("dataset", "dataset"),
     ("data ", "dataset"),
+    ("data:", "dataset"),
+    ("corpus", "dataset"),
     ("benchmark", "dataset"),
+    ("annotations", "dataset"),
     ("project page", "project"),
+    ("project website", "project"),
     ("website", "project"),
     ("homepage", "project"),
+    ("webpage", "project"),
+    ("project", "project"),
     ("code", "code"),
     ("implementation", "code"),
+    ("source", "code"),
+    ("repository", "code"),
+    ("toolkit", "code"),
+    ("library", "code"),
+    ("package", "code"),
+    ("paper", "paper"),
+    ("preprint", "paper"),
+    ("full version", "paper"),
+    ("appendix", "paper"),
 )
 
 
@@ -74,11 +120,13 @@ def classify(url: str, before: str = "") -> str:
         if path.startswith("/papers/"):
             return "paper"
         return "other"
-    if _host_matches(host, _PAPER_HOSTS) or path.endswith(".pdf"):
+    if _host_matches(host, _PAPER_HOSTS) or path.endswith(".pdf") or _DOI_PATH.search(path):
         return "paper"
     if _host_matches(host, _DATASET_HOSTS):
         return "dataset"
-    context = before[-60:].lower()
+    if _host_matches(host, _DEMO_HOSTS):
+        return "demo"
+    context = before[-80:].lower()
     nearest = max(((context.rfind(word), kind) for word, kind in _CONTEXT_WORDS), default=(-1, "other"))
     return nearest[1] if nearest[0] >= 0 else "other"
 

@@ -90,6 +90,18 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
         rows.append(
             ("outputs", str(Path(report.out_dir) / "corpus.jsonl") + ", comparison.md/.csv/.html, feed.xml, run.json")
         )
+    if report.enrich:
+        e = report.enrich
+        rows.append(
+            (
+                "enriched",
+                f"{e['resolved']} resolved to arXiv ids, {e['unresolved']} unresolved; {e['on_hub']} on the Hub; "
+                f"{e['full_text_links']} links from {e['full_text_papers']} full texts; {e['requests']} requests, "
+                f"{e['lookups_cached']} lookups cached; {e['failed']} failed",
+            )
+        )
+    if report.corpus_superseded:
+        rows.append(("superseded", f"{report.corpus_superseded} record(s) now known by their arXiv id"))
     if report.corpus_invalid_lines:
         lines = ", ".join(map(str, report.corpus_invalid_lines[:10]))
         rows.append(("corpus problems", f"invalid line(s) {lines}: kept in corpus.rejected.jsonl"))

@@ -55,6 +55,8 @@ class RunReport:
     corpus_invalid_lines: list[int] = field(default_factory=list)
     cache_corrupted: int = 0
     cache_rebuilt: str | None = None
+    enrich: dict[str, Any] | None = None
+    corpus_superseded: int = 0
     input_errors: int = 0
     duplicates: int = 0
     budget_stopped: bool = False
@@ -182,6 +184,23 @@ class Runner:
                 on_progress(done, len(papers))
 
 
+def _enrich(papers: list[Paper], settings: Settings) -> tuple[list[Paper], set[str], dict[str, Any]]:
+    """--resolve / --full-text: the papers with their arXiv identity and links, lookups cached beside summaries."""
+    from pipeline.sources.enrich import Enricher
+    from pipeline.sources.remote import http_for
+
+    store = SummaryCache(settings.cache_dir / "lookups")
+    hub, arxiv = http_for(settings), http_for(settings, interval_s=settings.arxiv_interval_s)
+    try:
+        enricher = Enricher(store, hub=hub, arxiv=arxiv)
+        papers, superseded = enricher.enrich(papers, resolve=settings.resolve, full_text=settings.full_text)
+    finally:
+        store.close()
+        hub.close()
+        arxiv.close()
+    return papers, superseded, enricher.report.to_json()
+
+
 def outputs(settings: Settings) -> corpus.Sink:
     """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed."""
     tables = table.TableWriter(settings.out_dir, html_page=settings.html, title=settings.title)
@@ -299,10 +318,17 @@ def _run_locked(
         else:
             papers.append(item)
     papers, duplicates = dedupe(papers)
+    superseded: set[str] = set()
+    enriched = None
+    if settings.resolve or settings.full_text:
+        papers, superseded, enriched = _enrich(papers, settings)
+        papers, more = dedupe(papers)
+        duplicates += more
     engine = engine or get_engine(settings)
     cache = SummaryCache(settings.cache_dir)
     runner = Runner(settings, engine, cache, refresh=refresh)
     report = runner.report
+    report.enrich = enriched
     report.total, report.duplicates = len(papers), duplicates
     report.input_errors = len(input_failures)
     if fetch is not None:
@@ -327,7 +353,10 @@ def _run_locked(
         cache.close()
     if not dry_run:
         sweep_stale(settings.out_dir)  # temporary files of a killed run; we hold the folder's lock
-        merged = corpus.merge(settings.out_dir, runner.records, sink=outputs(settings))  # finishes or aborts them
+        merged = corpus.merge(
+            settings.out_dir, runner.records, sink=outputs(settings), drop=superseded
+        )  # finishes or aborts the tables and the feed
+        report.corpus_superseded = merged.superseded
         report.corpus_total, report.corpus_added = merged.total, merged.added
         report.corpus_replaced = merged.replaced
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]

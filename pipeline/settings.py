@@ -63,6 +63,15 @@ class Settings(BaseModel):
         default=120.0, gt=0, description="Remote sources: most seconds one response may take in all, however it drips."
     )
     fetch_max_mb: int = Field(default=64, ge=1, description="Remote sources: largest response body (decoded) in MB.")
+    resolve: bool = Field(
+        default=False, description="Look up arXiv ids by title, arXiv metadata and the Hub's links (--resolve)."
+    )
+    full_text: bool = Field(
+        default=False, description="Read each arXiv paper's HTML (or PDF) for its own links (--full-text)."
+    )
+    arxiv_interval_s: float = Field(
+        default=3.0, ge=0, description="Seconds between requests to arxiv.org (arXiv asks for 3)."
+    )
     fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
 
     @field_validator("out_dir", "cache_dir", mode="after")

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
 
 from local_server import LocalServer
 
@@ -32,7 +33,7 @@ def hf_item(n: int, day: str = "2026-03-12") -> dict:
 def atom(entries: list[tuple[str, str, str]], total: int | None = None) -> str:
     body = "".join(
         f"""<entry><id>http://arxiv.org/abs/{eid}</id><updated>2026-03-12T00:00:00Z</updated>
-<published>2026-03-11T18:00:00Z</published><title>{title}</title><summary>{summary}</summary>
+<published>2026-03-11T18:00:00Z</published><title>{escape(title)}</title><summary>{escape(summary)}</summary>
 <author><name>Grace Hopper</name></author><link href="http://arxiv.org/abs/{eid}" rel="alternate" type="text/html"/>
 <link title="pdf" href="http://arxiv.org/pdf/{eid}" rel="related" type="application/pdf"/>
 <arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
@@ -85,7 +86,7 @@ class FakeSources(LocalServer):
                 fake.log.append((parts.path, query, self.headers.get("user-agent", "")))
                 status, headers, body, delay = fake.handler(parts.path, query, fake.counts[parts.path])
                 time.sleep(delay)
-                data = body.encode()
+                data = body if isinstance(body, bytes) else body.encode()
                 try:
                     self.send_response(status)
                     for k, v in {"content-length": str(len(data)), **headers}.items():

@@ -316,7 +316,7 @@ def arxiv_api(
         for _page in range(max_pages):
             response = http.get(url, {**params, "start": start})
             fetch.requests = http.requests
-            root = _xml(response, url)
+            root = parse_xml(response, url)
             entries = root.findall("a:entry", _ATOM)
             raw_total = (root.findtext("os:totalResults", "0", _ATOM) or "0").strip()
             if not raw_total.isdigit():
@@ -324,7 +324,7 @@ def arxiv_api(
             total = int(raw_total)
             new = 0
             for entry in entries:
-                paper = _arxiv_entry(entry)
+                paper = arxiv_entry(entry)
                 if paper is not None and paper.id not in seen:
                     seen.add(paper.id)
                     new += 1
@@ -337,14 +337,14 @@ def arxiv_api(
     return fetch, papers()
 
 
-def _xml(response: Fetched, url: str) -> ET.Element:
+def parse_xml(response: Fetched, url: str) -> ET.Element:
     try:
         return ET.fromstring(response.content)
     except ET.ParseError as exc:
         raise FetchError(f"{url}: the response is not valid XML ({exc})", url=url, status=response.status_code) from exc
 
 
-def _arxiv_entry(entry: ET.Element) -> Paper | None:
+def arxiv_entry(entry: ET.Element) -> Paper | None:
     raw_id = entry.findtext("a:id", "", _ATOM)
     found = arxiv_id(raw_id)
     if not found:  # the API reports errors as an entry whose id is an error URL
@@ -381,7 +381,7 @@ def arxiv_feed(http: Http, category: str, *, cross_lists: bool = False) -> tuple
     fetch = Fetch("arxiv-feed", url, expect_papers=date.today().weekday() < 5, stale_after=timedelta(days=4))
 
     def papers() -> Iterator[Paper]:
-        root = _xml(http.get(url), url)
+        root = parse_xml(http.get(url), url)
         fetch.requests = http.requests
         channel_date = _parse_time(root.findtext("channel/pubDate") or root.findtext("channel/lastBuildDate"))
         for item in root.iter("item"):
