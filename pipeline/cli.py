@@ -83,6 +83,7 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     default=None,
     help="Read each arXiv paper's HTML (or PDF) for the links it gives (config: full_text).",
 )
+@click.option("--shard", help="K/N: only the papers whose id hashes to shard K of N (config: shard).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
     inputs: tuple[str, ...],
@@ -106,6 +107,7 @@ def run(
     cross_lists: bool,
     resolve: bool | None,
     full_text: bool | None,
+    shard: str | None,
     as_json: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
@@ -126,6 +128,7 @@ def run(
         api_base=api_base,
         resolve=resolve,
         full_text=full_text,
+        shard=shard,
     )
     remote = None
     items: Any
@@ -174,6 +177,30 @@ def run(
         sys.exit(code)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to merge into.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+@click.option("--json", "as_json", is_flag=True, help="Print the merged run report as JSON on stdout.")
+def merge(folders: tuple[Path, ...], out_dir: Path, config: Path | None, as_json: bool) -> None:
+    """Merge output FOLDERS (shards, machines) into --out: one record per id (the newest arXiv version), tables
+    and feed rendered again, run reports summed. Order-free and idempotent."""
+    import json
+
+    from pipeline.run import merge_outputs
+
+    summary = merge_outputs(list(folders), _settings(config, out_dir=out_dir))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(
+            f"merged {len(folders)} folder(s) into {out_dir}: {summary['corpus_total']} records, "
+            f"{summary['total']} papers ({summary['new']} new, {summary['cached']} cached, "
+            f"{summary['failed']} failed), "
+            f"${summary['cost_usd']:.4f}"
+        )
 
 
 @cli.command()

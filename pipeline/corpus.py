@@ -7,6 +7,7 @@ reported with its number and kept aside in ``corpus.rejected.jsonl``, never sile
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -251,6 +252,73 @@ def merge(
             else:
                 old[line.id] = line
         _write(path, _merge_unsorted(old, new, report), report, sink)
+    if report.invalid_lines:
+        with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
+            for item in report.invalid_lines:
+                rejected.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return report
+
+
+def _best(a: Line, b: Line) -> Line:
+    """The record to keep of two with one id, whatever order they come in: the newer arXiv version, then the
+    later summary (provenance.created_at), then the larger text (any fixed rule makes the merge order-free)."""
+
+    def rank(line: Line) -> tuple[int, str, str]:
+        obj = line.obj if line.obj is not None else orjson.loads(line.text)
+        created = (obj.get("provenance") or {}).get("created_at") or ""
+        return (line.version if line.version is not None else -1, str(created), line.text)
+
+    return a if rank(a) >= rank(b) else b
+
+
+def _sorted_stream(path: Path, report: MergeReport) -> Iterator[Line]:
+    """A corpus's lines in id order: streamed when the file is sorted (as this tool writes it), else sorted here."""
+    previous = ""
+    lines = scan(path, report)
+    buffered: list[Line] = []
+    for line in lines:
+        if line.id < previous:  # edited by hand: this one corpus is sorted in memory
+            buffered.append(line)
+            buffered.extend(lines)
+            yield from sorted(buffered, key=lambda item: item.id)
+            return
+        previous = line.id
+        buffered.append(line)
+        if len(buffered) > 1:
+            yield buffered.pop(0)
+    yield from buffered
+
+
+def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -> MergeReport:
+    """``summarize merge``: the corpora in ``inputs`` (folders) upserted into ``out_dir``'s, one id each.
+
+    Every input is streamed in id order (a k-way merge), so memory stays flat whatever the corpus sizes; the
+    result does not depend on the order of the inputs or on how often one is merged (`_best` decides ties).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / CORPUS_NAME
+    for stale in out_dir.glob(".corpus.*.tmp"):
+        stale.unlink(missing_ok=True)
+    report = MergeReport()
+    sources = [folder / CORPUS_NAME for folder in inputs if (folder / CORPUS_NAME).resolve() != path.resolve()]
+    existing = path.exists()
+
+    def merged() -> Iterator[Line]:
+        streams = [_sorted_stream(source, report) for source in sources]
+        if existing:
+            streams.append(_sorted_stream(path, report))
+        current: Line | None = None
+        for line in heapq.merge(*streams, key=lambda item: item.id):
+            if current is not None and line.id == current.id:
+                current = _best(current, line)
+                continue
+            if current is not None:
+                yield current
+            current = line
+        if current is not None:
+            yield current
+
+    _write(path, merged(), report, sink)
     if report.invalid_lines:
         with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
             for item in report.invalid_lines:

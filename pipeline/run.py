@@ -6,6 +6,7 @@ the CLI can draw a progress bar without the library knowing about terminals.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,8 @@ class RunReport:
     cache_corrupted: int = 0
     cache_rebuilt: str | None = None
     enrich: dict[str, Any] | None = None
+    shard: str | None = None
+    other_shards: int = 0  # papers of the inputs left to the other shards
     corpus_superseded: int = 0
     input_errors: int = 0
     duplicates: int = 0
@@ -74,6 +77,11 @@ class RunReport:
         data.pop("failures")
         data["cost_usd"] = round(self.cost_usd, 6)
         return data
+
+
+def shard_of(paper_id: str, shards: int) -> int:
+    """The shard of a paper: the same on every machine and Python version (SHA-256 of the id, not hash())."""
+    return int.from_bytes(hashlib.sha256(paper_id.encode("utf-8")).digest()[:8], "big") % shards
 
 
 def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
@@ -318,6 +326,11 @@ def _run_locked(
         else:
             papers.append(item)
     papers, duplicates = dedupe(papers)
+    other_shards = 0
+    if settings.shard:
+        k, n = (int(x) for x in settings.shard.split("/"))
+        mine = [p for p in papers if shard_of(p.id, n) == k]
+        other_shards, papers = len(papers) - len(mine), mine
     superseded: set[str] = set()
     enriched = None
     if settings.resolve or settings.full_text:
@@ -329,6 +342,7 @@ def _run_locked(
     runner = Runner(settings, engine, cache, refresh=refresh)
     report = runner.report
     report.enrich = enriched
+    report.shard, report.other_shards = settings.shard, other_shards
     report.total, report.duplicates = len(papers), duplicates
     report.input_errors = len(input_failures)
     if fetch is not None:
@@ -365,3 +379,65 @@ def _run_locked(
         _write_failures(settings.out_dir, report.failures)
         _write_json(settings.out_dir / "run.json", report.to_json())
     return report
+
+
+SUMMED = ("total", "new", "cached", "failed", "not_done", "duplicates", "input_errors", "input_tokens", "output_tokens")
+
+
+def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
+    """``summarize merge``: several output folders (shards, machines) into ``settings.out_dir``: corpora merged
+    (newest version per id, order-free, idempotent), tables and feed rendered again, run reports summed."""
+    from filelock import FileLock, Timeout
+
+    started = time.perf_counter()
+    out_dir = settings.out_dir
+    missing = [str(folder) for folder in inputs if not (folder / corpus.CORPUS_NAME).exists()]
+    if missing:
+        raise InputError(f"no corpus.jsonl in {', '.join(missing)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / ".summarize.lock"))
+    try:
+        lock.acquire(timeout=settings.lock_wait_s)
+    except Timeout as exc:
+        raise LockedError(f"another summarize run is writing to {out_dir}; wait for it, or use another --out") from exc
+    try:
+        sweep_stale(out_dir)
+        merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings))
+        summary: dict[str, Any] = {name: 0 for name in SUMMED}
+        summary["cost_usd"] = 0.0
+        failures: list[str] = []
+        for folder in inputs:
+            if folder.resolve() == out_dir.resolve():
+                continue
+            try:
+                run_report = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                run_report = {}
+            for name in SUMMED:
+                value = run_report.get(name)
+                summary[name] += value if isinstance(value, int) else 0
+            cost = run_report.get("cost_usd")
+            summary["cost_usd"] += cost if isinstance(cost, (int, float)) else 0.0
+            for name in ("engine", "model"):
+                summary.setdefault(name, run_report.get(name))
+            if (folder / "failures.jsonl").exists():
+                failures += (folder / "failures.jsonl").read_text(encoding="utf-8", errors="replace").splitlines()
+        summary.update(
+            merged_from=[str(folder) for folder in inputs],
+            out_dir=str(out_dir),
+            corpus_total=merged.total,
+            corpus_added=0,
+            corpus_replaced=0,
+            corpus_invalid_lines=[item["line"] for item in merged.invalid_lines],
+            seconds=round(time.perf_counter() - started, 3),
+            cost_usd=round(summary["cost_usd"], 6),
+            fetch=None,
+        )
+        if failures:
+            write_text_atomic(out_dir / "failures.jsonl", "\n".join(failures) + "\n")
+        else:
+            (out_dir / "failures.jsonl").unlink(missing_ok=True)
+        _write_json(out_dir / "run.json", summary)
+        return summary
+    finally:
+        lock.release()

@@ -72,7 +72,21 @@ class Settings(BaseModel):
     arxiv_interval_s: float = Field(
         default=3.0, ge=0, description="Seconds between requests to arxiv.org (arXiv asks for 3)."
     )
+    shard: str | None = Field(
+        default=None,
+        pattern=r"^\d+/\d+$",
+        description="'K/N': only the papers whose id hashes to shard K of N (0 ≤ K < N); merge with summarize merge.",
+    )
     fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
+
+    @field_validator("shard")
+    @classmethod
+    def _shard_in_range(cls, value: str | None) -> str | None:
+        if value is not None:
+            k, n = (int(x) for x in value.split("/"))
+            if not 0 <= k < n:
+                raise ValueError(f"shard {value}: K must be at least 0 and below N")
+        return value
 
     @field_validator("out_dir", "cache_dir", mode="after")
     @classmethod
