@@ -9,9 +9,7 @@ from conftest import SAMPLE, invoke, read_jsonl
 
 from pipeline.run import shard_of
 
-EXPECTED = [
-    int(__import__("hashlib").sha256(f"arxiv:2401.0000{i}".encode()).hexdigest()[:16], 16) % 4 for i in range(6)
-]
+EXPECTED = [1, 0, 1, 1, 0, 3]  # computed once: must never change, or shards of old runs stop lining up
 
 
 def _comparable(records: list[dict]) -> list[dict]:
