@@ -79,10 +79,61 @@ def test_the_summarise_step_runs_on_the_sample_listing(tmp_path: Path, model: st
     assert "status=0" in outputs.read_text()
 
 
-def _commit_step() -> str:
+def _step(job: str, step_id: str) -> str:
     flow = yaml.safe_load(WORKFLOW.read_text())
-    steps = flow["jobs"]["summarize"]["steps"]
-    return next(s["run"] for s in steps if s.get("id") == "publish")
+    return next(s["run"] for s in flow["jobs"][job]["steps"] if s.get("id") == step_id)
+
+
+def _commit_step() -> str:
+    return _step("publish", "publish")
+
+
+def test_n_shard_jobs_then_one_merge_give_the_whole_digest(tmp_path: Path) -> None:
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    assert flow["jobs"]["summarize"]["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    assert "matrix.shard" in flow["jobs"]["summarize"]["steps"][3]["with"]["key"]  # each shard its own cache
+    plan_out = tmp_path / "plan"
+    subprocess.run(
+        ["bash", "-e", "-c", _step("plan", "plan")],
+        env={**os.environ, "SHARDS": "3", "GITHUB_OUTPUT": str(plan_out)},
+        check=True,
+    )
+    assert plan_out.read_text().splitlines() == ["shards=[0,1,2]", "count=3"]
+    base = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "INPUT_DATE": "2026-03-12",
+        "INPUT_SOURCE": "listing",
+        "INPUT_MODEL": "",
+        "INPUT_PATH": str(SAMPLE),
+        "OPENAI_API_KEY": "",
+        "ANTHROPIC_API_KEY": "",
+        "GEMINI_API_KEY": "",
+        "SHARDS": "3",
+    }
+    (tmp_path / "shards").mkdir()
+    for shard in range(3):
+        env = {
+            **base,
+            "SHARD": str(shard),
+            "OUT_DIR": str(tmp_path / "shards" / f"shard-{shard}"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / f"summary-{shard}.md"),
+            "GITHUB_OUTPUT": str(tmp_path / f"out-{shard}"),
+        }
+        subprocess.run(["bash", "-e", "-c", _summarise_step()], env=env, cwd=tmp_path, check=True, timeout=300)
+    sizes = [len(read_jsonl(tmp_path / "shards" / f"shard-{k}" / "corpus.jsonl")) for k in range(3)]
+    assert sum(sizes) == 69 and all(sizes)
+    env = {
+        **base,
+        "OUT_DIR": "digest",
+        "DATA_BRANCH": "",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "merge-out"),
+    }
+    subprocess.run(["bash", "-e", "-c", _step("publish", "merge")], env=env, cwd=tmp_path, check=True, timeout=300)
+    assert len(read_jsonl(tmp_path / "digest" / "corpus.jsonl")) == 69
+    assert "status=0" in (tmp_path / "merge-out").read_text()
+    assert "| 69 | 69 | 0 | 0 | 0 |" in (tmp_path / "summary.md").read_text()
 
 
 def _git(*args: str, cwd: Path) -> str:
