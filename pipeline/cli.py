@@ -254,7 +254,7 @@ def eval_command(
         raise click.UsageError("give a FILE to score roles, --fields FILE or --tldr FILE")
     settings = _settings(config, model=model)
     if file:
-        from pipeline.engine import EmbeddedEngine
+        from pipeline.engines import EmbeddedEngine
 
         result = ev.evaluate(file, EmbeddedEngine().roles, limit=limit)
         click.echo(json.dumps({"scored": "roles", **result})) if as_json else print_eval(result, file)

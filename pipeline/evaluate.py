@@ -129,7 +129,7 @@ def _prf(tp: int, picked: int, relevant: int) -> dict[str, float]:
 
 def engine_summarizer(settings: Any) -> Callable[[str, str], Any]:
     """``(title, abstract) -> EngineOutput`` for the engine the settings name (the LLM one imports litellm)."""
-    from pipeline.engine import get_engine
+    from pipeline.engines import get_engine
     from pipeline.schema import Paper
 
     engine = get_engine(settings)

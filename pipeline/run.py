@@ -6,6 +6,7 @@ the CLI can draw a progress bar without the library knowing about terminals.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 from pipeline import corpus, table
 from pipeline.cache import SummaryCache, cache_key
-from pipeline.engine import Engine, EngineOutput, get_engine
+from pipeline.engines import Engine, EngineOutput, get_engine
 from pipeline.errors import EngineError, FetchError, InputError, LockedError, OutputError
 from pipeline.files import sweep_stale, write_text_atomic
 from pipeline.schema import Paper, Record
@@ -173,6 +174,85 @@ class Runner:
             )
         )
 
+    def estimate(self, papers: list[Paper]) -> None:
+        """--dry-run: tokens and cost of the papers not cached, from the rendered prompts; nothing is sent."""
+        report = self.report
+        for paper in papers:
+            _, cached = self.lookup(paper)
+            if cached is not None:
+                report.cached += 1
+                continue
+            tokens_in, tokens_out, cost = self.engine.estimate(paper)
+            report.new += 1
+            report.input_tokens += tokens_in
+            report.output_tokens += tokens_out
+            report.estimated_cost_usd = (report.estimated_cost_usd or 0.0) + cost
+
+    def run_async(self, papers: list[Paper], on_progress: Progress | None) -> None:
+        """``concurrency`` workers pull papers and await the engine; each result is cached the moment it arrives."""
+        if papers and hasattr(self.engine, "require_credentials"):
+            self.engine.require_credentials()
+
+        async def bounded() -> None:
+            session = getattr(self.engine, "session", None)
+            if session is None:
+                await self._dispatch(papers, on_progress)
+                return
+            async with session():
+                await self._dispatch(papers, on_progress)
+
+        asyncio.run(bounded())
+
+    async def _dispatch(self, papers: list[Paper], on_progress: Progress | None) -> None:
+        queue: asyncio.Queue[Paper] = asyncio.Queue()
+        for paper in papers:
+            queue.put_nowait(paper)
+        budget = _Budget(self)
+        done = 0
+        stopped = False
+
+        async def worker() -> None:
+            nonlocal done, stopped
+            while not stopped:
+                try:
+                    paper = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                key, record = self.lookup(paper)
+                if record is not None:
+                    self.accept_cached(record)
+                else:
+                    cost = budget.cost(paper)
+                    if not await budget.reserve(cost):
+                        stopped = True
+                        queue.put_nowait(paper)
+                        return
+                    try:
+                        self.accept(key, paper, await self.engine.asummarize(paper))  # type: ignore[attr-defined]
+                    except Exception as exc:  # one paper's failure never stops the others
+                        self.fail(paper, "engine", exc)
+                    finally:
+                        await budget.release(cost)
+                done += 1
+                if on_progress:
+                    on_progress(done, len(papers))
+
+        await asyncio.gather(*(worker() for _ in range(min(self.settings.concurrency, max(len(papers), 1)))))
+        if stopped:
+            self.report.budget_stopped = True
+            while not queue.empty():
+                paper = queue.get_nowait()
+                self.report.not_done += 1
+                self.report.failures.append(
+                    Failure(
+                        id=paper.id,
+                        stage="budget",
+                        source=paper.source,
+                        title=paper.title,
+                        error=f"not sent: spend reached --max-cost ${self.settings.max_cost_usd:.4f}",
+                    )
+                )
+
     def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
         done = 0
         batch = 256
@@ -220,6 +300,39 @@ def outputs(settings: Settings) -> corpus.Sink:
         settings.out_dir, title=settings.title, max_entries=settings.feed_max_entries, site_url=settings.site_url
     )
     return corpus.Fanout(tables, feed)
+
+
+class _Budget:
+    """--max-cost for requests in flight: each reserves its estimate (re-asks included) before it is sent and
+    releases it when done, so spend stops under the cap however many requests run at once."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.cap = runner.settings.max_cost_usd
+        self.reserved = 0.0
+        self.changed = asyncio.Condition()
+
+    def cost(self, paper: Paper) -> float:
+        if self.cap is None:
+            return 0.0
+        return self.runner.engine.estimate(paper)[2] * (1 + self.runner.settings.max_retries)
+
+    async def reserve(self, cost: float) -> bool:
+        """Wait until ``cost`` fits beside what is spent and in flight; False when it never will."""
+        async with self.changed:
+            while True:
+                spent = self.runner.report.cost_usd
+                if self.cap is None or spent + self.reserved + cost <= self.cap:
+                    self.reserved += cost
+                    return True
+                if self.reserved <= 0 or spent >= self.cap:
+                    return False
+                await self.changed.wait()  # requests in flight may cost less than reserved
+
+    async def release(self, cost: float) -> None:
+        async with self.changed:
+            self.reserved -= cost
+            self.changed.notify_all()
 
 
 def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
@@ -351,14 +464,10 @@ def _run_locked(
     report.failed += len(input_failures)
     try:
         if dry_run:
-            from pipeline.llm import estimate
-
-            estimate(runner, papers)
+            runner.estimate(papers)
             report.dry_run = True
         elif engine.is_async:
-            from pipeline.llm import run_async
-
-            run_async(runner, papers, on_progress)
+            runner.run_async(papers, on_progress)
         else:
             runner.run_sync(papers, on_progress)
         report.cache_corrupted = cache.corrupted

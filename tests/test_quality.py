@@ -11,7 +11,7 @@ from conftest import invoke
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.engine import EmbeddedEngine, _pick
+from pipeline.engines.embedded import EmbeddedEngine, _pick
 from pipeline.roles import ROLES, default_model, marginals, viterbi
 from pipeline.schema import Paper
 from pipeline.tldr import compress

@@ -1,24 +1,21 @@
-"""Engines: a paper goes in, a validated summary (with evidence and provenance) comes out.
+"""The embedded engine: extractive summaries from sentence-role probabilities, local, no key, no network.
 
-`EmbeddedEngine` is the default: the sentence-role model of `pipeline.roles` picks which sentences of
-the abstract state the problem, the method and the results. It is local, needs no key, and never imports
-litellm. `get_engine` builds the LLM engine (`pipeline.llm`) only when a model name asks for it.
+The sentence-role model of `pipeline.roles` gives each sentence of the abstract a probability for each role; the
+fields take the sentences most probable for them (`_pick`), the tldr is the sentence `pipeline.tldr`'s selector
+ranks first, and `pipeline.tldr.compress` shortens what is shown without adding a word. Never imports litellm.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from pipeline import extract, links
+from pipeline.engines.base import EngineOutput, grounding_context
 from pipeline.roles import ROLES, default_model, model_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.text import split_sentences
 from pipeline.tldr import compress, default_selector
-
-if TYPE_CHECKING:
-    from pipeline.settings import Settings
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
@@ -36,31 +33,6 @@ _GAP = re.compile(
 _LINK_ONLY = re.compile(r"(https?://|github\.com|available at|code is|project page)", re.IGNORECASE)
 
 
-@dataclass
-class EngineOutput:
-    summary: Summary
-    evidence: Evidence
-    provenance: Provenance
-    roles: list[str] = field(default_factory=list)
-
-
-class Engine(Protocol):
-    name: str
-    model: str
-    prompt_hash: str
-    is_async: bool
-
-    def params(self) -> dict[str, Any]: ...
-
-    def summarize(self, paper: Paper) -> EngineOutput: ...
-
-
-def grounding_context(paper: Paper) -> dict[str, Any]:
-    """What validators check a summary against: the abstract, and all text a link may come from."""
-    meta_links = " ".join(link.url for link in paper.links)
-    return {"abstract": paper.abstract, "text": f"{paper.text}\n{meta_links}"}
-
-
 class EmbeddedEngine:
     """Extractive summaries from predicted sentence roles. Deterministic, local, about a millisecond a paper."""
 
@@ -76,6 +48,9 @@ class EmbeddedEngine:
     def params(self) -> dict[str, Any]:
         # FIELDS_VERSION is part of every cache key: bump it when field selection or compression changes.
         return {"max_sentences": MAX_SENTENCES, "fields_version": FIELDS_VERSION}
+
+    def estimate(self, paper: Paper) -> tuple[int, int, float]:
+        return 0, 0, 0.0
 
     def roles(self, sentences: list[str]) -> list[str]:
         return self.roles_model.predict(sentences)
@@ -205,12 +180,3 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
         pool = [i for i in rest if i not in contribution] or rest or usable
         problem = [max(pool, key=lambda i: probs[i][BACKGROUND] + probs[i][OBJECTIVE])]
     return {"problem": problem, "method": method, "results": results}
-
-
-def get_engine(settings: Settings) -> Engine:
-    """The engine a model name asks for: 'embedded', or any litellm model (imports litellm lazily)."""
-    if settings.model == EMBEDDED:
-        return EmbeddedEngine()
-    from pipeline.llm import LLMEngine
-
-    return LLMEngine(settings)

@@ -21,16 +21,15 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of prices at import
 
 from pipeline import links  # noqa: E402
-from pipeline.engine import EngineOutput, grounding_context  # noqa: E402
+from pipeline.engines.base import EngineOutput, grounding_context  # noqa: E402
 from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
 from pipeline.schema import GROUNDING, Evidence, Paper, Provenance, Summary  # noqa: E402
 from pipeline.text import align, split_sentences  # noqa: E402
 
 if TYPE_CHECKING:
-    from pipeline.run import Progress, Runner
     from pipeline.settings import Settings
 
-PROMPT_PATH = Path(__file__).resolve().parent.parent / "prompts" / "summarize.md"
+PROMPT_PATH = Path(__file__).resolve().parent.parent.parent / "prompts" / "summarize.md"
 CHARS_PER_TOKEN = 4  # a deliberate over-estimate of tokens for English prose; no tokenizer download needed
 EXPECTED_OUTPUT_TOKENS = 350
 _JSON_PROVIDERS = ("ollama", "ollama_chat", "llamacpp", "hosted_vllm", "lm_studio", "vllm")
@@ -256,6 +255,16 @@ class LLMEngine:
         system = head.partition("[system]\n")[2]
         return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}], truncated
 
+    def estimate(self, paper: Paper) -> tuple[int, int, float]:
+        """Tokens of the rendered prompt (over-estimated from characters) and a typical answer, and their price."""
+        messages, _ = self.messages(paper)
+        tokens_in = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
+        return tokens_in, EXPECTED_OUTPUT_TOKENS, price(self.model, tokens_in, EXPECTED_OUTPUT_TOKENS)
+
+    def session(self) -> Any:
+        """The async context a batch of calls runs in: one bounded HTTP client for the event loop."""
+        return bounded_session()
+
     def summarize(self, paper: Paper) -> EngineOutput:
         """One paper synchronously (evals)."""
 
@@ -357,121 +366,3 @@ class LLMEngine:
             notes=notes,
         )
         return EngineOutput(summary, evidence, provenance)
-
-
-def estimate(runner: Runner, papers: list[Paper]) -> None:
-    """--dry-run: tokens and cost of the papers not cached, from the rendered prompts; nothing is sent."""
-    engine = runner.engine
-    report = runner.report
-    total_in = 0
-    pending = 0
-    for paper in papers:
-        _, cached = runner.lookup(paper)
-        if cached is not None:
-            report.cached += 1
-            continue
-        pending += 1
-        if isinstance(engine, LLMEngine):
-            messages, _ = engine.messages(paper)
-            total_in += sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
-    total_out = pending * EXPECTED_OUTPUT_TOKENS if isinstance(engine, LLMEngine) else 0
-    report.new = pending
-    report.input_tokens, report.output_tokens = total_in, total_out
-    report.estimated_cost_usd = price(engine.model, total_in, total_out) if isinstance(engine, LLMEngine) else 0.0
-
-
-def run_async(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
-    if papers and isinstance(runner.engine, LLMEngine):
-        runner.engine.require_credentials()
-
-    async def bounded() -> None:
-        async with bounded_session():
-            await _dispatch(runner, papers, on_progress)
-
-    asyncio.run(bounded())
-
-
-async def _dispatch(runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
-    """``concurrency`` workers pull papers; each result is cached the moment it arrives."""
-    settings = runner.settings
-    queue: asyncio.Queue[Paper] = asyncio.Queue()
-    for paper in papers:
-        queue.put_nowait(paper)
-    done = 0
-    stopped = False
-    cap = settings.max_cost_usd
-    reserved = 0.0  # estimated spend of the requests in flight, re-asks included
-    budget = asyncio.Condition()
-    engine = runner.engine
-
-    def estimate_cost(paper: Paper) -> float:
-        if not isinstance(engine, LLMEngine):
-            return 0.0
-        messages, _ = engine.messages(paper)
-        tokens_in = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
-        return price(engine.model, tokens_in, EXPECTED_OUTPUT_TOKENS) * (1 + settings.max_retries)
-
-    async def reserve(cost: float) -> bool:
-        """Wait until ``cost`` fits under the cap beside what is spent and in flight; False: it never will."""
-        nonlocal reserved
-        async with budget:
-            while True:
-                spent = runner.report.cost_usd
-                if cap is None or spent + reserved + cost <= cap:
-                    reserved += cost
-                    return True
-                if reserved <= 0 or spent >= cap:
-                    return False
-                await budget.wait()  # requests in flight may cost less than reserved
-
-    async def release(cost: float) -> None:
-        nonlocal reserved
-        async with budget:
-            reserved -= cost
-            budget.notify_all()
-
-    async def worker() -> None:
-        nonlocal done, stopped
-        while True:
-            if stopped:
-                return
-            try:
-                paper = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            key, record = runner.lookup(paper)
-            if record is not None:
-                runner.accept_cached(record)
-            else:
-                cost = estimate_cost(paper) if cap is not None else 0.0
-                if not await reserve(cost):
-                    stopped = True
-                    queue.put_nowait(paper)
-                    return
-                try:
-                    runner.accept(key, paper, await runner.engine.asummarize(paper))  # type: ignore[attr-defined]
-                except Exception as exc:  # one paper's failure never stops the others
-                    runner.fail(paper, "engine", exc)
-                finally:
-                    await release(cost)
-            done += 1
-            if on_progress:
-                on_progress(done, len(papers))
-
-    await asyncio.gather(*(worker() for _ in range(min(settings.concurrency, max(len(papers), 1)))))
-    if stopped:
-        from pipeline.run import Failure
-
-        runner.report.budget_stopped = True
-        while not queue.empty():
-            paper = queue.get_nowait()
-            runner.report.not_done += 1
-            runner.report.failures.append(
-                Failure(
-                    id=paper.id,
-                    stage="budget",
-                    source=paper.source,
-                    title=paper.title,
-                    error=f"not sent: spend reached --max-cost ${settings.max_cost_usd:.4f}",
-                )
-            )
