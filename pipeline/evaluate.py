@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,21 @@ class Abstract:
     labels: list[str]
 
 
-def load_labelled(path: Path) -> list[Abstract]:
-    """A CSAbstruct-format JSONL file: ``sentences`` and ``labels`` of equal length on every line."""
-    out: list[Abstract] = []
+def _records(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line of a labelled JSONL file; an unreadable file is an error."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read: {exc}", path=str(path)) from exc
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+        if line.strip():
+            yield number, line
+
+
+def load_labelled(path: Path) -> list[Abstract]:
+    """A CSAbstruct-format JSONL file: ``sentences`` and ``labels`` of equal length on every line."""
+    out: list[Abstract] = []
+    for number, line in _records(path):
         try:
             obj = json.loads(line)
             sentences, labels = obj["sentences"], obj["labels"]
@@ -203,13 +208,7 @@ class TldrPaper:
 def load_tldr(path: Path) -> list[TldrPaper]:
     """A SciTLDR-format JSONL file: ``source`` (sentences), ``target`` (one or more TLDRs), ``title``."""
     out: list[TldrPaper] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in _records(path):
         try:
             obj = json.loads(line)
             sentences, targets = list(obj["source"]), list(obj["target"])

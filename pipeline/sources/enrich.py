@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 
 from pipeline.errors import FetchError
 from pipeline.links import classify, extract_links
+from pipeline.links import merge as merge_links
 from pipeline.schema import Paper, SourcedLink, normalise_url
 from pipeline.sources.files import arxiv_id, title_key
 from pipeline.sources.remote import ARXIV_API_DEFAULT, HF_DEFAULT, Http, arxiv_entry, parse_xml
@@ -311,20 +312,9 @@ class Enricher:
                 self.report.full_text_papers += 1
                 self.report.full_text_links += len(own)
                 links.extend(own)
-        changes["links"] = _dedupe(links)
+        changes["links"] = merge_links(links)
         changes["meta"] = meta
         return paper.model_copy(update=changes)
-
-
-def _dedupe(links: list[SourcedLink]) -> list[SourcedLink]:
-    seen: set[str] = set()
-    out = []
-    for link in links:
-        key = normalise_url(link.url)
-        if key not in seen:
-            seen.add(key)
-            out.append(link)
-    return out
 
 
 def _hub_candidates(items: Any) -> list[tuple[str, str]]:
