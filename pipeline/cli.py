@@ -227,6 +227,12 @@ def schema() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CSAbstruct-format file: per-field precision/recall against gold roles, key-result precision.",
 )
+@click.option(
+    "--grounding",
+    "grounding_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SciTLDR-format file: how often the LLM validators refuse human TLDRs and accept wrong ones.",
+)
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
 @click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
@@ -235,6 +241,7 @@ def eval_command(
     file: Path | None,
     tldr_file: Path | None,
     fields_file: Path | None,
+    grounding_file: Path | None,
     model: str | None,
     limit: int | None,
     config: Path | None,
@@ -250,14 +257,25 @@ def eval_command(
     from pipeline import evaluate as ev
     from pipeline.report import print_eval, print_field_eval, print_tldr_eval
 
-    if not (file or tldr_file or fields_file):
-        raise click.UsageError("give a FILE to score roles, --fields FILE or --tldr FILE")
+    if not (file or tldr_file or fields_file or grounding_file):
+        raise click.UsageError("give a FILE to score roles, --fields FILE, --tldr FILE or --grounding FILE")
     settings = _settings(config, model=model)
     if file:
         from pipeline.engines import EmbeddedEngine
 
         result = ev.evaluate(file, EmbeddedEngine().roles, limit=limit)
         click.echo(json.dumps({"scored": "roles", **result})) if as_json else print_eval(result, file)
+    if grounding_file:
+        result = ev.evaluate_grounding(grounding_file, limit=limit)
+        if as_json:
+            click.echo(json.dumps({"scored": "grounding", **result}))
+        else:
+            click.echo(
+                f"{grounding_file}: {result['papers']} papers. Refused: author TLDRs {result['author_refused']:.1%}, "
+                f"reviewer-derived {result['reviewer_refused']:.1%}. Accepted: another paper's TLDR "
+                f"{result['other_paper_accepted']:.1%}, a result with a changed number "
+                f"{result['changed_number_accepted']:.1%}."
+            )
     if fields_file or tldr_file:
         summarize = ev.engine_summarizer(settings)
         if fields_file:

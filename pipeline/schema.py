@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from pipeline.grounding import THRESHOLD as GROUNDING_THRESHOLD
+from pipeline.grounding import support
+
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # corpus lines of these versions are read (older ones upgraded on the way)
 
@@ -33,26 +36,10 @@ LINK_KINDS: tuple[str, ...] = ("code", "project", "dataset", "demo", "video", "p
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 
 
-_CONTENT_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
-_COMMON = frozenset(
-    "this that with from have their these those which paper work about into over than then they them there "
-    "been were also more most such only each both when where while what using used show shows propose proposed "
-    "present introduce novel approach method methods result results based".split()
-)
-GROUNDING_RATIO = 0.3
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _CONTENT_WORD.findall(text.lower()) if w not in _COMMON}
-
-
 def ungrounded(claim: str, source: str) -> float | None:
-    """The share of ``claim``'s content words found in ``source``, when it is below `GROUNDING_RATIO`."""
-    words = _content_words(claim)
-    if not words:
-        return None
-    share = len(words & _content_words(source)) / len(words)
-    return share if share < GROUNDING_RATIO else None
+    """The (idf²-weighted) share of ``claim``'s words found in ``source``, when it is below the threshold."""
+    share = support(claim, source)
+    return share if share is not None and share < GROUNDING_THRESHOLD else None
 
 
 _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
@@ -64,9 +51,17 @@ def foreign_urls(value: str, source: str) -> list[str]:
     return [url for url in found if url not in source]
 
 
+def _number_form(raw: str) -> str:
+    """1,000 → 1000; 1.80 → 1.8; 2.0 → 2: the same quantity written two ways compares equal."""
+    value = raw.replace(",", "")
+    if "." in value:
+        value = value.rstrip("0").rstrip(".")
+    return value
+
+
 def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, normalised (thousands separators removed)."""
-    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+    """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped)."""
+    return {_number_form(m.group(0)) for m in _NUMBER.finditer(text)}
 
 
 def normalise_url(url: str) -> str:

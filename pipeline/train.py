@@ -19,11 +19,13 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from collections import Counter  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
+from pipeline.grounding import save_idf  # noqa: E402
 from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
 from pipeline.tldr import FEATURE_NAMES, TldrSelector  # noqa: E402
 from pipeline.tldr import features as tldr_features  # noqa: E402
@@ -169,6 +171,15 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
     return TldrSelector(np.round(result.x, 6))
 
 
+def _abstract_texts(*paths: Path) -> Iterator[str]:
+    """The abstracts of the training files (CSAbstruct ``sentences``, SciTLDR ``source``), for the idf table."""
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                obj = json.loads(line)
+                yield " ".join(obj.get("sentences") or obj.get("source") or [])
+
+
 def mean_confs(path: Path) -> list[float]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -192,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     model.save(args.out)
     selector = train_tldr(args.tldr_train, model)
     selector.save(args.out)
+    save_idf(args.out, _abstract_texts(args.train, args.tldr_train))
     summary: dict[str, object] = {"out": str(args.out), "features": len(model.vocab), "c": args.c}
     if args.dev and args.dev.exists():
         dev = load_labelled(args.dev)
