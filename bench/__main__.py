@@ -154,6 +154,23 @@ def merge(sizes: list[int], n_new: int, work: Path) -> list[dict]:
     return rows
 
 
+def shards_merge(total: int, shards: int, work: Path) -> dict:
+    """``summarize merge`` of ``shards`` shard folders holding ``total`` records in all (tables and feed rendered)."""
+    folders = []
+    for k in range(shards):
+        folder = work / f"shard-{k}"
+        folder.mkdir()
+        write_corpus(folder / "corpus.jsonl", total // shards, prefix=f"s{k}-")
+        folders.append(str(folder))
+    cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
+    out = work / "merged"
+    measured = _child([*cli, "merge", *folders, "--out", str(out)])
+    assert measured["returncode"] == 0, measured
+    lines = sum(1 for _ in (out / "corpus.jsonl").open())
+    assert lines == total, lines
+    return {"records": total, "shards": shards, "wall_s": measured["wall_s"], "peak_rss_mb": measured["peak_rss_mb"]}
+
+
 def write_markdown(results: dict, path: Path) -> None:
     s, e = results["startup"], results["embedded"]
     lines = [
@@ -234,6 +251,19 @@ def write_markdown(results: dict, path: Path) -> None:
             f"| {r['records']:,} | {r['corpus_mb']:.0f} MB | {r['new']:,} | {r['wall_s']:.2f} | "
             f"{r['peak_rss_mb']:.0f} MB |"
         )
+    sm = results.get("shards_merge")
+    if sm:
+        lines += [
+            "",
+            "## Shards and merge",
+            "",
+            f"`summarize merge` of {sm['shards']} shard folders, {sm['records']:,} records in all (a streamed k-way",
+            "merge; tables and feed rendered in the same pass):",
+            "",
+            "| records | shards | seconds | peak RSS |",
+            "|---|---|---|---|",
+            f"| {sm['records']:,} | {sm['shards']} | {sm['wall_s']:.1f} | {sm['peak_rss_mb']:.0f} MB |",
+        ]
     notes = path.with_name("BENCHMARKS.notes.md")
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
@@ -273,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{r['records']}: {r['wall_s']:.1f}s {r['peak_rss_mb']:.0f}MB" for r in results["merge"]),
             file=sys.stderr,
         )
+        results["shards_merge"] = shards_merge(10_000 if quick else 100_000, 2, work)
+        sm = results["shards_merge"]
+        print(f"shards+merge: {sm['records']}: {sm['wall_s']:.1f}s {sm['peak_rss_mb']:.0f}MB", file=sys.stderr)
     write_markdown(results, args.out)
     if args.json:
         print(json.dumps(results, indent=2))

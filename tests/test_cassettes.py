@@ -87,8 +87,9 @@ def test_llama_cpp_tools_mode_over_the_real_wire(llm_env: None, out: Path) -> No
     assert "validation error" in json.dumps(requests[1]["messages"]).lower()
     failure = read_jsonl(out / "failures.jsonl")[0]
     assert failure["stage"] == "engine" and failure["attempts"] == 3 and failure["id"] == "arxiv:2410.00001"
-    # every attempt was paid for, so every attempt is counted, as the server counted it
-    assert report["input_tokens"] == sum(r["usage"]["prompt_tokens"] for r in replies)
+    # every answered attempt was paid for, so every one is counted, as the server counted it (in this recording the
+    # third attempt, with two re-asks in it, outgrew the model's 2,048-token context: a 400 without usage)
+    assert report["input_tokens"] == sum(r.get("usage", {}).get("prompt_tokens", 0) for r in replies) > 0
 
 
 def test_cassettes_hold_no_key_and_no_cookie() -> None:
