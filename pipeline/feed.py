@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import html
 import os
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -145,6 +146,9 @@ class FeedWriter:
         self.restart()
 
 
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_text(value: object) -> str:
-    """Text XML 1.0 can carry: control characters (which no parser accepts) removed."""
-    return "".join(ch for ch in str(value) if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff"))
+    """Text XML 1.0 can carry: control characters and lone surrogates (which no parser accepts) removed."""
+    return _NOT_XML.sub("", str(value))

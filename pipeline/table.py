@@ -7,11 +7,12 @@ import contextlib
 import csv
 import hashlib
 import html
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from pipeline.files import temp_beside
 
@@ -153,7 +154,7 @@ _JSON_IN_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2
 
 def json_for_html(value: Any) -> str:
     """JSON that cannot end the <script> element holding it or be read as markup."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = orjson.dumps(value).decode()
     for char, escaped in _JSON_IN_HTML.items():
         if char in text:
             text = text.replace(char, escaped)
