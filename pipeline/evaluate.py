@@ -292,7 +292,11 @@ def evaluate_grounding(path: Path, *, limit: int | None = None, seed: int = 0) -
 
     def accepted(paper: TldrPaper, **fields: Any) -> bool:
         abstract = " ".join(paper.sentences)
-        values = {"tldr": paper.sentences[0], "problem": paper.sentences[0], "method": paper.sentences[0]}
+        values: dict[str, Any] = {
+            "tldr": paper.sentences[0],
+            "problem": paper.sentences[0],
+            "method": paper.sentences[0],
+        }
         values["results"] = [paper.sentences[-1]]
         values.update(fields)
         try:

@@ -249,12 +249,13 @@ class Enricher:
         """The papers with what could be learnt about them, and the ids that resolved papers replace."""
         superseded: set[str] = set()
         found = self.resolve_titles(papers) if resolve else {}
-        ids = {}
+        ids: dict[str, str] = {}
         for paper in papers:
+            resolved = found.get(title_key(paper.title))
             if paper.id.startswith("arxiv:"):
                 ids[paper.id] = paper.id.removeprefix("arxiv:")
-            elif found.get(title_key(paper.title)):
-                ids[paper.id] = found[title_key(paper.title)]
+            elif resolved:
+                ids[paper.id] = resolved
         records = self.arxiv_records(ids.values()) if resolve else {}
         out = []
         for paper in papers:
@@ -427,10 +428,10 @@ def links_from_pdf(data: bytes) -> list[tuple[str, str]]:
     cut = re.search(r"\n\s*(References|Bibliography|REFERENCES)\s*\n", text)
     if cut:
         text = text[: cut.start()]
-    out = []
+    out: list[tuple[str, str]] = []
     for link in extract_links(text):
         if _wanted(link.url, link.kind):
-            out.append((link.url, link.kind))
+            out.append((link.url, str(link.kind)))
     return _unique(out)
 
 
