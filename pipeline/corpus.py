@@ -103,9 +103,10 @@ class _Unsorted(Exception):
     """The existing corpus is not sorted by id (edited by hand): merge it in memory instead."""
 
 
-def _merged(old: Iterable[Line], new: list[Line], report: MergeReport) -> Iterator[Line]:
-    """Sorted merge of two id-sorted streams; raises `_Unsorted` if the old one is not sorted."""
-    i = 0
+def _merged(old: Iterable[Line], new: Iterable[Line], report: MergeReport) -> Iterator[Line]:
+    """Sorted merge of two id-sorted streams (one id each); raises `_Unsorted` if the old one is not sorted."""
+    fresh = iter(new)
+    pending = next(fresh, None)
     previous = ""
     for line in old:
         if line.id == previous:
@@ -114,38 +115,94 @@ def _merged(old: Iterable[Line], new: list[Line], report: MergeReport) -> Iterat
         if line.id < previous:
             raise _Unsorted(line.id)
         previous = line.id
-        while i < len(new) and new[i].id < line.id:
+        while pending is not None and pending.id < line.id:
             report.added += 1
-            yield new[i]
-            i += 1
-        if i < len(new) and new[i].id == line.id:
-            if _wins(new[i], line):
+            yield pending
+            pending = next(fresh, None)
+        if pending is not None and pending.id == line.id:
+            if _wins(pending, line):
                 report.replaced += 1
-                yield new[i]
+                yield pending
             else:
                 report.kept_newer += 1
                 yield line
-            i += 1
+            pending = next(fresh, None)
         else:
             yield line
-    for line in new[i:]:
+    while pending is not None:
         report.added += 1
-        yield line
+        yield pending
+        pending = next(fresh, None)
 
 
-def _merge_unsorted(old: dict[str, Line], new: list[Line], report: MergeReport) -> Iterator[Line]:
-    merged = dict(old)
-    for line in new:
-        if line.id not in merged:
-            report.added += 1
-            merged[line.id] = line
-        elif _wins(line, merged[line.id]):
-            report.replaced += 1
-            merged[line.id] = line
-        else:
-            report.kept_newer += 1
-    for key in sorted(merged):
-        yield merged[key]
+SPOOL_LINES = 20_000  # lines a spool holds in memory before it writes a sorted run to disk
+
+
+class Spool:
+    """Lines kept sorted by id in bounded memory: past `SPOOL_LINES` they go to sorted run files beside the
+    corpus (``.spool-*.tmp``, swept like every temporary file), merged back in one streaming pass by `lines`.
+
+    A run's records, and an existing corpus that is not sorted, both go through it, so memory stays flat however
+    large either is.
+    """
+
+    def __init__(self, folder: Path, limit: int = SPOOL_LINES) -> None:
+        self.folder = folder
+        self.limit = limit
+        self.memory: list[tuple[str, int, Line]] = []
+        self.runs: list[Path] = []
+        self.count = 0
+
+    def add(self, line: Line) -> None:
+        self.count += 1
+        self.memory.append((line.id, self.count, line))
+        if len(self.memory) >= self.limit:
+            self._spill()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _spill(self) -> None:
+        self.memory.sort(key=lambda item: (item[0], item[1]))
+        path, fh = temp_beside(self.folder / f"spool-{os.getpid()}-{len(self.runs)}", "wb")  # .spool-….tmp
+        with fh:
+            for key, seq, line in self.memory:
+                fh.write(orjson.dumps([key, seq, line.version, line.number, line.text]) + b"\n")
+        self.runs.append(path)
+        self.memory = []
+
+    @staticmethod
+    def _read(path: Path) -> Iterator[tuple[str, int, Line]]:
+        with path.open("rb") as fh:
+            for raw in fh:
+                key, seq, version, number, text = orjson.loads(raw)
+                yield key, seq, Line(key, text, version, None, number)
+
+    def lines(self, *, keep: str = "latest", report: MergeReport | None = None) -> Iterator[Line]:
+        """Every line once per id, in id order. ``keep="latest"``: of one id, the line added last wins unless it
+        is an older arXiv version (a run's records); ``keep="first"``: the first wins and the others are
+        reported as duplicates (an existing corpus)."""
+        self.memory.sort(key=lambda item: (item[0], item[1]))
+        streams = [self._read(path) for path in self.runs] + [iter(self.memory)]
+        current: Line | None = None
+        for _key, _seq, line in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+            if current is not None and line.id == current.id:
+                if keep == "first":
+                    if report is not None:
+                        _duplicate(line, report)
+                elif _wins(line, current):
+                    current = line
+                continue
+            if current is not None:
+                yield current
+            current = line
+        if current is not None:
+            yield current
+
+    def close(self) -> None:
+        for path in self.runs:
+            path.unlink(missing_ok=True)
+        self.runs, self.memory = [], []
 
 
 class Sink(Protocol):
@@ -218,7 +275,10 @@ def line_of(record: Record) -> Line:
 
 
 def merge(
-    out_dir: Path, records: Iterable[Record | Line], sink: Sink | None = None, drop: set[str] | None = None
+    out_dir: Path,
+    records: Spool | Iterable[Record | Line],
+    sink: Sink | None = None,
+    drop: set[str] | None = None,
 ) -> MergeReport:
     """Upsert ``records`` into ``out_dir/corpus.jsonl`` by id; the file is replaced atomically.
 
@@ -238,20 +298,27 @@ def merge(
                 continue
             yield line
 
-    new = sorted((r if isinstance(r, Line) else line_of(r) for r in records), key=lambda line: line.id)
+    if isinstance(records, Spool):
+        spool = records
+    else:
+        spool = Spool(out_dir)
+        for record in records:
+            spool.add(record if isinstance(record, Line) else line_of(record))
     try:
-        _write(path, _merged(keep(scan(path, report)), new, report), report, sink)
-    except _Unsorted:
+        _write(path, _merged(keep(scan(path, report)), spool.lines(), report), report, sink)
+    except _Unsorted:  # an edited corpus: sorted through a spool of its own, still in bounded memory
         if sink is not None:
             sink.restart()
         report = MergeReport()
-        old: dict[str, Line] = {}
-        for line in keep(scan(path, report)):
-            if line.id in old:
-                _duplicate(line, report)
-            else:
-                old[line.id] = line
-        _write(path, _merge_unsorted(old, new, report), report, sink)
+        old = Spool(out_dir)
+        try:
+            for line in keep(scan(path, report)):
+                old.add(line)
+            _write(path, _merged(old.lines(keep="first", report=report), spool.lines(), report), report, sink)
+        finally:
+            old.close()
+    finally:
+        spool.close()
     if report.invalid_lines:
         with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
             for item in report.invalid_lines:

@@ -11,7 +11,14 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-_STALE_PATTERNS = (".corpus.*.tmp", ".comparison.*.tmp", ".feed.xml.*.tmp", ".run.json.*.tmp", ".failures.jsonl.*.tmp")
+_STALE_PATTERNS = (
+    ".corpus.*.tmp",
+    ".comparison.*.tmp",
+    ".feed.xml.*.tmp",
+    ".run.json.*.tmp",
+    ".failures.jsonl.*.tmp",
+    ".spool-*.tmp",
+)
 
 
 def _umask() -> int:

@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,8 @@ class Runner:
         self.cache = cache
         self.refresh = refresh
         self.report = RunReport(engine=engine.name, model=engine.model, out_dir=str(settings.out_dir))
-        self.records: list[corpus.Line] = []
+        self.records = corpus.Spool(settings.out_dir)  # sorted runs on disk past 20,000 records
+        self.done = 0
 
     def lookup(self, paper: Paper) -> tuple[str, Record | None]:
         """The cache key of ``paper`` and its record rebuilt from the cache (None: a miss, or a row that no
@@ -142,7 +143,7 @@ class Runner:
 
     def accept_cached(self, record: Record) -> None:
         self.report.cached += 1
-        self.records.append(corpus.line_of(record))
+        self.records.add(corpus.line_of(record))
 
     def accept(self, key: str, paper: Paper, output: EngineOutput) -> None:
         """A fresh engine output: cached at once (an interrupted run never pays twice), then recorded."""
@@ -154,7 +155,7 @@ class Runner:
         self.report.cost_usd += p.cost_usd
         self.report.input_tokens += p.input_tokens
         self.report.output_tokens += p.output_tokens
-        self.records.append(corpus.line_of(record))
+        self.records.add(corpus.line_of(record))
 
     def fail(self, paper: Paper, stage: str, error: Exception) -> None:
         attempts = getattr(error, "attempts", 0)
@@ -208,11 +209,10 @@ class Runner:
         for paper in papers:
             queue.put_nowait(paper)
         budget = _Budget(self)
-        done = 0
         stopped = False
 
         async def worker() -> None:
-            nonlocal done, stopped
+            nonlocal stopped
             while not stopped:
                 try:
                     paper = queue.get_nowait()
@@ -233,28 +233,33 @@ class Runner:
                         self.fail(paper, "engine", exc)
                     finally:
                         await budget.release(cost)
-                done += 1
+                self.done += 1
                 if on_progress:
-                    on_progress(done, len(papers))
+                    on_progress(self.done, self.report.total)
 
         await asyncio.gather(*(worker() for _ in range(min(self.settings.concurrency, max(len(papers), 1)))))
         if stopped:
             self.report.budget_stopped = True
+            rest = []
             while not queue.empty():
-                paper = queue.get_nowait()
-                self.report.not_done += 1
-                self.report.failures.append(
-                    Failure(
-                        id=paper.id,
-                        stage="budget",
-                        source=paper.source,
-                        title=paper.title,
-                        error=f"not sent: spend reached --max-cost ${self.settings.max_cost_usd:.4f}",
-                    )
+                rest.append(queue.get_nowait())
+            self.not_sent(rest)
+
+    def not_sent(self, papers: list[Paper]) -> None:
+        """Papers left when the spend reached --max-cost: recorded as not done, never sent."""
+        for paper in papers:
+            self.report.not_done += 1
+            self.report.failures.append(
+                Failure(
+                    id=paper.id,
+                    stage="budget",
+                    source=paper.source,
+                    title=paper.title,
+                    error=f"not sent: spend reached --max-cost ${self.settings.max_cost_usd:.4f}",
                 )
+            )
 
     def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
-        done = 0
         batch = 256
         for start in range(0, len(papers), batch):
             with self.cache.batch():
@@ -267,26 +272,78 @@ class Runner:
                             self.accept(key, paper, self.engine.summarize(paper))
                         except Exception as exc:  # one paper's failure never stops the others
                             self.fail(paper, "engine", exc)
-                    done += 1
+                    self.done += 1
             if on_progress:
-                on_progress(done, len(papers))
+                on_progress(self.done, self.report.total)
 
 
-def _enrich(papers: list[Paper], settings: Settings) -> tuple[list[Paper], set[str], dict[str, Any]]:
-    """--resolve / --full-text: the papers with their arXiv identity and links, lookups cached beside summaries."""
-    from pipeline.sources.enrich import Enricher
-    from pipeline.sources.remote import http_for
+CHUNK = 2000  # papers read, enriched and summarised at a time: memory stays flat however large the input
 
-    store = SummaryCache(settings.cache_dir / "lookups")
-    hub, arxiv = http_for(settings), http_for(settings, interval_s=settings.arxiv_interval_s)
+
+def _chunks(
+    items: Iterable[Paper | InputError], settings: Settings, fetch: Any, failures: list[Failure]
+) -> Iterator[list[Paper]]:
+    """The usable papers of ``items`` in chunks; input errors go to ``failures``; a fetch that fails part-way
+    keeps what arrived (the report says it failed)."""
+    chunk: list[Paper] = []
     try:
-        enricher = Enricher(store, hub=hub, arxiv=arxiv)
-        papers, superseded = enricher.enrich(papers, resolve=settings.resolve, full_text=settings.full_text)
-    finally:
-        store.close()
-        hub.close()
-        arxiv.close()
-    return papers, superseded, enricher.report.to_json()
+        for item in items:
+            if isinstance(item, InputError):
+                failures.append(
+                    Failure(
+                        id=f"{item.path}:{item.line}" if item.line else item.path,
+                        stage="input",
+                        error=item.reason,
+                        source=item.path,
+                        line=item.line,
+                    )
+                )
+            elif len(item.abstract) > settings.max_abstract_chars:
+                failures.append(
+                    Failure(
+                        id=item.id,
+                        stage="input",
+                        source=item.source,
+                        title=item.title,
+                        error=f"abstract is {len(item.abstract):,} characters; the limit is "
+                        f"{settings.max_abstract_chars:,} (setting max_abstract_chars)",
+                    )
+                )
+            else:
+                chunk.append(item)
+                if len(chunk) >= CHUNK:
+                    yield chunk
+                    chunk = []
+    except FetchError as exc:
+        if fetch is None:
+            raise
+        fetch.error = str(exc)
+    if chunk:
+        yield chunk
+
+
+class _Enrichment:
+    """--resolve / --full-text over a run's chunks: one pair of polite HTTP clients, lookups cached beside the
+    summaries (``<cache_dir>/lookups``), one report."""
+
+    def __init__(self, settings: Settings) -> None:
+        from pipeline.sources.enrich import Enricher
+        from pipeline.sources.remote import http_for
+
+        self.settings = settings
+        self.store = SummaryCache(settings.cache_dir / "lookups")
+        self.hub = http_for(settings)
+        self.arxiv = http_for(settings, interval_s=settings.arxiv_interval_s)
+        self.enricher = Enricher(self.store, hub=self.hub, arxiv=self.arxiv)
+
+    def enrich(self, papers: list[Paper]) -> tuple[list[Paper], set[str]]:
+        return self.enricher.enrich(papers, resolve=self.settings.resolve, full_text=self.settings.full_text)
+
+    def close(self) -> dict[str, Any]:
+        self.store.close()
+        self.hub.close()
+        self.arxiv.close()
+        return self.enricher.report.to_json()
 
 
 def outputs(settings: Settings) -> corpus.Sink:
@@ -389,6 +446,7 @@ def run(
             f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); choose another --out"
         ) from exc
     try:
+        sweep_stale(out_dir)  # temporary files of a killed run; we hold the folder's lock
         return _run_locked(items, settings, refresh, dry_run, on_progress, engine, started, fetch)
     finally:
         lock.release()
@@ -404,78 +462,61 @@ def _run_locked(
     started: float,
     fetch: Any = None,
 ) -> RunReport:
-    papers: list[Paper] = []
     input_failures: list[Failure] = []
-    collected: list[Paper | InputError] = []
-    try:
-        for item in items:
-            collected.append(item)
-    except FetchError as exc:  # keep what arrived before the failure; the report says the fetch failed
-        if fetch is None:
-            raise
-        fetch.error = str(exc)
-    for item in collected:
-        if isinstance(item, InputError):
-            input_failures.append(
-                Failure(
-                    id=f"{item.path}:{item.line}" if item.line else item.path,
-                    stage="input",
-                    error=item.reason,
-                    source=item.path,
-                    line=item.line,
-                )
-            )
-        elif len(item.abstract) > settings.max_abstract_chars:
-            input_failures.append(
-                Failure(
-                    id=item.id,
-                    stage="input",
-                    source=item.source,
-                    title=item.title,
-                    error=f"abstract is {len(item.abstract):,} characters; the limit is "
-                    f"{settings.max_abstract_chars:,} (setting max_abstract_chars)",
-                )
-            )
-        else:
-            papers.append(item)
-    papers, duplicates = dedupe(papers)
-    other_shards = 0
-    if settings.shard:
-        k, n = (int(x) for x in settings.shard.split("/"))
-        mine = [p for p in papers if shard_of(p.id, n) == k]
-        other_shards, papers = len(papers) - len(mine), mine
-    superseded: set[str] = set()
-    enriched = None
-    if settings.resolve or settings.full_text:
-        papers, superseded, enriched = _enrich(papers, settings)
-        papers, more = dedupe(papers)
-        duplicates += more
     engine = engine or get_engine(settings)
     cache = SummaryCache(settings.cache_dir)
     runner = Runner(settings, engine, cache, refresh=refresh)
     report = runner.report
-    report.enrich = enriched
-    report.shard, report.other_shards = settings.shard, other_shards
-    report.total, report.duplicates = len(papers), duplicates
-    report.input_errors = len(input_failures)
-    if fetch is not None:
-        report.fetch = fetch.summary()
-    report.failures.extend(input_failures)
-    report.failed += len(input_failures)
+    report.shard = settings.shard
+    enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
+    seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
+    superseded: set[str] = set()
     try:
-        if dry_run:
-            runner.estimate(papers)
-            report.dry_run = True
-        elif engine.is_async:
-            runner.run_async(papers, on_progress)
-        else:
-            runner.run_sync(papers, on_progress)
+        for chunk in _chunks(items, settings, fetch, input_failures):
+            chunk, duplicates = dedupe(chunk)
+            report.duplicates += duplicates
+            if settings.shard:
+                k, n = (int(x) for x in settings.shard.split("/"))
+                mine = [p for p in chunk if shard_of(p.id, n) == k]
+                report.other_shards += len(chunk) - len(mine)
+                chunk = mine
+            if enrichment is not None:
+                chunk, replaced = enrichment.enrich(chunk)
+                superseded |= replaced
+                chunk, duplicates = dedupe(chunk)
+                report.duplicates += duplicates
+            fresh = []
+            for paper in chunk:  # a paper seen in an earlier chunk is done again only for a newer arXiv version
+                if paper.id in seen:
+                    report.duplicates += 1
+                    old = seen[paper.id]
+                    if paper.version is None or old is None or paper.version <= old:
+                        continue
+                else:
+                    report.total += 1
+                seen[paper.id] = paper.version
+                fresh.append(paper)
+            if report.budget_stopped:
+                runner.not_sent(fresh)
+            elif dry_run:
+                runner.estimate(fresh)
+            elif engine.is_async:
+                runner.run_async(fresh, on_progress)
+            else:
+                runner.run_sync(fresh, on_progress)
+        report.dry_run = dry_run
         report.cache_corrupted = cache.corrupted
         report.cache_rebuilt = cache.rebuilt
     finally:
         cache.close()
+        if enrichment is not None:
+            report.enrich = enrichment.close()
+    report.input_errors = len(input_failures)
+    if fetch is not None:
+        report.fetch = fetch.summary()
+    report.failures[:0] = input_failures
+    report.failed += len(input_failures)
     if not dry_run:
-        sweep_stale(settings.out_dir)  # temporary files of a killed run; we hold the folder's lock
         merged = corpus.merge(
             settings.out_dir, runner.records, sink=outputs(settings), drop=superseded
         )  # finishes or aborts the tables and the feed

@@ -134,3 +134,33 @@ def test_a_version_1_corpus_is_upgraded_in_place_not_rejected(out: Path) -> None
     assert len(records) == 69 and {r["schema_version"] for r in records} == {2}
     assert all(link["origin"] == "abstract" for r in records for link in r["links"])
     assert not (out / "corpus.rejected.jsonl").exists()
+
+
+def test_records_and_an_unsorted_corpus_go_through_disk_in_bounded_memory(
+    tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import corpus, run
+
+    monkeypatch.setattr(corpus, "SPOOL_LINES", 25)  # spill to sorted runs on disk every 25 records
+    monkeypatch.setattr(run, "CHUNK", 40)  # read and summarise 40 papers at a time
+    data = tmp_path / "many.jsonl"
+    rows = [
+        {"title": f"Paper {i}", "abstract": f"We study topic {i}. It improves accuracy by {i}.5 points."}
+        for i in range(150)
+    ]
+    rows.append(dict(rows[3]))  # a duplicate in a later chunk
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = json.loads(invoke("run", str(data), "--out", str(out), "--json").stdout)
+    assert report["total"] == 150 and report["duplicates"] == 1
+    records = [json.loads(line) for line in (out / "corpus.jsonl").read_text().splitlines()]
+    assert len(records) == 150 and [r["id"] for r in records] == sorted(r["id"] for r in records)
+    assert not list(out.glob(".spool-*"))  # the spilled runs are gone
+    # An edited (unsorted) corpus with a duplicate line is sorted through the spool, the duplicate kept aside.
+    lines = (out / "corpus.jsonl").read_text().splitlines()
+    (out / "corpus.jsonl").write_text("\n".join([*reversed(lines), lines[10]]) + "\n")
+    invoke("run", str(data), "--out", str(out))
+    again = [json.loads(line) for line in (out / "corpus.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in again] == [r["id"] for r in records]
+    rejected = [json.loads(line) for line in (out / "corpus.rejected.jsonl").read_text().splitlines()]
+    assert len(rejected) == 1 and "duplicate id" in rejected[0]["error"]
+    assert not list(out.glob(".spool-*"))

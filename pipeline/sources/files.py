@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -143,9 +143,22 @@ def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> 
     )
 
 
-def _decode_lines(data: bytes, path: str) -> Iterator[tuple[int, str | None, InputError | None]]:
+Source = bytes | BinaryIO  # a whole input, or an open file read line by line (memory stays flat)
+
+
+def _raw_lines(data: Source) -> Iterator[bytes]:
+    """The input's lines without their ends (and without a UTF-8 byte-order mark on the first)."""
+    lines: Iterable[bytes] = data.splitlines() if isinstance(data, bytes) else (r.rstrip(b"\r\n") for r in data)
+    first = True
+    for raw in lines:
+        if first:
+            raw, first = raw.removeprefix(b"\xef\xbb\xbf"), False
+        yield raw
+
+
+def _decode_lines(data: Source, path: str) -> Iterator[tuple[int, str | None, InputError | None]]:
     """Numbered lines; a line that is not UTF-8 or holds NUL bytes comes with its error instead."""
-    for number, raw in enumerate(data.splitlines(), start=1):
+    for number, raw in enumerate(_raw_lines(data), start=1):
         if b"\x00" in raw:
             yield number, None, InputError("line contains NUL bytes", path=path, line=number)
             continue
@@ -155,12 +168,12 @@ def _decode_lines(data: bytes, path: str) -> Iterator[tuple[int, str | None, Inp
             yield number, None, InputError(f"not UTF-8 (byte {exc.start + 1})", path=path, line=number)
 
 
-def read_listing(data: bytes, path: str) -> Iterator[Item]:
+def read_listing(data: Source, path: str) -> Iterator[Item]:
     """Papers of a Hugging Face trending-papers page as copied: header lines, then title / abstract."""
     blocks: list[tuple[int, list[str], InputError | None]] = []
     current: list[str] = []
     start, error = 0, None
-    for number, text, problem in _decode_lines(data.lstrip(b"\xef\xbb\xbf"), path):
+    for number, text, problem in _decode_lines(data, path):
         if text is not None and not text.strip():
             if current or error:
                 blocks.append((start, current, error))
@@ -206,9 +219,9 @@ def read_listing(data: bytes, path: str) -> Iterator[Item]:
         yield InputError("no papers found in this listing", path=path)
 
 
-def read_jsonl(data: bytes, path: str) -> Iterator[Item]:
+def read_jsonl(data: Source, path: str) -> Iterator[Item]:
     """One JSON object per line: title and abstract required; id, url, authors, published optional."""
-    for number, text, problem in _decode_lines(data.lstrip(b"\xef\xbb\xbf"), path):
+    for number, text, problem in _decode_lines(data, path):
         if problem:
             yield problem
             continue
@@ -226,8 +239,10 @@ def read_jsonl(data: bytes, path: str) -> Iterator[Item]:
         yield make_paper(obj, source=path, path=path, line=number)
 
 
-def read_csv(data: bytes, path: str) -> Iterator[Item]:
+def read_csv(data: Source, path: str) -> Iterator[Item]:
     """A CSV with a header row naming at least title and abstract."""
+    if not isinstance(data, bytes):
+        data = data.read()
     try:
         text = data.lstrip(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -263,8 +278,10 @@ def read_csv(data: bytes, path: str) -> Iterator[Item]:
         row_start = reader.line_num + 1
 
 
-def read_json(data: bytes, path: str) -> Iterator[Item]:
+def read_json(data: Source, path: str) -> Iterator[Item]:
     """A JSON array of paper objects (``papers.json``); a JSON file of another shape is refused, saying so."""
+    if not isinstance(data, bytes):
+        data = data.read()
     try:
         value = orjson.loads(data.lstrip(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
@@ -287,11 +304,12 @@ def read_json(data: bytes, path: str) -> Iterator[Item]:
 _READERS = {"listing": read_listing, "jsonl": read_jsonl, "json": read_json, "csv": read_csv}
 
 
-def detect_format(name: str, data: bytes) -> str:
+def detect_format(name: str, head: bytes) -> str:
+    """The format of an input: by its file extension, else by its first non-blank byte (``{`` JSONL, ``[`` JSON)."""
     suffix = Path(name).suffix.lower()
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     return "jsonl" if head == b"{" else "json" if head == b"[" else "listing"
 
 
@@ -300,13 +318,25 @@ def read_inputs(inputs: Iterable[str], fmt: str | None = None) -> Iterator[Item]
     for name in inputs:
         if name == "-":
             data, label = sys.stdin.buffer.read(), "stdin"
-        else:
+            kind = fmt or detect_format("", data)
+            if kind not in _READERS:
+                raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path=label)
+            yield from _READERS[kind](data, label)
+            continue
+        try:
+            handle = open(name, "rb")  # noqa: SIM115 - closed below, after the reader has streamed it
+        except OSError as exc:
+            yield InputError(f"cannot read: {exc.strerror}", path=name)
+            continue
+        with handle:
             try:
-                data, label = Path(name).read_bytes(), name
+                kind = fmt or detect_format(name, handle.peek(4096)[:4096] if hasattr(handle, "peek") else b"")
             except OSError as exc:
                 yield InputError(f"cannot read: {exc.strerror}", path=name)
                 continue
-        kind = fmt or detect_format(name if name != "-" else "", data)
-        if kind not in _READERS:
-            raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path=label)
-        yield from _READERS[kind](data, label)
+            if kind not in _READERS:
+                raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path=name)
+            try:
+                yield from _READERS[kind](handle, name)
+            except OSError as exc:  # a folder given as an input, a read error half-way
+                yield InputError(f"cannot read: {exc.strerror or exc}", path=name)
