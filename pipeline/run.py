@@ -1,83 +1,29 @@
-"""The run: sources → engine (through the cache) → corpus → tables, and the report of what happened.
+"""The run: sources → enrichment → engine (through the cache, `pipeline.dispatch`) → corpus → tables and feed,
+and the report of what happened; `merge_outputs` for ``summarize merge``.
 
-This module only drives the stages; each lives in its own module. It takes an ``on_progress`` callback so
+This module only drives the stages; each lives in its own module. Inputs are read and summarised in chunks, so
+memory stays flat however large they are. It takes an ``on_progress`` callback so
 the CLI can draw a progress bar without the library knowing about terminals.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from pipeline import corpus, table
-from pipeline.cache import SummaryCache, cache_key
-from pipeline.engines import Engine, EngineOutput, get_engine
-from pipeline.errors import EngineError, FetchError, InputError, LockedError, OutputError
+from pipeline.cache import SummaryCache
+from pipeline.dispatch import Failure, Progress, Runner, RunReport
+from pipeline.engines import Engine, get_engine
+from pipeline.errors import FetchError, InputError, LockedError, OutputError
 from pipeline.files import sweep_stale, write_text_atomic
-from pipeline.schema import Paper, Record
+from pipeline.schema import Paper
 from pipeline.settings import Settings
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass
-class Failure:
-    id: str
-    stage: str
-    error: str
-    source: str = ""
-    line: int | None = None
-    title: str = ""
-    attempts: int = 0
-
-
-@dataclass
-class RunReport:
-    engine: str
-    model: str
-    out_dir: str
-    total: int = 0
-    new: int = 0
-    cached: int = 0
-    failed: int = 0
-    not_done: int = 0
-    cost_usd: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    seconds: float = 0.0
-    corpus_total: int = 0
-    corpus_added: int = 0
-    corpus_replaced: int = 0
-    corpus_invalid_lines: list[int] = field(default_factory=list)
-    cache_corrupted: int = 0
-    cache_rebuilt: str | None = None
-    enrich: dict[str, Any] | None = None
-    shard: str | None = None
-    other_shards: int = 0  # papers of the inputs left to the other shards
-    corpus_superseded: int = 0
-    input_errors: int = 0
-    duplicates: int = 0
-    budget_stopped: bool = False
-    dry_run: bool = False
-    estimated_cost_usd: float | None = None
-    fetch: dict[str, Any] | None = None
-    failures: list[Failure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0 and self.not_done == 0 and (self.fetch is None or self.fetch["status"] == "ok")
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("failures")
-        data["cost_usd"] = round(self.cost_usd, 6)
-        return data
 
 
 def shard_of(paper_id: str, shards: int) -> int:
@@ -97,184 +43,6 @@ def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
                 continue
         chosen[paper.id] = paper
     return list(chosen.values()), dropped
-
-
-def _key(engine: Engine, paper: Paper) -> str:
-    text = paper.text + "\n" + " ".join(link.url for link in paper.links)
-    return cache_key(
-        text=text, engine=engine.name, model=engine.model, params=engine.params(), prompt_hash=engine.prompt_hash
-    )
-
-
-def to_cache(output: EngineOutput) -> dict[str, Any]:
-    return {
-        "summary": output.summary.model_dump(mode="json"),
-        "evidence": output.evidence.model_dump(mode="json"),
-        "provenance": output.provenance.model_dump(mode="json"),
-    }
-
-
-class Runner:
-    """One run over a list of papers with one engine and one cache."""
-
-    def __init__(self, settings: Settings, engine: Engine, cache: SummaryCache, *, refresh: bool = False):
-        self.settings = settings
-        self.engine = engine
-        self.cache = cache
-        self.refresh = refresh
-        self.report = RunReport(engine=engine.name, model=engine.model, out_dir=str(settings.out_dir))
-        self.records = corpus.Spool(settings.out_dir)  # sorted runs on disk past 20,000 records
-        self.done = 0
-
-    def lookup(self, paper: Paper) -> tuple[str, Record | None]:
-        """The cache key of ``paper`` and its record rebuilt from the cache (None: a miss, or a row that no
-        longer validates, which is then replaced)."""
-        key = _key(self.engine, paper)
-        if self.refresh:
-            return key, None
-        value = self.cache.get(key)
-        if value is None:
-            return key, None
-        try:
-            return key, Record.build(paper, value)
-        except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
-            self.cache.corrupted += 1
-            return key, None
-
-    def accept_cached(self, record: Record) -> None:
-        self.report.cached += 1
-        self.records.add(corpus.line_of(record))
-
-    def accept(self, key: str, paper: Paper, output: EngineOutput) -> None:
-        """A fresh engine output: cached at once (an interrupted run never pays twice), then recorded."""
-        value = to_cache(output)
-        record = Record.build(paper, value)
-        self.cache.set(key, value)
-        self.report.new += 1
-        p = output.provenance
-        self.report.cost_usd += p.cost_usd
-        self.report.input_tokens += p.input_tokens
-        self.report.output_tokens += p.output_tokens
-        self.records.add(corpus.line_of(record))
-
-    def fail(self, paper: Paper, stage: str, error: Exception) -> None:
-        attempts = getattr(error, "attempts", 0)
-        self.report.failed += 1
-        if isinstance(error, EngineError):  # failed attempts were still paid for
-            self.report.input_tokens += error.input_tokens
-            self.report.output_tokens += error.output_tokens
-            self.report.cost_usd += error.cost_usd
-        self.report.failures.append(
-            Failure(
-                id=paper.id,
-                stage=stage,
-                error=str(error)[:2000],
-                source=paper.source,
-                title=paper.title,
-                attempts=attempts,
-            )
-        )
-
-    def estimate(self, papers: list[Paper]) -> None:
-        """--dry-run: tokens and cost of the papers not cached, from the rendered prompts; nothing is sent."""
-        report = self.report
-        for paper in papers:
-            _, cached = self.lookup(paper)
-            if cached is not None:
-                report.cached += 1
-                continue
-            tokens_in, tokens_out, cost = self.engine.estimate(paper)
-            report.new += 1
-            report.input_tokens += tokens_in
-            report.output_tokens += tokens_out
-            report.estimated_cost_usd = (report.estimated_cost_usd or 0.0) + cost
-
-    def run_async(self, papers: list[Paper], on_progress: Progress | None) -> None:
-        """``concurrency`` workers pull papers and await the engine; each result is cached the moment it arrives."""
-        if papers and hasattr(self.engine, "require_credentials"):
-            self.engine.require_credentials()
-
-        async def bounded() -> None:
-            session = getattr(self.engine, "session", None)
-            if session is None:
-                await self._dispatch(papers, on_progress)
-                return
-            async with session():
-                await self._dispatch(papers, on_progress)
-
-        asyncio.run(bounded())
-
-    async def _dispatch(self, papers: list[Paper], on_progress: Progress | None) -> None:
-        queue: asyncio.Queue[Paper] = asyncio.Queue()
-        for paper in papers:
-            queue.put_nowait(paper)
-        budget = _Budget(self)
-        stopped = False
-
-        async def worker() -> None:
-            nonlocal stopped
-            while not stopped:
-                try:
-                    paper = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                key, record = self.lookup(paper)
-                if record is not None:
-                    self.accept_cached(record)
-                else:
-                    cost = budget.cost(paper)
-                    if not await budget.reserve(cost):
-                        stopped = True
-                        queue.put_nowait(paper)
-                        return
-                    try:
-                        self.accept(key, paper, await self.engine.asummarize(paper))  # type: ignore[attr-defined]
-                    except Exception as exc:  # one paper's failure never stops the others
-                        self.fail(paper, "engine", exc)
-                    finally:
-                        await budget.release(cost)
-                self.done += 1
-                if on_progress:
-                    on_progress(self.done, self.report.total)
-
-        await asyncio.gather(*(worker() for _ in range(min(self.settings.concurrency, max(len(papers), 1)))))
-        if stopped:
-            self.report.budget_stopped = True
-            rest = []
-            while not queue.empty():
-                rest.append(queue.get_nowait())
-            self.not_sent(rest)
-
-    def not_sent(self, papers: list[Paper]) -> None:
-        """Papers left when the spend reached --max-cost: recorded as not done, never sent."""
-        for paper in papers:
-            self.report.not_done += 1
-            self.report.failures.append(
-                Failure(
-                    id=paper.id,
-                    stage="budget",
-                    source=paper.source,
-                    title=paper.title,
-                    error=f"not sent: spend reached --max-cost ${self.settings.max_cost_usd:.4f}",
-                )
-            )
-
-    def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
-        batch = 256
-        for start in range(0, len(papers), batch):
-            with self.cache.batch():
-                for paper in papers[start : start + batch]:
-                    key, record = self.lookup(paper)
-                    if record is not None:
-                        self.accept_cached(record)
-                    else:
-                        try:
-                            self.accept(key, paper, self.engine.summarize(paper))
-                        except Exception as exc:  # one paper's failure never stops the others
-                            self.fail(paper, "engine", exc)
-                    self.done += 1
-            if on_progress:
-                on_progress(self.done, self.report.total)
 
 
 CHUNK = 2000  # papers read, enriched and summarised at a time: memory stays flat however large the input
@@ -357,39 +125,6 @@ def outputs(settings: Settings) -> corpus.Sink:
         settings.out_dir, title=settings.title, max_entries=settings.feed_max_entries, site_url=settings.site_url
     )
     return corpus.Fanout(tables, feed)
-
-
-class _Budget:
-    """--max-cost for requests in flight: each reserves its estimate (re-asks included) before it is sent and
-    releases it when done, so spend stops under the cap however many requests run at once."""
-
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-        self.cap = runner.settings.max_cost_usd
-        self.reserved = 0.0
-        self.changed = asyncio.Condition()
-
-    def cost(self, paper: Paper) -> float:
-        if self.cap is None:
-            return 0.0
-        return self.runner.engine.estimate(paper)[2] * (1 + self.runner.settings.max_retries)
-
-    async def reserve(self, cost: float) -> bool:
-        """Wait until ``cost`` fits beside what is spent and in flight; False when it never will."""
-        async with self.changed:
-            while True:
-                spent = self.runner.report.cost_usd
-                if self.cap is None or spent + self.reserved + cost <= self.cap:
-                    self.reserved += cost
-                    return True
-                if self.reserved <= 0 or spent >= self.cap:
-                    return False
-                await self.changed.wait()  # requests in flight may cost less than reserved
-
-    async def release(self, cost: float) -> None:
-        async with self.changed:
-            self.reserved -= cost
-            self.changed.notify_all()
 
 
 def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
