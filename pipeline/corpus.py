@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -135,6 +135,28 @@ def _merged(old: Iterable[Line], new: Iterable[Line], report: MergeReport) -> It
         pending = next(fresh, None)
 
 
+def _one_per_id(lines: Iterable[Line], pick: Callable[[Line, Line], Line]) -> Iterator[Line]:
+    """One line per id of an id-ordered stream; ``pick(kept, other)`` chooses between two with the same id."""
+    current: Line | None = None
+    for line in lines:
+        if current is not None and line.id == current.id:
+            current = pick(current, line)
+            continue
+        if current is not None:
+            yield current
+        current = line
+    if current is not None:
+        yield current
+
+
+def _keep_aside(out_dir: Path, report: MergeReport) -> None:
+    """Invalid and duplicate lines of an existing corpus, whole, in corpus.rejected.jsonl (never dropped)."""
+    if report.invalid_lines:
+        with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
+            for item in report.invalid_lines:
+                rejected.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
 SPOOL_LINES = 20_000  # lines a spool holds in memory before it writes a sorted run to disk
 
 
@@ -178,26 +200,23 @@ class Spool:
                 key, seq, version, number, text = orjson.loads(raw)
                 yield key, seq, Line(key, text, version, None, number)
 
-    def lines(self, *, keep: str = "latest", report: MergeReport | None = None) -> Iterator[Line]:
+    def lines(self, *, keep: str = "latest", report: MergeReport | None = None) -> Iterable[Line]:
         """Every line once per id, in id order. ``keep="latest"``: of one id, the line added last wins unless it
         is an older arXiv version (a run's records); ``keep="first"``: the first wins and the others are
         reported as duplicates (an existing corpus)."""
         self.memory.sort(key=lambda item: (item[0], item[1]))
         streams = [self._read(path) for path in self.runs] + [iter(self.memory)]
-        current: Line | None = None
-        for _key, _seq, line in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-            if current is not None and line.id == current.id:
-                if keep == "first":
-                    if report is not None:
-                        _duplicate(line, report)
-                elif _wins(line, current):
-                    current = line
-                continue
-            if current is not None:
-                yield current
-            current = line
-        if current is not None:
-            yield current
+        ordered = (line for _key, _seq, line in heapq.merge(*streams, key=lambda item: (item[0], item[1])))
+
+        def first(kept: Line, other: Line) -> Line:
+            if report is not None:
+                _duplicate(other, report)
+            return kept
+
+        def latest(kept: Line, other: Line) -> Line:
+            return other if _wins(other, kept) else kept
+
+        return _one_per_id(ordered, first if keep == "first" else latest)
 
     def close(self) -> None:
         for path in self.runs:
@@ -319,10 +338,7 @@ def merge(
             old.close()
     finally:
         spool.close()
-    if report.invalid_lines:
-        with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
-            for item in report.invalid_lines:
-                rejected.write(json.dumps(item, ensure_ascii=False) + "\n")
+    _keep_aside(out_dir, report)
     return report
 
 
@@ -374,20 +390,8 @@ def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -
         streams = [_sorted_stream(source, report) for source in sources]
         if existing:
             streams.append(_sorted_stream(path, report))
-        current: Line | None = None
-        for line in heapq.merge(*streams, key=lambda item: item.id):
-            if current is not None and line.id == current.id:
-                current = _best(current, line)
-                continue
-            if current is not None:
-                yield current
-            current = line
-        if current is not None:
-            yield current
+        yield from _one_per_id(heapq.merge(*streams, key=lambda item: item.id), _best)
 
     _write(path, merged(), report, sink)
-    if report.invalid_lines:
-        with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
-            for item in report.invalid_lines:
-                rejected.write(json.dumps(item, ensure_ascii=False) + "\n")
+    _keep_aside(out_dir, report)
     return report
