@@ -354,22 +354,14 @@ def _best(a: Line, b: Line) -> Line:
     return a if rank(a) >= rank(b) else b
 
 
-def _sorted_stream(path: Path, report: MergeReport) -> Iterator[Line]:
-    """A corpus's lines in id order: streamed when the file is sorted (as this tool writes it), else sorted here."""
+def _in_order(path: Path, report: MergeReport) -> Iterator[Line]:
+    """A corpus's lines as written (sorted by id, as this tool writes it); raises `_Unsorted` if they are not."""
     previous = ""
-    lines = scan(path, report)
-    buffered: list[Line] = []
-    for line in lines:
-        if line.id < previous:  # edited by hand: this one corpus is sorted in memory
-            buffered.append(line)
-            buffered.extend(lines)
-            yield from sorted(buffered, key=lambda item: item.id)
-            return
+    for line in scan(path, report):
+        if line.id < previous:
+            raise _Unsorted(line.id)
         previous = line.id
-        buffered.append(line)
-        if len(buffered) > 1:
-            yield buffered.pop(0)
-    yield from buffered
+        yield line
 
 
 def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -> MergeReport:
@@ -382,16 +374,28 @@ def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -
     path = out_dir / CORPUS_NAME
     for stale in out_dir.glob(".corpus.*.tmp"):
         stale.unlink(missing_ok=True)
-    report = MergeReport()
     sources = [folder / CORPUS_NAME for folder in inputs if (folder / CORPUS_NAME).resolve() != path.resolve()]
-    existing = path.exists()
-
-    def merged() -> Iterator[Line]:
-        streams = [_sorted_stream(source, report) for source in sources]
-        if existing:
-            streams.append(_sorted_stream(path, report))
-        yield from _one_per_id(heapq.merge(*streams, key=lambda item: item.id), _best)
-
-    _write(path, merged(), report, sink)
+    if path.exists():
+        sources.append(path)
+    report = MergeReport()
+    streams = [_in_order(source, report) for source in sources]
+    try:
+        _write(path, _one_per_id(heapq.merge(*streams, key=lambda item: item.id), _best), report, sink)
+    except _Unsorted:  # an edited corpus among them: every input sorted through a spool (still bounded memory)
+        if sink is not None:
+            sink.restart()
+        report = MergeReport()
+        spools = []
+        try:
+            for source in sources:
+                spool = Spool(out_dir)
+                spools.append(spool)
+                for line in scan(source, report):
+                    spool.add(line)
+            ordered = heapq.merge(*(spool.lines(keep="first", report=report) for spool in spools), key=lambda x: x.id)
+            _write(path, _one_per_id(ordered, _best), report, sink)
+        finally:
+            for spool in spools:
+                spool.close()
     _keep_aside(out_dir, report)
     return report

@@ -50,7 +50,9 @@ _STOP = frozenset(
     "the a an of and or to in on for with by from is are was were be been this that these those we our it its as at "
     "which can such than into via also both using use used based new show paper work".split()
 )
-_CONTRIBUTION = re.compile(
+# A sentence stating the paper's own contribution ("we propose", "this paper presents"); the embedded engine uses
+# it too.
+CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study)|our (work|paper|approach))\b.{0,40}?\b(propose|introduce|present|develop|"
     r"design|show|demonstrate|find|release|build|describe)",
     re.IGNORECASE,
@@ -93,7 +95,7 @@ def features(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndar
                 length >= 45,
                 len(own & title_words) / len(title_words) if title_words else 0.0,
                 central,
-                bool(_CONTRIBUTION.search(sentence)),
+                bool(CONTRIBUTION.search(sentence)),
                 low.startswith("we "),
                 low.startswith(("in this paper", "in this work", "this paper", "this work")),
                 bool(_RESULT.search(sentence)),

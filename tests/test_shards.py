@@ -71,3 +71,15 @@ def test_a_bad_shard_is_a_usage_error(out: Path) -> None:
     for bad in ("2/2", "1-2", "x/3"):
         result = invoke("run", str(SAMPLE), "--shard", bad, "--out", str(out), expect=2)
         assert "shard" in result.output
+
+
+def test_merge_sorts_an_edited_shard_instead_of_writing_an_unsorted_corpus(tmp_path: Path) -> None:
+    a, b, merged = tmp_path / "a", tmp_path / "b", tmp_path / "merged"
+    invoke("run", str(SAMPLE), "--shard", "0/2", "--out", str(a))
+    invoke("run", str(SAMPLE), "--shard", "1/2", "--out", str(b))
+    lines = (b / "corpus.jsonl").read_text().splitlines()
+    (b / "corpus.jsonl").write_text("\n".join(reversed(lines)) + "\n")  # edited by hand: out of order
+    invoke("merge", str(a), str(b), "--out", str(merged))
+    ids = [r["id"] for r in read_jsonl(merged / "corpus.jsonl")]
+    assert len(ids) == 69 and ids == sorted(ids)
+    assert not list(merged.glob(".spool-*"))

@@ -15,16 +15,12 @@ from pipeline.engines.base import EngineOutput, grounding_context
 from pipeline.roles import ROLES, default_model, model_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.text import split_sentences
+from pipeline.tldr import CONTRIBUTION as _CONTRIBUTION
 from pipeline.tldr import compress, default_selector
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
 FIELDS_VERSION = 2
-_CONTRIBUTION = re.compile(
-    r"\b(we|this (paper|work|study)|our (work|paper|approach))\b.{0,40}?\b(propose|introduce|present|develop|"
-    r"design|show|demonstrate|find|release|build|describe)",
-    re.IGNORECASE,
-)
 _GAP = re.compile(
     r"\b(however|but|remain|remains|challenge|challenging|lack|lacks|limited|limitation|difficult|problem|"
     r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b",
