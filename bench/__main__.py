@@ -171,6 +171,31 @@ def shards_merge(total: int, shards: int, work: Path) -> dict:
     return {"records": total, "shards": shards, "wall_s": measured["wall_s"], "peak_rss_mb": measured["peak_rss_mb"]}
 
 
+def ray_executor(n: int, work: Path) -> dict | None:
+    """``--executor ray`` on a local Ray (every CPU) against the local executor, both cold, on the same papers."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return None
+    papers = write_papers(work / "ray-papers.jsonl", n)
+    cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
+    result: dict = {"papers": n, "cpus": os.cpu_count()}
+    for executor in ("local", "ray"):
+        out = work / f"ray-{executor}"
+        env = {"SUMMARIZE_CACHE_DIR": str(work / f"ray-cache-{executor}"), "RAY_ADDRESS": ""}
+        measured = _child([*cli, "run", str(papers), "--out", str(out), "--executor", executor], env)
+        run = json.loads((out / "run.json").read_text())
+        assert run["new"] == n, run
+        result[executor] = {
+            "run_seconds": run["seconds"],
+            "papers_per_s": n / run["seconds"],
+            "wall_s": measured["wall_s"],
+            "peak_rss_mb": measured["peak_rss_mb"],
+            "split": run.get("executor"),
+        }
+    return result
+
+
 def write_markdown(results: dict, path: Path) -> None:
     s, e = results["startup"], results["embedded"]
     lines = [
@@ -264,6 +289,30 @@ def write_markdown(results: dict, path: Path) -> None:
             "|---|---|---|---|",
             f"| {sm['records']:,} | {sm['shards']} | {sm['wall_s']:.1f} | {sm['peak_rss_mb']:.0f} MB |",
         ]
+    rx = results.get("ray")
+    if rx:
+        split = rx["ray"]["split"] or {}
+        lines += [
+            "",
+            "## Ray Data executor",
+            "",
+            f"`summarize run --executor ray` on {rx['papers']:,} papers, nothing cached, a local Ray started by the",
+            f"run ({rx['cpus']} CPUs, one engine actor per CPU), against the local executor on the same papers. Peak",
+            "RSS is the driver process only (Ray's workers are separate processes).",
+            "",
+            "| executor | seconds | papers/s | peak RSS (driver) |",
+            "|---|---|---|---|",
+        ]
+        for name in ("local", "ray"):
+            r = rx[name]
+            lines.append(f"| {name} | {r['run_seconds']:.1f} | {r['papers_per_s']:.0f} | {r['peak_rss_mb']:.0f} MB |")
+        lines += [
+            "",
+            f"Where the Ray run's time went: starting the local Ray {split.get('connect_s', 0):.1f} s, waiting on the",
+            f"cluster (actors building engines, summarising, results shipped back) {split.get('cluster_s', 0):.1f} s,",
+            f"caching and recording results on the driver {split.get('driver_s', 0):.1f} s; the rest is reading,",
+            "cache lookups, the corpus merge and the tables, as in the local run.",
+        ]
     notes = path.with_name("BENCHMARKS.notes.md")
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
@@ -306,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         results["shards_merge"] = shards_merge(10_000 if quick else 100_000, 2, work)
         sm = results["shards_merge"]
         print(f"shards+merge: {sm['records']}: {sm['wall_s']:.1f}s {sm['peak_rss_mb']:.0f}MB", file=sys.stderr)
+        results["ray"] = ray_executor(2000 if quick else 10_000, work)
+        if results["ray"]:
+            rx = results["ray"]
+            print(
+                f"ray: {rx['ray']['papers_per_s']:.0f} papers/s vs local {rx['local']['papers_per_s']:.0f}",
+                file=sys.stderr,
+            )
     write_markdown(results, args.out)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -84,6 +84,11 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     help="Read each arXiv paper's HTML (or PDF) for the links it gives (config: full_text).",
 )
 @click.option("--shard", help="K/N: only the papers whose id hashes to shard K of N (config: shard).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    help="local: this process; ray: cache misses on a Ray cluster (RAY_ADDRESS, else a local one; config: executor).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
     inputs: tuple[str, ...],
@@ -108,6 +113,7 @@ def run(
     resolve: bool | None,
     full_text: bool | None,
     shard: str | None,
+    executor: str | None,
     as_json: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
@@ -129,6 +135,7 @@ def run(
         resolve=resolve,
         full_text=full_text,
         shard=shard,
+        executor=executor,
     )
     remote = None
     items: Any

@@ -46,10 +46,11 @@ def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
 
 
 CHUNK = 2000  # papers read, enriched and summarised at a time: memory stays flat however large the input
+RAY_CHUNK = 50_000  # with --executor ray: each chunk starts a pool of engine actors, so chunks are larger
 
 
 def _chunks(
-    items: Iterable[Paper | InputError], settings: Settings, fetch: Any, failures: list[Failure]
+    items: Iterable[Paper | InputError], settings: Settings, fetch: Any, failures: list[Failure], size: int = CHUNK
 ) -> Iterator[list[Paper]]:
     """The usable papers of ``items`` in chunks; input errors go to ``failures``; a fetch that fails part-way
     keeps what arrived (the report says it failed)."""
@@ -79,7 +80,7 @@ def _chunks(
                 )
             else:
                 chunk.append(item)
-                if len(chunk) >= CHUNK:
+                if len(chunk) >= size:
                     yield chunk
                     chunk = []
     except FetchError as exc:
@@ -204,10 +205,16 @@ def _run_locked(
     report = runner.report
     report.shard = settings.shard
     enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
+    cluster = None
+    if settings.executor == "ray" and not dry_run:
+        from pipeline.dispatch.ray_data import RayExecutor
+
+        cluster = RayExecutor(settings)
     seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
     superseded: set[str] = set()
     try:
-        for chunk in _chunks(items, settings, fetch, input_failures):
+        size = RAY_CHUNK if cluster is not None else CHUNK
+        for chunk in _chunks(items, settings, fetch, input_failures, size):
             chunk, duplicates = dedupe(chunk)
             report.duplicates += duplicates
             if settings.shard:
@@ -235,6 +242,8 @@ def _run_locked(
                 runner.not_sent(fresh)
             elif dry_run:
                 runner.estimate(fresh)
+            elif cluster is not None:
+                cluster.run(runner, fresh, on_progress)
             elif engine.is_async:
                 runner.run_async(fresh, on_progress)
             else:
@@ -244,6 +253,9 @@ def _run_locked(
         report.cache_rebuilt = cache.rebuilt
     finally:
         cache.close()
+        if cluster is not None:
+            cluster.close()
+            report.executor = cluster.summary()
         if enrichment is not None:
             report.enrich = enrichment.close()
     report.input_errors = len(input_failures)

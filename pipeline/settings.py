@@ -77,6 +77,14 @@ class Settings(BaseModel):
         pattern=r"^\d+/\d+$",
         description="'K/N': only the papers whose id hashes to shard K of N (0 ≤ K < N); merge with summarize merge.",
     )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="'local' (this process) or 'ray': cache misses summarised on a Ray cluster with Ray Data "
+        '(RAY_ADDRESS picks one, else a local Ray starts; pip install -e ".[ray]").',
+    )
+    ray_workers: int | None = Field(
+        default=None, ge=1, le=4096, description="--executor ray: engine workers (default: one per CPU of the cluster)."
+    )
     fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
 
     @field_validator("shard")

@@ -1,4 +1,4 @@
-"""Summarising a list of papers with one engine and one cache: sync or async, bounded, budgeted, reported.
+"""The local executor: a list of papers with one engine and one cache, sync or async, bounded, budgeted, reported.
 
 `Runner` looks each paper up in the cache, sends the misses to the engine (a thread of calls for the embedded
 engine; ``concurrency`` async workers for an LLM, each request reserving its estimated cost under ``--max-cost``),
@@ -63,6 +63,7 @@ class RunReport:
     dry_run: bool = False
     estimated_cost_usd: float | None = None
     fetch: dict[str, Any] | None = None
+    executor: dict[str, Any] | None = None
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -124,11 +125,14 @@ class Runner:
 
     def accept(self, key: str, paper: Paper, output: EngineOutput) -> None:
         """A fresh engine output: cached at once (an interrupted run never pays twice), then recorded."""
-        value = to_cache(output)
+        self.accept_value(key, paper, to_cache(output))
+
+    def accept_value(self, key: str, paper: Paper, value: dict[str, Any]) -> None:
+        """A fresh engine output as the cache stores it (from this process or a worker elsewhere)."""
         record = Record.build(paper, value)
         self.cache.set(key, value)
         self.report.new += 1
-        p = output.provenance
+        p = record.provenance
         self.report.cost_usd += p.cost_usd
         self.report.input_tokens += p.input_tokens
         self.report.output_tokens += p.output_tokens

@@ -1,0 +1,10 @@
+"""Dispatch: papers to an engine through the cache, with a report of what happened.
+
+- `runner`: the local executor (`Runner`: cache lookups, a loop for the embedded engine, async workers under a
+  budget for an LLM) and the `RunReport`.
+- `ray_data`: the same work spread over a Ray cluster with Ray Data (``--executor ray``; imported only then).
+"""
+
+from pipeline.dispatch.runner import Failure, Progress, Runner, RunReport, to_cache
+
+__all__ = ["Failure", "Progress", "RunReport", "Runner", "to_cache"]
