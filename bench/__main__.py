@@ -132,6 +132,68 @@ def llm_concurrency(levels: list[int], delay: float, work: Path) -> list[dict]:
     return rows
 
 
+def llm_ceiling(n: int, concurrency: int, work: Path) -> dict:
+    """The LLM client's own ceiling: ``n`` papers at ``concurrency`` against a zero-latency OpenAI-compatible
+    server in another process, timed past start-up (imports and a warm-up run untimed), with the client's CPU."""
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    url_file = work / "ceiling-url"
+    server = subprocess.Popen([sys.executable, "-m", "bench.llm_server", str(url_file)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while not (url_file.exists() and url_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = url_file.read_text()
+        started = time.perf_counter()
+        import instructor  # noqa: F401
+        import litellm  # noqa: F401
+
+        from pipeline.run import run
+        from pipeline.schema import Paper
+        from pipeline.settings import Settings
+
+        imports_s = time.perf_counter() - started
+
+        def settings(tag: str) -> Settings:
+            return Settings(
+                model="openai/fake",
+                api_base=url,
+                mode="tools",
+                concurrency=concurrency,
+                out_dir=work / f"ceiling-{tag}",
+                cache_dir=work / f"ceiling-cache-{tag}",
+                html=False,
+                feed=False,
+            )
+
+        def papers(count: int, tag: str) -> list[Paper]:
+            return [
+                Paper(
+                    id=f"{tag}{i}",
+                    title=f"Paper {tag}{i}",
+                    source="bench",
+                    abstract=f"Models fail at {i}. We propose M{i}. M{i} helps by {i}.5 points.",
+                )
+                for i in range(count)
+            ]
+
+        run(papers(16, "w"), settings("warm"))
+        batch = papers(n, "p")
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = run(batch, settings("timed"))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert report.new == n, report
+    finally:
+        server.kill()
+        server.wait()
+    return {
+        "papers": n,
+        "concurrency": concurrency,
+        "imports_s": imports_s,
+        "papers_per_s": n / wall,
+        "client_cpu_ms": cpu / n * 1000,
+    }
+
+
 def merge(sizes: list[int], n_new: int, work: Path) -> list[dict]:
     rows = []
     for size in sizes:
@@ -264,6 +326,21 @@ def write_markdown(results: dict, path: Path) -> None:
             f"| {r['concurrency']} | {r['papers']} | {r['delay_s']:.2f} s | {r['ideal_added_s']:.2f} s | "
             f"{r['measured_added_s']:.2f} s | {r['efficiency']:.2f} | {r['max_in_flight']} |"
         )
+    lc = results.get("llm_ceiling")
+    if lc:
+        lines += [
+            "",
+            "## LLM client ceiling",
+            "",
+            f"{lc['papers']:,} papers at concurrency {lc['concurrency']} against an OpenAI-compatible server in",
+            "another process that answers at once (`bench/llm_server.py`), timed after the imports and a warm-up run; the",
+            "client's own CPU per paper is what caps one process whatever the server's speed (both share the 2 cores",
+            "here).",
+            "",
+            "| papers/s | client CPU per paper | imports (instructor + litellm) |",
+            "|---|---|---|",
+            f"| {lc['papers_per_s']:.0f} | {lc['client_cpu_ms']:.1f} ms | {lc['imports_s']:.1f} s |",
+        ]
     lines += [
         "",
         "## Corpus merge",
@@ -346,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "llm: " + ", ".join(f"c={r['concurrency']}: {r['efficiency']:.2f}" for r in results["llm"]), file=sys.stderr
         )
+        results["llm_ceiling"] = llm_ceiling(500 if quick else 2000, 64, work)
+        lc = results["llm_ceiling"]
+        print(f"llm ceiling: {lc['papers_per_s']:.0f}/s, {lc['client_cpu_ms']:.1f} ms CPU/paper", file=sys.stderr)
         results["merge"] = merge([20_000, 100_000] if quick else [100_000, 1_000_000], 1000, work)
         print(
             "merge: "

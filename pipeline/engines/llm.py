@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import hashlib
 import logging
 import os
 import random
 import string
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,17 +67,67 @@ def truncate(abstract: str, max_tokens: int) -> tuple[str, bool]:
     return (" ".join(kept) if kept else abstract[:limit]), True
 
 
-def price(model: str, input_tokens: int, output_tokens: int) -> float:
-    """litellm's price for the tokens; 0 for models it has no price for (local servers)."""
+@functools.cache
+def prices(model: str) -> tuple[float, float]:
+    """USD per input and per output token, looked up in litellm's price map once per model.
+
+    A model litellm has no price for (a local server's) costs nothing, and is registered at zero so that
+    litellm's own per-response cost calculation stops taking its slow not-found path on every call.
+    """
     import litellm
 
     try:
-        prompt_cost, completion_cost = litellm.cost_per_token(
-            model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
-        )
+        per_in, _ = litellm.cost_per_token(model=model, prompt_tokens=1_000_000, completion_tokens=0)
+        _, per_out = litellm.cost_per_token(model=model, prompt_tokens=0, completion_tokens=1_000_000)
+        return float(per_in) / 1_000_000, float(per_out) / 1_000_000
     except Exception:  # litellm raises for unknown (local) models: they cost nothing
-        return 0.0
-    return float(prompt_cost + completion_cost)
+        provider = model.split("/", 1)[0] if "/" in model else "openai"
+        with contextlib.suppress(Exception):
+            litellm.register_model(
+                {
+                    model: {
+                        "input_cost_per_token": 0.0,
+                        "output_cost_per_token": 0.0,
+                        "litellm_provider": provider,
+                        "mode": "chat",
+                    }
+                }
+            )
+        return 0.0, 0.0
+
+
+def price(model: str, input_tokens: int, output_tokens: int) -> float:
+    """litellm's price for the tokens; 0 for models it has no price for (local servers)."""
+    per_in, per_out = prices(model)
+    return input_tokens * per_in + output_tokens * per_out
+
+
+def _check_validators_once() -> None:
+    """instructor walks the response model's class tree for async validators on every call, seven times per
+    paper (about a tenth of the client's CPU at high concurrency); the answer never changes for a class, so it
+    is remembered per class. Only a model that passed the check is remembered."""
+    try:
+        from instructor.v2.validation import async_validators
+    except ImportError:  # another instructor layout: its own check runs unchanged
+        return
+    original = async_validators.reject_async_validators
+    if getattr(original, "remembered", False):
+        return
+    passed: set[int] = set()
+    keep: list[Any] = []  # the checked classes stay alive, so their ids are never reused
+
+    def reject_async_validators(response_model: Any) -> None:
+        if id(response_model) in passed:
+            return
+        original(response_model)
+        passed.add(id(response_model))
+        keep.append(response_model)
+
+    reject_async_validators.remembered = True  # type: ignore[attr-defined]
+    async_validators.reject_async_validators = reject_async_validators
+    patch_module = sys.modules.get("instructor.v2.core.patch")
+    if patch_module is not None and hasattr(patch_module, "reject_async_validators"):
+        patch_module.reject_async_validators = reject_async_validators  # imported by name there
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -108,7 +161,7 @@ def _transient(exc: BaseException) -> bool:
 MAX_LLM_RESPONSE_BYTES = 8 * 2**20  # a structured summary is a few KB; an endless body stops here
 
 
-def _bounded_transport(max_bytes: int) -> Any:
+def _bounded_transport(max_bytes: int, connections: int) -> Any:
     """An httpx transport whose response bodies stop at ``max_bytes`` *decoded* bytes.
 
     gzip and deflate bodies are decompressed here, incrementally and bounded, so a compression bomb never
@@ -136,9 +189,25 @@ def _bounded_transport(max_bytes: int) -> Any:
         async def aclose(self) -> None:
             await self.inner.aclose()
 
-    class _Transport(httpx.AsyncHTTPTransport):
+    class _Transport(httpx.AsyncBaseTransport):
+        """Requests spread over small connection pools: httpcore scans every connection of its pool for each
+        request, which at 64 in flight cost a third of the client's CPU; pools of 8 keep that scan short."""
+
+        def __init__(self) -> None:
+            size = 8
+            self.pools = [
+                httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=None, max_keepalive_connections=size))
+                for _ in range(max(1, -(-connections // size)))
+            ]
+            self.busy = [0] * len(self.pools)
+
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await super().handle_async_request(request)
+            index = self.busy.index(min(self.busy))
+            self.busy[index] += 1
+            try:
+                response = await self.pools[index].handle_async_request(request)
+            finally:
+                self.busy[index] -= 1
             encoding = response.headers.get("content-encoding", "").strip().lower()
             if encoding in ("identity",):
                 encoding = ""
@@ -155,11 +224,15 @@ def _bounded_transport(max_bytes: int) -> Any:
                 extensions=response.extensions,
             )
 
+        async def aclose(self) -> None:
+            for pool in self.pools:
+                await pool.aclose()
+
     return _Transport()
 
 
 @contextlib.asynccontextmanager
-async def bounded_session() -> Any:
+async def bounded_session(connections: int = 8) -> Any:
     """For the running event loop: litellm's OpenAI-compatible calls go through one bounded httpx client
     (``litellm.aclient_session``), closed when the loop's work is done (a client never outlives its loop)."""
     import httpx
@@ -167,7 +240,8 @@ async def bounded_session() -> Any:
 
     previous = litellm.aclient_session
     client = httpx.AsyncClient(
-        transport=_bounded_transport(MAX_LLM_RESPONSE_BYTES), headers={"accept-encoding": "gzip, deflate"}
+        transport=_bounded_transport(MAX_LLM_RESPONSE_BYTES, connections),
+        headers={"accept-encoding": "gzip, deflate"},
     )
     litellm.aclient_session = client
     try:
@@ -220,6 +294,11 @@ class LLMEngine:
         # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
         # (several ms of CPU each, which caps throughput at high concurrency).
         self.response_model = instructor.response_schema(Summary)
+        _check_validators_once()
+        prices(self.model)
+        # litellm and instructor leave hundreds of thousands of long-lived objects: moved out of the collector's
+        # sight once, so its passes during the run (and at exit) stop walking them.
+        gc.freeze()
         self.api_base = settings.api_base
         if self.api_base is None and self.model.startswith("openai/"):
             self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
@@ -263,7 +342,7 @@ class LLMEngine:
 
     def session(self) -> Any:
         """The async context a batch of calls runs in: one bounded HTTP client for the event loop."""
-        return bounded_session()
+        return bounded_session(self.settings.concurrency)
 
     def summarize(self, paper: Paper) -> EngineOutput:
         """One paper synchronously (evals)."""
