@@ -21,6 +21,22 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("summarize"))
 
 
+class Endpoint(BaseModel):
+    """One deployment of the model (``[[summarize.endpoints]]``): litellm's Router spreads papers across them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="The litellm model this endpoint serves, e.g. 'openai/llama-3.1-8b'.")
+    api_base: str | None = Field(default=None, description="Base URL of the endpoint (OpenAI-compatible servers).")
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable that holds this endpoint's key (never the key itself).",
+    )
+    concurrency: int | None = Field(default=None, ge=1, le=4096, description="Most requests in flight here.")
+    rpm: int | None = Field(default=None, ge=1, description="Requests per minute this endpoint allows.")
+
+
 class Settings(BaseModel):
     """Every knob of a run. A key config.toml does not know is an error, not a silent default."""
 
@@ -77,6 +93,15 @@ class Settings(BaseModel):
         pattern=r"^\d+/\d+$",
         description="'K/N': only the papers whose id hashes to shard K of N (0 ≤ K < N); merge with summarize merge.",
     )
+    endpoints: list[Endpoint] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Several deployments of the model, spread by litellm's Router (a failing one is cooled down and "
+        "its papers retried on the others); empty: one endpoint, --model and --api-base.",
+    )
+    endpoint_cooldown_s: float = Field(
+        default=30.0, ge=0, description="Seconds a failing endpoint is left out before it is tried again."
+    )
     executor: Literal["local", "ray"] = Field(
         default="local",
         description="'local' (this process) or 'ray': cache misses summarised on a Ray cluster with Ray Data "
@@ -86,6 +111,19 @@ class Settings(BaseModel):
         default=None, ge=1, le=4096, description="--executor ray: engine workers (default: one per CPU of the cluster)."
     )
     fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _endpoints_from_json(cls, value: Any) -> Any:
+        """SUMMARIZE_ENDPOINTS holds the list as JSON text."""
+        if isinstance(value, str):
+            import json
+
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"endpoints: not a JSON list ({exc})") from exc
+        return value
 
     @field_validator("shard")
     @classmethod

@@ -317,3 +317,62 @@ def test_budget_reserves_what_is_in_flight_and_stops_under_the_cap(tmp_path: Pat
     assert report["budget_stopped"] is True and 0 < report["new"] < 40
     assert report["cost_usd"] <= 0.002  # never past the cap, although 8 requests were in flight
     assert report["cost_usd"] >= 0.002 * 0.5  # and close to it
+
+
+def _endpoints_config(tmp_path: Path, *servers: tuple[FakeOpenAI, int]) -> Path:
+    config = tmp_path / "endpoints.toml"
+    lines = ['model = "openai/fake"', 'mode = "tools"', "concurrency = 16", "endpoint_cooldown_s = 60"]
+    for server, cap in servers:
+        lines += ["[[endpoints]]", 'model = "openai/fake"', f'api_base = "{server.base_url}"', f"concurrency = {cap}"]
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def _many(tmp_path: Path, n: int) -> Path:
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "title": f"Paper {i}",
+                    "abstract": f"Models fail at task {i}. We propose M{i}. M{i} improves accuracy by {i}.5 points.",
+                }
+            )
+            + "\n"
+            for i in range(n)
+        )
+    )
+    return path
+
+
+def test_endpoints_share_the_papers_and_each_keeps_its_cap(tmp_path: Path, out: Path) -> None:
+    papers = _many(tmp_path, 40)
+    slow = lambda request, n: Reply(delay=0.05)  # noqa: E731
+    with FakeOpenAI(slow) as a, FakeOpenAI(slow) as b:
+        config = _endpoints_config(tmp_path, (a, 2), (b, 3))
+        result = invoke("run", str(papers), "--out", str(out), "--config", str(config), "--json")
+    report = json.loads(result.stdout)
+    assert (report["new"], report["failed"]) == (40, 0)
+    assert len(a.requests) > 0 and len(b.requests) > 0 and len(a.requests) + len(b.requests) == 40
+    assert a.max_in_flight <= 2 and b.max_in_flight <= 3  # each endpoint's own cap, under concurrency 16
+    assert a.max_in_flight + b.max_in_flight >= 4  # and both were kept busy at once
+
+
+def test_a_failing_endpoint_is_cooled_down_and_its_papers_go_to_the_other(tmp_path: Path, out: Path) -> None:
+    papers = _many(tmp_path, 30)
+    with FakeOpenAI(lambda request, n: Reply(status=503)) as dead, FakeOpenAI() as alive:
+        config = _endpoints_config(tmp_path, (dead, 4), (alive, 4))
+        result = invoke("run", str(papers), "--out", str(out), "--config", str(config), "--json")
+    report = json.loads(result.stdout)
+    assert (report["new"], report["failed"]) == (30, 0)  # every paper done, none lost to the dead endpoint
+    assert len(alive.requests) == 30
+    assert len(dead.requests) <= 4  # only what was in flight when it first failed: then cooled down
+    assert {r["title"] for r in read_jsonl(out / "corpus.jsonl")} == {f"Paper {i}" for i in range(30)}
+
+
+def test_an_endpoint_key_variable_that_is_not_set_is_named_before_any_call(tmp_path: Path, out: Path) -> None:
+    with FakeOpenAI() as server:
+        config = _endpoints_config(tmp_path, (server, 2))
+        config.write_text(config.read_text() + 'api_key_env = "LAB_VLLM_KEY"\n')
+        result = invoke("run", str(_many(tmp_path, 2)), "--out", str(out), "--config", str(config), expect=2)
+    assert "LAB_VLLM_KEY" in result.output and not server.requests

@@ -218,7 +218,8 @@ class Runner:
                 if on_progress:
                     on_progress(self.done, self.report.total)
 
-        await asyncio.gather(*(worker() for _ in range(min(self.settings.concurrency, max(len(papers), 1)))))
+        workers = min(self.settings.concurrency, getattr(self.engine, "capacity", None) or self.settings.concurrency)
+        await asyncio.gather(*(worker() for _ in range(min(workers, max(len(papers), 1)))))
         if stopped:
             self.report.budget_stopped = True
             rest = []

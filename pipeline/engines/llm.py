@@ -158,6 +158,42 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(status, int) and (status == 429 or status >= 500)
 
 
+_MAX_SLOT_WAITS = 6000  # 20-50 ms each: a paper waits at most a few minutes for a free endpoint slot
+
+
+def _slots_full(exc: BaseException) -> bool:
+    """The Router's refusal when every endpoint it may pick has all its ``concurrency`` slots in use."""
+    return "max_parallel_requests" in str(exc)
+
+
+def _router(settings: Settings) -> Any:
+    """litellm's Router over ``settings.endpoints``: one model group named ``settings.model``; a failing endpoint
+    is cooled down for ``endpoint_cooldown_s`` and the paper retried (by the engine's retry loop) on the others."""
+    import litellm
+
+    deployments = []
+    for endpoint in settings.endpoints:
+        params: dict[str, Any] = {"model": endpoint.model}
+        if endpoint.api_base:
+            params["api_base"] = endpoint.api_base
+        if endpoint.api_key_env:
+            params["api_key"] = os.environ.get(endpoint.api_key_env, "")
+        elif endpoint.api_base and endpoint.model.startswith("openai/"):
+            params["api_key"] = "no-key-needed"  # local OpenAI-compatible servers ignore it
+        if endpoint.concurrency:
+            params["max_parallel_requests"] = endpoint.concurrency
+        if endpoint.rpm:
+            params["rpm"] = endpoint.rpm
+        deployments.append({"model_name": settings.model, "litellm_params": params})
+    return litellm.Router(
+        model_list=deployments,
+        num_retries=0,  # retries are the engine's, with backoff that honours Retry-After
+        allowed_fails=0,  # the first failure cools an endpoint down
+        cooldown_time=settings.endpoint_cooldown_s,
+        timeout=settings.timeout_s,
+    )
+
+
 MAX_LLM_RESPONSE_BYTES = 8 * 2**20  # a structured summary is a few KB; an endless body stops here
 
 
@@ -290,12 +326,19 @@ class LLMEngine:
         # instructor logs every failed attempt at ERROR level with the provider's message; the run reports
         # failures itself (redacted), so keep its logger quiet.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-        self.client: Any = instructor.from_litellm(litellm.acompletion, mode=modes[self.mode])
+        self.router = _router(settings) if settings.endpoints else None
+        complete = self.router.acompletion if self.router is not None else litellm.acompletion
+        self.client: Any = instructor.from_litellm(complete, mode=modes[self.mode])
+        # Endpoints with caps: never more in flight than they hold together (the Router refuses, not queues).
+        caps = [e.concurrency for e in settings.endpoints]
+        self.capacity = sum(caps) if caps and all(c is not None for c in caps) else None  # type: ignore[misc]
+        # Priced as the model the (first) endpoint serves: a list of endpoints serves one model.
+        self.price_model = settings.endpoints[0].model if settings.endpoints else self.model
         # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
         # (several ms of CPU each, which caps throughput at high concurrency).
         self.response_model = instructor.response_schema(Summary)
         _check_validators_once()
-        prices(self.model)
+        prices(self.price_model)
         # litellm and instructor leave hundreds of thousands of long-lived objects: moved out of the collector's
         # sight once, so its passes during the run (and at exit) stop walking them.
         gc.freeze()
@@ -305,7 +348,12 @@ class LLMEngine:
 
     def require_credentials(self) -> None:
         """Fail before the first call, not once per paper, when the provider's key is not set."""
-        if self.api_base:
+        missing_env = [
+            e.api_key_env for e in self.settings.endpoints if e.api_key_env and not os.environ.get(e.api_key_env)
+        ]
+        if missing_env:
+            raise ConfigError(f"endpoints need {', '.join(sorted(set(missing_env)))} in the environment")  # type: ignore[arg-type]
+        if self.api_base or self.settings.endpoints:
             return
         import litellm
 
@@ -338,7 +386,7 @@ class LLMEngine:
         """Tokens of the rendered prompt (over-estimated from characters) and a typical answer, and their price."""
         messages, _ = self.messages(paper)
         tokens_in = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
-        return tokens_in, EXPECTED_OUTPUT_TOKENS, price(self.model, tokens_in, EXPECTED_OUTPUT_TOKENS)
+        return tokens_in, EXPECTED_OUTPUT_TOKENS, price(self.price_model, tokens_in, EXPECTED_OUTPUT_TOKENS)
 
     def session(self) -> Any:
         """The async context a batch of calls runs in: one bounded HTTP client for the event loop."""
@@ -362,6 +410,8 @@ class LLMEngine:
             "timeout": s.timeout_s,
             "num_retries": 0,
         }
+        if self.router is not None:
+            return kwargs  # each endpoint's base URL and key are the Router's
         if self.api_base:
             kwargs["api_base"] = self.api_base
             if self.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
@@ -377,6 +427,7 @@ class LLMEngine:
         # render the messages as Jinja templates and change the paper's text ({{x}}, {% raw %}).
         GROUNDING.set(context)
         attempt = 0
+        full = 0  # every endpoint's slots were in use: wait for one, without spending a retry
         while True:
             attempt += 1
             try:
@@ -393,6 +444,11 @@ class LLMEngine:
             except Exception as exc:
                 cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
                 cause = cause or exc
+                if _slots_full(cause) and full < _MAX_SLOT_WAITS:
+                    full += 1
+                    attempt -= 1
+                    await asyncio.sleep(0.02 + 0.03 * random.random())
+                    continue
                 if _transient(cause) and attempt <= self.settings.request_retries:
                     wait = _retry_after(cause)
                     if wait is None:
@@ -408,7 +464,7 @@ class LLMEngine:
                 usage = getattr(exc, "total_usage", None)
                 error.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
                 error.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-                error.cost_usd = price(self.model, error.input_tokens, error.output_tokens)
+                error.cost_usd = price(self.price_model, error.input_tokens, error.output_tokens)
                 raise error from exc
         return self._output(paper, summary, completion, truncated, attempt, context)
 
@@ -439,7 +495,7 @@ class LLMEngine:
             prompt_hash=self.prompt_hash,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost_usd=price(self.model, input_tokens, output_tokens),
+            cost_usd=price(self.price_model, input_tokens, output_tokens),
             attempts=attempt,
             truncated=truncated,
             notes=notes,
