@@ -89,6 +89,13 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     type=click.Choice(["local", "ray"]),
     help="local: this process; ray: cache misses on a Ray cluster (RAY_ADDRESS, else a local one; config: executor).",
 )
+@click.option(
+    "--batch/--no-batch",
+    "batch",
+    default=None,
+    help="LLM: send papers not cached through the provider's batch API at batch prices; resumes a saved batch "
+    "(config: batch).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
     inputs: tuple[str, ...],
@@ -114,6 +121,7 @@ def run(
     full_text: bool | None,
     shard: str | None,
     executor: str | None,
+    batch: bool | None,
     as_json: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
@@ -136,6 +144,7 @@ def run(
         full_text=full_text,
         shard=shard,
         executor=executor,
+        batch=batch,
     )
     remote = None
     items: Any

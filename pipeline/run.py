@@ -205,8 +205,12 @@ def _run_locked(
     report = runner.report
     report.shard = settings.shard
     enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
-    cluster = None
-    if settings.executor == "ray" and not dry_run:
+    cluster = batch = None
+    if settings.batch and not dry_run:
+        from pipeline.dispatch.batch import BatchDispatch
+
+        batch = BatchDispatch(runner)
+    elif settings.executor == "ray" and not dry_run:
         from pipeline.dispatch.ray_data import RayExecutor
 
         cluster = RayExecutor(settings)
@@ -242,6 +246,8 @@ def _run_locked(
                 runner.not_sent(fresh)
             elif dry_run:
                 runner.estimate(fresh)
+            elif batch is not None:
+                batch.run(fresh, on_progress)
             elif cluster is not None:
                 cluster.run(runner, fresh, on_progress)
             elif engine.is_async:

@@ -102,6 +102,15 @@ class Settings(BaseModel):
     endpoint_cooldown_s: float = Field(
         default=30.0, ge=0, description="Seconds a failing endpoint is left out before it is tried again."
     )
+    batch: bool = Field(
+        default=False,
+        description="LLM: send the papers not cached through the provider's batch API (/v1/files + /v1/batches) at "
+        "batch prices; the batch id is saved in the output folder, so a killed run resumes it (--batch).",
+    )
+    batch_poll_s: float = Field(default=30.0, gt=0, description="--batch: seconds between polls of the batch.")
+    batch_max_wait_s: float = Field(
+        default=26 * 3600.0, gt=0, description="--batch: stop polling after this long (the batch is kept to resume)."
+    )
     executor: Literal["local", "ray"] = Field(
         default="local",
         description="'local' (this process) or 'ray': cache misses summarised on a Ray cluster with Ray Data "

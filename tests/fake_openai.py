@@ -60,6 +60,43 @@ def faithful(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def completion_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """A chat completion whose tool call holds ``reply.arguments`` (default: a faithful summary)."""
+    args = reply.arguments if reply.arguments is not None else faithful(request)
+    name = (request.get("tool_choice") or {}).get("function", {}).get("name", "Summary")
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {
+                                "name": name,
+                                "arguments": args if isinstance(args, str) else json.dumps(args),
+                            },
+                        }
+                    ],
+                },
+            }
+        ],
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        },
+    }
+
+
 class FakeOpenAI(LocalServer):
     def __init__(self, script: Callable[[dict[str, Any], int], Reply] | None = None) -> None:
         self.script = script or (lambda request, n: Reply())
@@ -115,41 +152,7 @@ class FakeOpenAI(LocalServer):
                 elif reply.status != 200:
                     body = json.dumps({"error": {"message": f"injected {reply.status}", "type": "server_error"}})
                 else:
-                    args = reply.arguments if reply.arguments is not None else faithful(request)
-                    name = (request.get("tool_choice") or {}).get("function", {}).get("name", "Summary")
-                    body = json.dumps(
-                        {
-                            "id": "chatcmpl-fake",
-                            "object": "chat.completion",
-                            "created": 0,
-                            "model": request.get("model", "fake"),
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "finish_reason": "tool_calls",
-                                    "message": {
-                                        "role": "assistant",
-                                        "content": None,
-                                        "tool_calls": [
-                                            {
-                                                "id": "call_1",
-                                                "type": "function",
-                                                "function": {
-                                                    "name": name,
-                                                    "arguments": args if isinstance(args, str) else json.dumps(args),
-                                                },
-                                            }
-                                        ],
-                                    },
-                                }
-                            ],
-                            "usage": {
-                                "prompt_tokens": reply.prompt_tokens,
-                                "completion_tokens": reply.completion_tokens,
-                                "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-                            },
-                        }
-                    )
+                    body = json.dumps(completion_body(request, reply))
                 data = body.encode()
                 self.send_response(reply.status)
                 self.send_header("content-type", "application/json")

@@ -154,7 +154,7 @@ class RayExecutor:
                     runner.done += 1
                 else:
                     misses.append((key, paper))
-        misses = self._within_budget(runner, misses)
+        misses = runner.admit(misses)
         if on_progress:
             on_progress(runner.done, runner.report.total)
         if not misses:
@@ -198,28 +198,6 @@ class RayExecutor:
             self.timings["driver_s"] += began - arrived
         for paper in by_key.values():  # never expected: a paper the cluster did not answer is reported, not lost
             runner.fail(paper, "engine", EngineError("the Ray cluster returned no result", paper_id=paper.id))
-
-    def _within_budget(self, runner: Runner, misses: list[tuple[str, Paper]]) -> list[tuple[str, Paper]]:
-        """--max-cost on a cluster: papers are admitted by their worst-case estimate (every re-ask paid) before
-        anything is sent, so spend stays under the cap without the workers sharing a counter."""
-        cap = self.settings.max_cost_usd
-        if cap is None:
-            return misses
-        admitted: list[tuple[str, Paper]] = []
-        planned = runner.report.cost_usd
-        left: list[Paper] = []
-        for key, paper in misses:
-            worst = runner.engine.estimate(paper)[2] * (1 + self.settings.max_retries)
-            if not left and planned + worst <= cap:
-                planned += worst
-                admitted.append((key, paper))
-            else:
-                left.append(paper)
-        if left:
-            runner.report.budget_stopped = True
-            runner.not_sent(left)
-            runner.done += len(left)
-        return admitted
 
     def summary(self) -> dict[str, Any]:
         """For the run report: where a Ray run's time went (start or connect, waiting on the cluster, caching and

@@ -62,6 +62,7 @@ class RunReport:
     budget_stopped: bool = False
     dry_run: bool = False
     estimated_cost_usd: float | None = None
+    estimated_batch_cost_usd: float | None = None
     fetch: dict[str, Any] | None = None
     executor: dict[str, Any] | None = None
     failures: list[Failure] = field(default_factory=list)
@@ -169,6 +170,10 @@ class Runner:
             report.input_tokens += tokens_in
             report.output_tokens += tokens_out
             report.estimated_cost_usd = (report.estimated_cost_usd or 0.0) + cost
+            if self.settings.batch:
+                from pipeline.dispatch.batch import PRICE_FACTOR
+
+                report.estimated_batch_cost_usd = (report.estimated_batch_cost_usd or 0.0) + cost * PRICE_FACTOR
 
     def run_async(self, papers: list[Paper], on_progress: Progress | None) -> None:
         """``concurrency`` workers pull papers and await the engine; each result is cached the moment it arrives."""
@@ -226,6 +231,29 @@ class Runner:
             while not queue.empty():
                 rest.append(queue.get_nowait())
             self.not_sent(rest)
+
+    def admit(self, misses: list[tuple[str, Paper]], price_factor: float = 1.0) -> list[tuple[str, Paper]]:
+        """--max-cost where requests are sent all at once (a Ray cluster, a batch): papers are admitted by their
+        worst-case estimate (every re-ask paid) before anything is sent, so spend stays under the cap without a
+        shared counter; the rest are recorded as not sent."""
+        cap = self.settings.max_cost_usd
+        if cap is None:
+            return misses
+        admitted: list[tuple[str, Paper]] = []
+        planned = self.report.cost_usd
+        left: list[Paper] = []
+        for key, paper in misses:
+            worst = self.engine.estimate(paper)[2] * (price_factor + self.settings.max_retries)
+            if not left and planned + worst <= cap:
+                planned += worst
+                admitted.append((key, paper))
+            else:
+                left.append(paper)
+        if left:
+            self.report.budget_stopped = True
+            self.not_sent(left)
+            self.done += len(left)
+        return admitted
 
     def not_sent(self, papers: list[Paper]) -> None:
         """Papers left when the spend reached --max-cost: recorded as not done, never sent."""

@@ -124,10 +124,10 @@ def _check_validators_once() -> None:
         keep.append(response_model)
 
     reject_async_validators.remembered = True  # type: ignore[attr-defined]
-    async_validators.reject_async_validators = reject_async_validators
+    async_validators.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]
     patch_module = sys.modules.get("instructor.v2.core.patch")
     if patch_module is not None and hasattr(patch_module, "reject_async_validators"):
-        patch_module.reject_async_validators = reject_async_validators  # imported by name there
+        patch_module.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]  # imported by name
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -156,6 +156,15 @@ def _transient(exc: BaseException) -> bool:
         return True
     status = getattr(exc, "status_code", None)
     return isinstance(status, int) and (status == 429 or status >= 500)
+
+
+class _Usage:
+    """A batch answer's token counts, shaped as a completion's ``usage``."""
+
+    def __init__(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.usage = self
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
 
 
 _MAX_SLOT_WAITS = 6000  # 20-50 ms each: a paper waits at most a few minutes for a free endpoint slot
@@ -331,7 +340,7 @@ class LLMEngine:
         self.client: Any = instructor.from_litellm(complete, mode=modes[self.mode])
         # Endpoints with caps: never more in flight than they hold together (the Router refuses, not queues).
         caps = [e.concurrency for e in settings.endpoints]
-        self.capacity = sum(caps) if caps and all(c is not None for c in caps) else None  # type: ignore[misc]
+        self.capacity = sum(c for c in caps if c is not None) if caps and None not in caps else None
         # Priced as the model the (first) endpoint serves: a list of endpoints serves one model.
         self.price_model = settings.endpoints[0].model if settings.endpoints else self.model
         # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
@@ -387,6 +396,9 @@ class LLMEngine:
         messages, _ = self.messages(paper)
         tokens_in = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
         return tokens_in, EXPECTED_OUTPUT_TOKENS, price(self.price_model, tokens_in, EXPECTED_OUTPUT_TOKENS)
+
+    def estimate_cost(self, input_tokens: int, output_tokens: int) -> float:
+        return price(self.price_model, input_tokens, output_tokens)
 
     def session(self) -> Any:
         """The async context a batch of calls runs in: one bounded HTTP client for the event loop."""
@@ -468,8 +480,44 @@ class LLMEngine:
                 raise error from exc
         return self._output(paper, summary, completion, truncated, attempt, context)
 
+    # -- the batch path (pipeline.dispatch.batch): the same request as a batch line, the answer through the
+    # same validators.
+
+    def batch_body(self, paper: Paper) -> dict[str, Any]:
+        """The chat request of one paper's batch line: what the direct call sends in tools mode."""
+        messages, _ = self.messages(paper)
+        schema = self.response_model.openai_schema  # type: ignore[attr-defined]
+        return {
+            "model": self.model.split("/", 1)[1] if "/" in self.model else self.model,
+            "messages": messages,
+            "tools": [{"type": "function", "function": schema}],
+            "tool_choice": {"type": "function", "function": {"name": schema["name"]}},
+            "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_output_tokens,
+        }
+
+    def from_batch(self, paper: Paper, body: dict[str, Any], price_factor: float) -> EngineOutput:
+        """A batch answer (a chat completion) validated exactly as a direct answer; raises when it is refused."""
+        _, truncated = self.messages(paper)
+        context = grounding_context(paper)
+        GROUNDING.set(context)
+        calls = body["choices"][0]["message"].get("tool_calls") or []
+        if not calls:
+            raise ValueError("the batch answer has no tool call")
+        summary = self.response_model.model_validate_json(calls[0]["function"]["arguments"])
+        usage = body.get("usage") or {}
+        completion = _Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        return self._output(paper, summary, completion, truncated, 1, context, price_factor)
+
     def _output(
-        self, paper: Paper, summary: Summary, completion: Any, truncated: bool, attempt: int, context: dict[str, Any]
+        self,
+        paper: Paper,
+        summary: Summary,
+        completion: Any,
+        truncated: bool,
+        attempt: int,
+        context: dict[str, Any],
+        price_factor: float = 1.0,
     ) -> EngineOutput:
         usage = getattr(summary, "_total_usage", None) or getattr(completion, "usage", None)
         input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
@@ -495,7 +543,7 @@ class LLMEngine:
             prompt_hash=self.prompt_hash,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost_usd=price(self.price_model, input_tokens, output_tokens),
+            cost_usd=price(self.price_model, input_tokens, output_tokens) * price_factor,
             attempts=attempt,
             truncated=truncated,
             notes=notes,
