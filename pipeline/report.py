@@ -83,6 +83,8 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     rows.append(("cost", f"${report.cost_usd:.4f} ({report.input_tokens} in / {report.output_tokens} out tokens)"))
     if report.estimated_cost_usd is not None:
         rows.append(("estimated cost", f"${report.estimated_cost_usd:.4f}"))
+    if report.estimated_batch_cost_usd is not None:
+        rows.append(("with --batch", f"${report.estimated_batch_cost_usd:.4f} (batch prices)"))
     if not report.dry_run:
         rows.append(
             ("corpus", f"{report.corpus_total} records (+{report.corpus_added} new, {report.corpus_replaced} updated)")
