@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ModelFileError
+from pipeline.grounding import idf_table, terms
 from pipeline.roles import MODEL_DIR, ROLES
 
 TLDR_FILE = "tldr.json"
@@ -44,6 +46,16 @@ FEATURE_NAMES: tuple[str, ...] = (
     "question",
     "colon",
     "link",
+    "idf_cover",
+    "idf_title",
+    "artefact_cue",
+    "objective_early",
+    "method_early",
+    "result_last",
+    "words_40",
+    "we_propose_start",
+    "we_inside",
+    "late",
 )
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
 _STOP = frozenset(
@@ -61,6 +73,11 @@ _RESULT = re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|state-of-the-art|res
 
 
 _DIGIT = re.compile(r"\d")
+_ARTEFACT = re.compile(
+    r"\b(novel|new|first|simple|effective|efficient|framework|approach|method|model|algorithm|technique|benchmark|"
+    r"dataset)\b",
+    re.IGNORECASE,
+)
 
 
 def _content(text: str) -> set[str]:
@@ -107,7 +124,45 @@ def features(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndar
         )
     if not rows:
         return np.zeros((0, len(FEATURE_NAMES)))
-    return np.hstack([np.asarray(probs, dtype=np.float64), np.array(rows, dtype=np.float64)])
+    return np.hstack(
+        [np.asarray(probs, dtype=np.float64), np.array(rows, dtype=np.float64), _weighted(title, sentences, probs)]
+    )
+
+
+def _weighted(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndarray:
+    """Features weighted by rarity (idf over the training abstracts): how much of a sentence's vocabulary the rest of
+    the abstract repeats, how much of the title it covers; role probabilities where the paper's point usually sits."""
+    table, unseen = idf_table()
+    n = len(sentences)
+    own = [terms(s) for s in sentences]
+    title_terms = terms(title)
+    title_weight = sum(table.get(w, unseen) for w in title_terms) or 1.0
+    seen: Counter[str] = Counter()
+    for words in own:
+        seen.update(words)
+    rows = []
+    for i, sentence in enumerate(sentences):
+        words = own[i]
+        weight = sum(table.get(w, unseen) for w in words) or 1.0
+        repeated = sum(table.get(w, unseen) * min(seen[w] - 1, 2) / 2 for w in words) / weight
+        titled = sum(table.get(w, unseen) for w in words & title_terms) / title_weight
+        low = sentence.lower()
+        p = probs[i]
+        rows.append(
+            (
+                repeated,
+                titled,
+                bool(_ARTEFACT.search(sentence)),
+                p[1] * (i < 3),
+                p[2] * (i < 3),
+                p[3] * (i == n - 1),
+                (sentence.count(" ") + 1) / 40.0,
+                low.startswith(("we propose", "we present", "we introduce")),
+                " we " in f" {low} ",
+                i >= 4,
+            )
+        )
+    return np.array(rows, dtype=np.float64)
 
 
 class TldrSelector:

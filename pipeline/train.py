@@ -25,7 +25,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
-from pipeline.grounding import save_idf  # noqa: E402
+from pipeline.grounding import idf_table, save_idf  # noqa: E402
 from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
 from pipeline.tldr import FEATURE_NAMES, TldrSelector  # noqa: E402
 from pipeline.tldr import features as tldr_features  # noqa: E402
@@ -201,9 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     data = load_labelled(args.train)
     model = train(data, mean_confs(args.train), c=args.c, min_count=args.min_count)
     model.save(args.out)
+    save_idf(args.out, _abstract_texts(args.train, args.tldr_train))  # first: the tldr selector's features read it
+    idf_table.cache_clear()
     selector = train_tldr(args.tldr_train, model)
     selector.save(args.out)
-    save_idf(args.out, _abstract_texts(args.train, args.tldr_train))
     summary: dict[str, object] = {"out": str(args.out), "features": len(model.vocab), "c": args.c}
     if args.dev and args.dev.exists():
         dev = load_labelled(args.dev)

@@ -20,7 +20,7 @@ from pipeline.tldr import compress, default_selector
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
-FIELDS_VERSION = 2
+FIELDS_VERSION = 3
 _GAP = re.compile(
     r"\b(however|but|remain|remains|challenge|challenging|lack|lacks|limited|limitation|difficult|problem|"
     r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b",
@@ -59,7 +59,9 @@ class EmbeddedEngine:
         picks["tldr"] = [self.selector.select(paper.title, sentences, probs)]
         summary = Summary.model_validate(
             {
-                "tldr": _clip(compress(sentences[picks["tldr"][0]]), 400),
+                # No trailing-clause cut for the tldr: on SciTLDR dev it costs 0.6 ROUGE-1 (the clause carries words
+                # the human TLDRs use); openers, parentheticals and citations still go.
+                "tldr": _clip(compress(sentences[picks["tldr"][0]], trailing=False), 400),
                 "problem": _clip(" ".join(compress(sentences[i]) for i in picks["problem"]), 1500),
                 "method": _clip(" ".join(compress(sentences[i]) for i in picks["method"]), 1500),
                 "results": [_clip(sentences[i], 700) for i in picks["results"]],
