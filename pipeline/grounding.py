@@ -33,6 +33,7 @@ _STOP = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light suffix stripper: models/model, learning/learn, improved/improve, efficiency stays."""
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
@@ -41,8 +42,11 @@ def stem(word: str) -> str:
     return word
 
 
-def terms(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) >= 3}
+@lru_cache(maxsize=1024)
+def terms(text: str) -> frozenset[str]:
+    """The stemmed content words of ``text``. Remembered: each field of a summary is checked against the same
+    abstract, which would otherwise be tokenised and stemmed once per field."""
+    return frozenset(stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) >= 3)
 
 
 def document_frequencies(texts: Iterable[str]) -> tuple[int, Counter[str]]:
@@ -70,14 +74,24 @@ def idf_table() -> tuple[dict[str, float], float]:
         return {}, 1.0
 
 
+@lru_cache(maxsize=1)
+def _weights() -> tuple[dict[str, float], float]:
+    """idf^POWER per word, computed once."""
+    table, unseen = idf_table()
+    return {w: v**POWER for w, v in table.items()}, unseen**POWER
+
+
 def support(claim: str, source: str) -> float | None:
     """The idf-weighted share of ``claim``'s words that ``source`` contains (None: no words to judge)."""
     words = terms(claim)
     if not words:
         return None
-    table, unseen = idf_table()
+    table, unseen = _weights()
     known = terms(source)
-    weight = {w: table.get(w, unseen) ** POWER for w in words}
-    total = sum(weight.values())
-    found = sum(weight[w] for w in words if w in known)
+    total = found = 0.0
+    for w in words:
+        weight = table.get(w, unseen)
+        total += weight
+        if w in known:
+            found += weight
     return found / total if total else None
