@@ -58,8 +58,7 @@ class BatchDispatch:
     # -- the provider's endpoints, through litellm
 
     def _auth(self) -> dict[str, Any]:
-        kwargs = self.engine._request_kwargs()
-        return {k: kwargs[k] for k in ("api_base", "api_key") if k in kwargs}
+        return dict(self.engine.endpoint())
 
     async def _submit(self, todo: list[tuple[str, Paper]]) -> dict[str, Any]:
         import litellm

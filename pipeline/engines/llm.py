@@ -82,6 +82,9 @@ def prices(model: str) -> tuple[float, float]:
         return float(per_in) / 1_000_000, float(per_out) / 1_000_000
     except Exception:  # litellm raises for unknown (local) models: they cost nothing
         provider = model.split("/", 1)[0] if "/" in model else "openai"
+        quiet = logging.getLogger("LiteLLM")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # its note about cache-token prices of a custom model is not the user's concern
         with contextlib.suppress(Exception):
             litellm.register_model(
                 {
@@ -93,6 +96,7 @@ def prices(model: str) -> tuple[float, float]:
                     }
                 }
             )
+        quiet.setLevel(level)
         return 0.0, 0.0
 
 
@@ -142,8 +146,10 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def _transient(exc: BaseException) -> bool:
     import litellm
+    import openai
 
     kinds = (
+        openai.APIConnectionError,  # includes openai.APITimeoutError
         litellm.RateLimitError,
         litellm.InternalServerError,
         litellm.ServiceUnavailableError,
@@ -337,7 +343,13 @@ class LLMEngine:
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         self.router = _router(settings) if settings.endpoints else None
         complete = self.router.acompletion if self.router is not None else litellm.acompletion
-        self.client: Any = instructor.from_litellm(complete, mode=modes[self.mode])
+        self.instructor_mode = modes[self.mode]
+        self.client: Any = instructor.from_litellm(complete, mode=self.instructor_mode)
+        # openai/ models (OpenAI and every OpenAI-compatible server) go through the openai SDK itself: litellm's
+        # per-call request transform, logging and cost bookkeeping cost 2.3x the client CPU of the SDK (measured:
+        # 66 against 154 papers/s at concurrency 64 on this machine). litellm stays the provider layer for every
+        # other provider, the Router and the batch API, and prices the tokens either way.
+        self.direct = self.router is None and self.model.startswith("openai/")
         # Endpoints with caps: never more in flight than they hold together (the Router refuses, not queues).
         caps = [e.concurrency for e in settings.endpoints]
         self.capacity = sum(c for c in caps if c is not None) if caps and None not in caps else None
@@ -401,34 +413,59 @@ class LLMEngine:
         return price(self.price_model, input_tokens, output_tokens)
 
     def session(self) -> Any:
-        """The async context a batch of calls runs in: one bounded HTTP client for the event loop."""
-        return bounded_session(self.settings.concurrency)
+        """The async context a batch of calls runs in: one bounded HTTP client for the event loop (litellm's, and
+        the openai SDK's on the direct path)."""
+        return self._session()
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> Any:
+        async with bounded_session(self.settings.concurrency) as http:
+            if not self.direct:
+                yield http
+                return
+            import instructor
+            import openai
+
+            sdk = openai.AsyncOpenAI(
+                base_url=self.api_base or None,
+                api_key=os.environ.get("OPENAI_API_KEY") or ("no-key-needed" if self.api_base else None),
+                max_retries=0,  # retries are the engine's
+                http_client=http,
+            )
+            previous = self.client
+            self.client = instructor.from_openai(sdk, mode=self.instructor_mode)
+            try:
+                yield http
+            finally:
+                self.client = previous
 
     def summarize(self, paper: Paper) -> EngineOutput:
         """One paper synchronously (evals)."""
 
         async def one() -> EngineOutput:
-            async with bounded_session():
+            async with self._session():
                 return await self.asummarize(paper)
 
         return asyncio.run(one())
 
+    def endpoint(self) -> dict[str, Any]:
+        """``api_base`` and ``api_key`` for litellm calls to the one endpoint (empty: the provider's defaults)."""
+        if not self.api_base:
+            return {}
+        found: dict[str, Any] = {"api_base": self.api_base}
+        if self.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+            found["api_key"] = "no-key-needed"  # local OpenAI-compatible servers ignore it
+        return found
+
     def _request_kwargs(self) -> dict[str, Any]:
         s = self.settings
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "temperature": s.temperature,
-            "max_tokens": s.max_output_tokens,
-            "timeout": s.timeout_s,
-            "num_retries": 0,
-        }
+        common = {"temperature": s.temperature, "max_tokens": s.max_output_tokens, "timeout": s.timeout_s}
+        if self.direct:  # the openai SDK: the model's own name; base URL and key are the client's
+            return {"model": self.model.split("/", 1)[1], **common}
+        kwargs: dict[str, Any] = {"model": self.model, **common, "num_retries": 0}
         if self.router is not None:
             return kwargs  # each endpoint's base URL and key are the Router's
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-            if self.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
-                kwargs["api_key"] = "no-key-needed"  # local OpenAI-compatible servers ignore it
-        return kwargs
+        return {**kwargs, **self.endpoint()}
 
     async def asummarize(self, paper: Paper) -> EngineOutput:
         from instructor.core import InstructorRetryException
