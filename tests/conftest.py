@@ -52,3 +52,20 @@ def invoke(*args: str, input: str | bytes | None = None, expect: int | None = 0)
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def numbered_papers(path: Path, n: int) -> Path:
+    """``n`` short papers "Paper 0" … whose abstracts state one number each (for LLM-path tests)."""
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "title": f"Paper {i}",
+                    "abstract": f"Models fail at task {i}. We propose M{i}. M{i} improves accuracy by {i}.5 points.",
+                }
+            )
+            + "\n"
+            for i in range(n)
+        )
+    )
+    return path

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import invoke, read_jsonl
+from conftest import invoke, numbered_papers, read_jsonl
 from fake_batch import FakeBatchAPI
 from fake_openai import Reply, faithful, title_of
 
@@ -21,20 +21,7 @@ def llm_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _papers(tmp_path: Path, n: int) -> Path:
-    path = tmp_path / "papers.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "title": f"Paper {i}",
-                    "abstract": f"Models fail at task {i}. We propose M{i}. M{i} improves accuracy by {i}.5 points.",
-                }
-            )
-            + "\n"
-            for i in range(n)
-        )
-    )
-    return path
+    return numbered_papers(tmp_path / "papers.jsonl", n)
 
 
 def _run(server: FakeBatchAPI, papers: Path, out: Path, *extra: str, expect: int = 0) -> dict:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import invoke, read_jsonl
+from conftest import invoke, numbered_papers, read_jsonl
 from fake_openai import FakeOpenAI, Reply, faithful, title_of, user_message
 
 PAPERS = [
@@ -329,20 +329,7 @@ def _endpoints_config(tmp_path: Path, *servers: tuple[FakeOpenAI, int]) -> Path:
 
 
 def _many(tmp_path: Path, n: int) -> Path:
-    path = tmp_path / "many.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "title": f"Paper {i}",
-                    "abstract": f"Models fail at task {i}. We propose M{i}. M{i} improves accuracy by {i}.5 points.",
-                }
-            )
-            + "\n"
-            for i in range(n)
-        )
-    )
-    return path
+    return numbered_papers(tmp_path / "many.jsonl", n)
 
 
 def test_endpoints_share_the_papers_and_each_keeps_its_cap(tmp_path: Path, out: Path) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import invoke, read_jsonl
+from conftest import invoke, numbered_papers, read_jsonl
 from fake_openai import FakeOpenAI, Reply, faithful, title_of
 
 from bench.generate import write_papers
@@ -57,19 +57,7 @@ def test_llm_workers_on_ray_report_a_refused_paper_and_keep_the_rest(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # workers inherit the driver's environment
     monkeypatch.setenv("SUMMARIZE_MODE", "tools")
     monkeypatch.setenv("SUMMARIZE_MAX_RETRIES", "1")
-    papers = tmp_path / "papers.jsonl"
-    papers.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "title": f"Paper {i}",
-                    "abstract": f"Models fail at task {i}. We propose M{i}. M{i} improves accuracy by {i}.5 points.",
-                }
-            )
-            + "\n"
-            for i in range(12)
-        )
-    )
+    papers = numbered_papers(tmp_path / "papers.jsonl", 12)
 
     def script(request: dict, n: int) -> Reply:
         if title_of(request) == "Paper 3":  # a number the abstract does not state: refused on every ask

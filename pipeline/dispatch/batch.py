@@ -142,16 +142,7 @@ class BatchDispatch:
 
     def run(self, papers: list[Paper], on_progress: Progress | None) -> None:
         runner = self.runner
-        misses: list[tuple[str, Paper]] = []
-        with runner.cache.batch():
-            for paper in papers:
-                key, record = runner.lookup(paper)
-                if record is not None:
-                    runner.accept_cached(record)
-                    runner.done += 1
-                else:
-                    misses.append((key, paper))
-        misses = runner.admit(misses, price_factor=PRICE_FACTOR)
+        misses = runner.admit(runner.answer_cached(papers), price_factor=PRICE_FACTOR)
         if on_progress:
             on_progress(runner.done, runner.report.total)
         if misses or self._load_state() is not None:

@@ -145,16 +145,7 @@ class RayExecutor:
 
     def run(self, runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
         """Summarise ``papers`` through ``runner``'s cache and report: hits answered here, misses on the cluster."""
-        misses: list[tuple[str, Paper]] = []
-        with runner.cache.batch():
-            for paper in papers:
-                key, record = runner.lookup(paper)
-                if record is not None:
-                    runner.accept_cached(record)
-                    runner.done += 1
-                else:
-                    misses.append((key, paper))
-        misses = runner.admit(misses)
+        misses = runner.admit(runner.answer_cached(papers))
         if on_progress:
             on_progress(runner.done, runner.report.total)
         if not misses:

@@ -232,6 +232,20 @@ class Runner:
                 rest.append(queue.get_nowait())
             self.not_sent(rest)
 
+    def answer_cached(self, papers: list[Paper]) -> list[tuple[str, Paper]]:
+        """Where all misses are sent at once (a Ray cluster, a batch): hits recorded here, the misses (with their
+        cache keys) returned."""
+        misses: list[tuple[str, Paper]] = []
+        with self.cache.batch():
+            for paper in papers:
+                key, record = self.lookup(paper)
+                if record is not None:
+                    self.accept_cached(record)
+                    self.done += 1
+                else:
+                    misses.append((key, paper))
+        return misses
+
     def admit(self, misses: list[tuple[str, Paper]], price_factor: float = 1.0) -> list[tuple[str, Paper]]:
         """--max-cost where requests are sent all at once (a Ray cluster, a batch): papers are admitted by their
         worst-case estimate (every re-ask paid) before anything is sent, so spend stays under the cap without a
