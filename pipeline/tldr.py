@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from math import fsum
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "we_propose_start",
     "we_inside",
     "late",
+    "top_objective",
+    "top_method",
+    "top_result",
+    "top_cover",
+    "top_title",
+    "objective_gap",
+    "title_gap",
 )
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
 _STOP = frozenset(
@@ -124,9 +132,32 @@ def features(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndar
         )
     if not rows:
         return np.zeros((0, len(FEATURE_NAMES)))
+    weighted = _weighted(title, sentences, probs)
     return np.hstack(
-        [np.asarray(probs, dtype=np.float64), np.array(rows, dtype=np.float64), _weighted(title, sentences, probs)]
+        [
+            np.asarray(probs, dtype=np.float64),
+            np.array(rows, dtype=np.float64),
+            weighted,
+            _relative(np.asarray(probs, dtype=np.float64), weighted[:, 0], weighted[:, 1]),
+        ]
     )
+
+
+def _relative(probs: np.ndarray, cover: np.ndarray, titled: np.ndarray) -> np.ndarray:
+    """Where a sentence stands among its abstract's: the most objective-, method-, result-like, the one whose words
+    the abstract repeats most, the one that covers most of the title, and how far it is from the top two of these."""
+    objective, method, result = (ROLES.index(r) for r in ("objective", "method", "result"))
+    return np.column_stack(
+        [
+            probs[:, objective] == probs[:, objective].max(),
+            probs[:, method] == probs[:, method].max(),
+            probs[:, result] == probs[:, result].max(),
+            cover == cover.max(),
+            titled == titled.max(),
+            probs[:, objective] - probs[:, objective].max(),
+            titled - titled.max(),
+        ]
+    ).astype(np.float64)
 
 
 def _weighted(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.ndarray:
@@ -136,16 +167,18 @@ def _weighted(title: str, sentences: Sequence[str], probs: np.ndarray) -> np.nda
     n = len(sentences)
     own = [terms(s) for s in sentences]
     title_terms = terms(title)
-    title_weight = sum(table.get(w, unseen) for w in title_terms) or 1.0
+    # math.fsum: exactly rounded whatever the order, and set order changes with every process's string hashing;
+    # a plain sum made training differ in the last bits between runs.
+    title_weight = fsum(table.get(w, unseen) for w in title_terms) or 1.0
     seen: Counter[str] = Counter()
     for words in own:
         seen.update(words)
     rows = []
     for i, sentence in enumerate(sentences):
         words = own[i]
-        weight = sum(table.get(w, unseen) for w in words) or 1.0
-        repeated = sum(table.get(w, unseen) * min(seen[w] - 1, 2) / 2 for w in words) / weight
-        titled = sum(table.get(w, unseen) for w in words & title_terms) / title_weight
+        weight = fsum(table.get(w, unseen) for w in words) or 1.0
+        repeated = fsum(table.get(w, unseen) * min(seen[w] - 1, 2) / 2 for w in words) / weight
+        titled = fsum(table.get(w, unseen) for w in words & title_terms) / title_weight
         low = sentence.lower()
         p = probs[i]
         rows.append(

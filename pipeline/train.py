@@ -20,20 +20,22 @@ import json  # noqa: E402
 import sys  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from functools import lru_cache  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
 from pipeline.grounding import idf_table, save_idf  # noqa: E402
 from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
-from pipeline.tldr import FEATURE_NAMES, TldrSelector  # noqa: E402
+from pipeline.tldr import FEATURE_NAMES, TldrSelector, compress  # noqa: E402
 from pipeline.tldr import features as tldr_features  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
 TLDR_DIR = Path(__file__).resolve().parent.parent / "data" / "scitldr"
 TLDR_C = 1.0  # L2 strength of the tldr selector (tuned on SciTLDR dev: 0.1 / 1 / 10 within 0.3 ROUGE-1)
-TLDR_TEMPERATURE = 0.02  # soft targets: softmax of each sentence's ROUGE with the human TLDRs
+TLDR_TEMPERATURE = 0.1  # soft targets: softmax of each sentence's ROUGE with the human TLDRs
 C = 0.1
 MIN_COUNT = 2
 CONF_POWER = 2.0
@@ -148,9 +150,13 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
             continue
         obj = json.loads(line)
         sentences = [" ".join(s.split()) for s in obj["source"]]
-        rouge = np.array(obj.get("rouge_scores") or [], dtype=np.float64)
-        if len(rouge) != len(sentences) or not sentences:
+        given = obj.get("rouge_scores") or []
+        targets_text = [str(t) for t in obj.get("target") or []]
+        if len(given) != len(sentences) or not sentences or not targets_text:
             continue  # a few SciTLDR rows have scores for a different split; their supervision is unusable
+        # What the engine shows is the sentence after compression, scored as `summarize eval` scores it (best human
+        # TLDR, ROUGE-1/2/L F1 with stemming): the selector learns that, not SciTLDR's scores of the raw sentence.
+        rouge = np.array([_rouge(compress(s, trailing=False), targets_text) for s in sentences])
         _, probs = roles.analyse(sentences)
         xs.append(tldr_features(str(obj.get("title") or ""), sentences, probs))
         soft = np.exp((rouge - rouge.max()) / TLDR_TEMPERATURE)
@@ -169,6 +175,22 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
 
     result = minimize(objective, np.zeros(len(FEATURE_NAMES)), jac=True, method="L-BFGS-B")
     return TldrSelector(np.round(result.x, 6))
+
+
+@lru_cache(maxsize=1)
+def _scorer() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+
+
+def _rouge(candidate: str, targets: list[str]) -> float:
+    """Mean of ROUGE-1/2/L F1 (stemming) against the best of ``targets``."""
+    best = 0.0
+    for target in targets:
+        scores = _scorer().score(target, candidate)
+        best = max(best, (scores["rouge1"].fmeasure + scores["rouge2"].fmeasure + scores["rougeL"].fmeasure) / 3)
+    return best
 
 
 def _abstract_texts(*paths: Path) -> Iterator[str]:

@@ -20,7 +20,7 @@ from pipeline.tldr import compress, default_selector
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
-FIELDS_VERSION = 3
+FIELDS_VERSION = 4
 _GAP = re.compile(
     r"\b(however|but|remain|remains|challenge|challenging|lack|lacks|limited|limitation|difficult|problem|"
     r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b",
