@@ -1,6 +1,8 @@
-"""The LLM engine: one instructor + litellm structured-output call per paper, validated and grounded.
+"""The LLM engine: one instructor structured-output call per paper, validated and grounded.
 
-litellm costs seconds to import, so this module is imported only when ``--model`` names an LLM. The
+``openai/`` models (OpenAI and OpenAI-compatible servers) go through the openai SDK directly; every other provider,
+several endpoints (litellm's Router over ``[[endpoints]]``) and the batch API go through litellm, which also prices
+every call. litellm costs seconds to import, so this module is imported only when ``--model`` names an LLM. The
 response model is `Summary`: its validators drop invented links and refuse numbers the abstract does not
 state, and instructor re-asks with the validator's message. Transient HTTP faults (429, 5xx, timeouts)
 are retried here with backoff that honours Retry-After; at most ``concurrency`` requests are in flight.
@@ -221,7 +223,7 @@ def _root_cause(exc: BaseException) -> str:
 
 
 class LLMEngine:
-    """instructor over litellm's async completion; one call (plus re-asks) per paper."""
+    """instructor over the openai SDK (``openai/`` models) or litellm (the rest); one call (plus re-asks) per paper."""
 
     name = "llm"
     is_async = True
