@@ -204,16 +204,20 @@ def _run_locked(
     runner = Runner(settings, engine, cache, refresh=refresh)
     report = runner.report
     report.shard = settings.shard
-    enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
     cluster = batch = None
-    if settings.batch and not dry_run:
-        from pipeline.dispatch.batch import BatchDispatch
+    try:  # a setting these refuse (--batch with the embedded engine, Ray not installed) leaves nothing open
+        if settings.batch and not dry_run:
+            from pipeline.dispatch.batch import BatchDispatch
 
-        batch = BatchDispatch(runner)
-    elif settings.executor == "ray" and not dry_run:
-        from pipeline.dispatch.ray_data import RayExecutor
+            batch = BatchDispatch(runner)
+        elif settings.executor == "ray" and not dry_run:
+            from pipeline.dispatch.ray_data import RayExecutor
 
-        cluster = RayExecutor(settings)
+            cluster = RayExecutor(settings)
+    except BaseException:
+        cache.close()
+        raise
+    enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
     seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
     superseded: set[str] = set()
     try:
