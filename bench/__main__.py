@@ -59,6 +59,21 @@ def embedded(n: int, work: Path) -> dict:
     return result
 
 
+def _short_papers(n: int, tag: str) -> list:
+    """``n`` one-line papers for the LLM benchmarks (the server answers whatever they say)."""
+    from pipeline.schema import Paper
+
+    return [
+        Paper(
+            id=f"{tag}{i}",
+            title=f"Paper {tag}{i}",
+            source="bench",
+            abstract=f"Models fail at {i}. We propose M{i}. M{i} helps by {i}.5 points.",
+        )
+        for i in range(n)
+    ]
+
+
 def llm_concurrency(levels: list[int], delay: float, work: Path) -> list[dict]:
     sys.path.insert(0, str(REPO / "tests"))
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
@@ -67,23 +82,11 @@ def llm_concurrency(levels: list[int], delay: float, work: Path) -> list[dict]:
     from fake_openai import FakeOpenAI, Reply
 
     from pipeline.run import run
-    from pipeline.schema import Paper
     from pipeline.settings import Settings
-
-    def papers_for(n: int, tag: str) -> list[Paper]:
-        return [
-            Paper(
-                id=f"{tag}{i}",
-                title=f"Paper {tag}{i}",
-                source="bench",
-                abstract=f"Models fail at {i}. We propose M{i}. M{i} helps by {i}.5 points.",
-            )
-            for i in range(n)
-        ]
 
     with FakeOpenAI() as server:  # untimed warm-up: first-call costs (client set-up, caches) are paid here
         run(
-            papers_for(8, "w"),
+            _short_papers(8, "w"),
             Settings(
                 model="openai/fake",
                 api_base=server.base_url,
@@ -96,7 +99,7 @@ def llm_concurrency(levels: list[int], delay: float, work: Path) -> list[dict]:
     rows = []
     for level in levels:
         n = max(16, 4 * level)
-        papers = papers_for(n, "p")
+        papers = _short_papers(n, "p")
         times = {}
         for wait in (0.0, delay):
             with FakeOpenAI(lambda r, k, wait=wait: Reply(delay=wait)) as server:
@@ -148,7 +151,6 @@ def llm_ceiling(n: int, concurrency: int, work: Path) -> dict:
         import litellm  # noqa: F401
 
         from pipeline.run import run
-        from pipeline.schema import Paper
         from pipeline.settings import Settings
 
         imports_s = time.perf_counter() - started
@@ -165,19 +167,8 @@ def llm_ceiling(n: int, concurrency: int, work: Path) -> dict:
                 feed=False,
             )
 
-        def papers(count: int, tag: str) -> list[Paper]:
-            return [
-                Paper(
-                    id=f"{tag}{i}",
-                    title=f"Paper {tag}{i}",
-                    source="bench",
-                    abstract=f"Models fail at {i}. We propose M{i}. M{i} helps by {i}.5 points.",
-                )
-                for i in range(count)
-            ]
-
-        run(papers(16, "w"), settings("warm"))
-        batch = papers(n, "p")
+        run(_short_papers(16, "w"), settings("warm"))
+        batch = _short_papers(n, "p")
         wall, cpu = time.perf_counter(), time.process_time()
         report = run(batch, settings("timed"))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
