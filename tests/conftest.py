@@ -69,3 +69,21 @@ def numbered_papers(path: Path, n: int) -> Path:
         )
     )
     return path
+
+
+def run_llm(server, inputs: Path, out: Path, *extra: str, expect: int | None = 0, model: str = "openai/fake") -> dict:
+    """``summarize run`` of ``inputs`` with an LLM on a loopback ``server`` (any FakeOpenAI); the JSON report."""
+    result = invoke(
+        "run",
+        str(inputs),
+        "--out",
+        str(out),
+        "--model",
+        model,
+        "--api-base",
+        server.base_url,
+        "--json",
+        *extra,
+        expect=expect,
+    )
+    return json.loads(result.stdout)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import invoke, numbered_papers, read_jsonl
+from conftest import invoke, numbered_papers, read_jsonl, run_llm
 from fake_batch import FakeBatchAPI
 from fake_openai import Reply, faithful, title_of
 
@@ -25,21 +25,7 @@ def _papers(tmp_path: Path, n: int) -> Path:
 
 
 def _run(server: FakeBatchAPI, papers: Path, out: Path, *extra: str, expect: int = 0) -> dict:
-    result = invoke(
-        "run",
-        str(papers),
-        "--out",
-        str(out),
-        "--model",
-        "openai/gpt-4o-mini",
-        "--api-base",
-        server.base_url,
-        "--batch",
-        "--json",
-        *extra,
-        expect=expect,
-    )
-    return json.loads(result.stdout)
+    return run_llm(server, papers, out, "--batch", *extra, expect=expect, model="openai/gpt-4o-mini")
 
 
 def test_batch_collects_every_answer_at_half_price_and_reasks_a_refused_one_directly(tmp_path: Path, out: Path) -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import invoke, numbered_papers, read_jsonl
+from conftest import invoke, numbered_papers, read_jsonl, run_llm
 from fake_openai import FakeOpenAI, Reply, faithful, title_of, user_message
 
 PAPERS = [
@@ -31,25 +31,6 @@ def fast_llm_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUMMARIZE_MODE", "tools")
     monkeypatch.setenv("SUMMARIZE_TIMEOUT_S", "5")
     monkeypatch.setenv("SUMMARIZE_REQUEST_RETRIES", "3")
-
-
-def run_llm(
-    server: FakeOpenAI, inputs: Path, out: Path, *extra: str, expect: int | None = 0, model: str = "openai/fake"
-) -> dict:
-    result = invoke(
-        "run",
-        str(inputs),
-        "--out",
-        str(out),
-        "--model",
-        model,
-        "--api-base",
-        server.base_url,
-        "--json",
-        *extra,
-        expect=expect,
-    )
-    return json.loads(result.stdout)
 
 
 def test_faithful_server_gives_grounded_records_with_usage(papers: Path, out: Path) -> None:

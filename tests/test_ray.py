@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import invoke, numbered_papers, read_jsonl
+from conftest import invoke, numbered_papers, read_jsonl, run_llm
 from fake_openai import FakeOpenAI, Reply, faithful, title_of
 
 from bench.generate import write_papers
@@ -67,21 +67,7 @@ def test_llm_workers_on_ray_report_a_refused_paper_and_keep_the_rest(
 
     out = tmp_path / "out"
     with FakeOpenAI(script) as server:
-        result = invoke(
-            "run",
-            str(papers),
-            "--out",
-            str(out),
-            "--model",
-            "openai/fake",
-            "--api-base",
-            server.base_url,
-            "--executor",
-            "ray",
-            "--json",
-            expect=1,
-        )
-    report = json.loads(result.stdout)
+        report = run_llm(server, papers, out, "--executor", "ray", expect=1)
     assert (report["new"], report["failed"]) == (11, 1)
     assert report["input_tokens"] == 13 * 120  # 11 answers + the refused paper's two asks, all counted
     failure = json.loads((out / "failures.jsonl").read_text())
