@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke, numbered_papers, read_jsonl, run_llm
-from fake_openai import FakeOpenAI, Reply, faithful, title_of, user_message
+from fake_openai import FakeOpenAI, Reply, completion_body, faithful, title_of, user_message
 
 PAPERS = [
     {
@@ -346,3 +346,51 @@ def test_an_endpoint_key_variable_that_is_not_set_is_named_before_any_call(tmp_p
         config.write_text(config.read_text() + 'api_key_env = "LAB_VLLM_KEY"\n')
         result = invoke("run", str(_many(tmp_path, 2)), "--out", str(out), "--config", str(config), expect=2)
     assert "LAB_VLLM_KEY" in result.output and not server.requests
+
+
+def test_a_server_straying_from_the_schema_is_read_and_a_non_json_answer_is_named(tmp_path: Path, out: Path) -> None:
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text("".join(json.dumps(p) + "\n" for p in PAPERS[:3]))
+
+    def script(request: dict, n: int) -> Reply:
+        if title_of(request) == "Paper 1":  # a local server's dialect: its own finish_reason, no created
+            body = completion_body(request, Reply())
+            body["choices"][0]["finish_reason"] = "eos"
+            del body["created"]
+            return Reply(body=json.dumps(body))
+        if title_of(request) == "Paper 2":
+            return Reply(body="<html><body>Welcome to nginx</body></html>", headers={"content-type": "text/html"})
+        return Reply()
+
+    with FakeOpenAI(script) as server:
+        report = run_llm(server, papers, out, expect=1)
+    assert (report["new"], report["failed"]) == (2, 1)
+    assert {r["title"] for r in read_jsonl(out / "corpus.jsonl")} == {"Paper 1", "Paper 3"}
+    failure = read_jsonl(out / "failures.jsonl")[0]
+    assert failure["title"] == "Paper 2" and "not a JSON object" in failure["error"] and "text/html" in failure["error"]
+    assert server.per_title["Paper 2"] == 1  # not re-asked: the prompt is not what is wrong
+
+
+def test_the_openai_path_never_imports_litellm_and_prices_tokens_as_litellm_does(papers: Path, out: Path) -> None:
+    import subprocess
+    import sys
+
+    import litellm
+
+    code = (
+        "import sys\nfrom pipeline.cli import cli\n"
+        "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('LITELLM' if 'litellm' in sys.modules else 'CLEAN')\n"
+    )
+    with FakeOpenAI() as server:
+        args = ["run", str(papers), "--out", str(out), "--model", "openai/gpt-4o-mini", "--api-base", server.base_url]
+        result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "CLEAN", result.stdout + result.stderr
+    records = read_jsonl(out / "corpus.jsonl")
+    assert len(records) == 3
+    for record in records:
+        tokens_in, tokens_out = record["provenance"]["input_tokens"], record["provenance"]["output_tokens"]
+        paid_in, paid_out = litellm.cost_per_token(
+            model="openai/gpt-4o-mini", prompt_tokens=tokens_in, completion_tokens=tokens_out
+        )
+        assert record["provenance"]["cost_usd"] == pytest.approx(paid_in + paid_out) and paid_in > 0

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import hashlib
+import json
 import logging
 import os
 import random
@@ -27,6 +27,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetc
 
 from pipeline import links  # noqa: E402
 from pipeline.engines.base import EngineOutput, grounding_context  # noqa: E402
+from pipeline.engines.pricing import prices  # noqa: E402
 from pipeline.engines.transport import bounded_session  # noqa: E402
 from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
 from pipeline.schema import GROUNDING, Evidence, Paper, Provenance, Summary  # noqa: E402
@@ -70,45 +71,6 @@ def truncate(abstract: str, max_tokens: int) -> tuple[str, bool]:
     return (" ".join(kept) if kept else abstract[:limit]), True
 
 
-@functools.cache
-def prices(model: str) -> tuple[float, float]:
-    """USD per input and per output token, looked up in litellm's price map once per model.
-
-    A model litellm has no price for (a local server's) costs nothing, and is registered at zero so that
-    litellm's own per-response cost calculation stops taking its slow not-found path on every call.
-    """
-    import litellm
-
-    try:
-        per_in, _ = litellm.cost_per_token(model=model, prompt_tokens=1_000_000, completion_tokens=0)
-        _, per_out = litellm.cost_per_token(model=model, prompt_tokens=0, completion_tokens=1_000_000)
-        return float(per_in) / 1_000_000, float(per_out) / 1_000_000
-    except Exception:  # litellm raises for unknown (local) models: they cost nothing
-        provider = model.split("/", 1)[0] if "/" in model else "openai"
-        quiet = logging.getLogger("LiteLLM")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)  # its note about cache-token prices of a custom model is not the user's concern
-        with contextlib.suppress(Exception):
-            litellm.register_model(
-                {
-                    model: {
-                        "input_cost_per_token": 0.0,
-                        "output_cost_per_token": 0.0,
-                        "litellm_provider": provider,
-                        "mode": "chat",
-                    }
-                }
-            )
-        quiet.setLevel(level)
-        return 0.0, 0.0
-
-
-def price(model: str, input_tokens: int, output_tokens: int) -> float:
-    """litellm's price for the tokens; 0 for models it has no price for (local servers)."""
-    per_in, per_out = prices(model)
-    return input_tokens * per_in + output_tokens * per_out
-
-
 def _check_validators_once() -> None:
     """instructor walks the response model's class tree for async validators on every call, seven times per
     paper (about a tenth of the client's CPU at high concurrency); the answer never changes for a class, so it
@@ -148,19 +110,19 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 def _transient(exc: BaseException) -> bool:
-    import litellm
     import openai
 
-    kinds = (
-        openai.APIConnectionError,  # includes openai.APITimeoutError
-        litellm.RateLimitError,
-        litellm.InternalServerError,
-        litellm.ServiceUnavailableError,
-        litellm.BadGatewayError,
-        litellm.Timeout,
-        litellm.APIConnectionError,
-        asyncio.TimeoutError,
-    )
+    kinds: tuple[type[BaseException], ...] = (openai.APIConnectionError, asyncio.TimeoutError)  # + APITimeoutError
+    litellm = sys.modules.get("litellm")  # loaded only on the paths that call through it
+    if litellm is not None:
+        kinds += (
+            litellm.RateLimitError,
+            litellm.InternalServerError,
+            litellm.ServiceUnavailableError,
+            litellm.BadGatewayError,
+            litellm.Timeout,
+            litellm.APIConnectionError,
+        )
     if isinstance(exc, kinds):
         return True
     status = getattr(exc, "status_code", None)
@@ -222,6 +184,57 @@ def _root_cause(exc: BaseException) -> str:
     return f" ({text})" if inner is not exc and text and text not in str(exc) else ""
 
 
+_GEN0_THRESHOLD = 50_000
+
+
+def _collect_less() -> None:
+    """Run the cyclic garbage collector's young pass every 50,000 net allocations instead of Python's 700.
+
+    The LLM path allocates hundreds of short-lived containers per paper (request dicts, pydantic models, httpx
+    objects), nearly all freed by reference counting, so the default's frequent passes find little: measured, they
+    cost about a tenth of the client's CPU at high concurrency and 0.8 s of the litellm/instructor imports. The
+    cycles that do form wait at most 50,000 allocations (a few MB) for a pass.
+    """
+    gen0, gen1, gen2 = gc.get_threshold()
+    if gen0 < _GEN0_THRESHOLD:
+        gc.set_threshold(_GEN0_THRESHOLD, gen1, gen2)
+
+
+def _chat_poster(sdk: Any) -> Any:
+    """``chat.completions.create`` for instructor, leaner than the SDK's own: the request instructor built is posted
+    as is (the typed ``create`` first walks every parameter, the tools' JSON schema included, through a type
+    transform: a quarter of the client's CPU per paper), and the answer is parsed by pydantic in one pass (the SDK
+    builds it field by field), falling back to the SDK's lenient construction for servers that stray from the
+    schema (an unknown ``finish_reason``, a missing ``created``). The SDK's error mapping, headers and timeouts
+    stay."""
+    import httpx
+    import openai
+    import pydantic
+    from openai.types.chat import ChatCompletion
+
+    async def create(**kwargs: Any) -> ChatCompletion:
+        timeout = kwargs.pop("timeout", None)
+        response = await sdk.post(
+            "/chat/completions", cast_to=httpx.Response, body=kwargs, options={"timeout": timeout}
+        )
+        try:
+            return ChatCompletion.model_validate_json(response.content)
+        except pydantic.ValidationError:
+            pass
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            kind = response.headers.get("content-type", "no content-type")
+            raise openai.APIResponseValidationError(
+                response, None, message=f"the server's answer is not a JSON object ({kind[:80]})"
+            )
+        return ChatCompletion.construct(**body)
+
+    return create
+
+
 class LLMEngine:
     """instructor over the openai SDK (``openai/`` models) or litellm (the rest); one call (plus re-asks) per paper."""
 
@@ -229,47 +242,54 @@ class LLMEngine:
     is_async = True
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model = settings.model
+        # openai/ models (OpenAI and every OpenAI-compatible server) go through the openai SDK itself: litellm's
+        # per-call request transform, logging and cost bookkeeping cost 2.3x the client CPU of the SDK (measured:
+        # 66 against 154 papers/s at concurrency 64 on this machine), and importing it 3-4 s of every run. litellm
+        # stays the provider layer for every other provider, the Router over several endpoints and the batch API.
+        self.direct = not settings.endpoints and self.model.startswith("openai/")
+        self.uses_litellm = not self.direct or settings.batch
+        _collect_less()
         try:
             import instructor
-            import litellm
+
+            if self.uses_litellm:
+                import litellm
         except ImportError as exc:
             raise ConfigError(f"--model {settings.model} needs the LLM extra: pip install -e '.[llm]'") from exc
 
-        self.settings = settings
-        self.model = settings.model
-        try:
-            litellm.get_llm_provider(self.model)
-        except Exception as exc:  # litellm raises BadRequestError for a model it cannot route
-            raise ConfigError(
-                f"litellm cannot route the model {self.model!r}: name it provider/model, e.g. openai/gpt-4o-mini, "
-                "anthropic/claude-3-5-haiku-latest, ollama/llama3.1"
-            ) from exc
+        if self.uses_litellm:
+            try:
+                litellm.get_llm_provider(self.model)
+            except Exception as exc:  # litellm raises BadRequestError for a model it cannot route
+                raise ConfigError(
+                    f"litellm cannot route the model {self.model!r}: name it provider/model, e.g. "
+                    "openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama/llama3.1"
+                ) from exc
+            litellm.suppress_debug_info = True
         self.template, self.prompt_hash = load_prompt()
         self.mode = pick_mode(settings)
         modes = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
-        litellm.suppress_debug_info = True
         # instructor logs every failed attempt at ERROR level with the provider's message; the run reports
         # failures itself (redacted), so keep its logger quiet.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-        self.router = _router(settings) if settings.endpoints else None
-        complete = self.router.acompletion if self.router is not None else litellm.acompletion
         self.instructor_mode = modes[self.mode]
-        self.client: Any = instructor.from_litellm(complete, mode=self.instructor_mode)
-        # openai/ models (OpenAI and every OpenAI-compatible server) go through the openai SDK itself: litellm's
-        # per-call request transform, logging and cost bookkeeping cost 2.3x the client CPU of the SDK (measured:
-        # 66 against 154 papers/s at concurrency 64 on this machine). litellm stays the provider layer for every
-        # other provider, the Router and the batch API, and prices the tokens either way.
-        self.direct = self.router is None and self.model.startswith("openai/")
+        self.router = _router(settings) if settings.endpoints else None
+        self.client: Any = None  # the direct path's client is made per session, on its event loop's HTTP client
+        if not self.direct:
+            complete = self.router.acompletion if self.router is not None else litellm.acompletion
+            self.client = instructor.from_litellm(complete, mode=self.instructor_mode)
         # Endpoints with caps: never more in flight than they hold together (the Router refuses, not queues).
         caps = [e.concurrency for e in settings.endpoints]
         self.capacity = sum(c for c in caps if c is not None) if caps and None not in caps else None
         # Priced as the model the (first) endpoint serves: a list of endpoints serves one model.
         self.price_model = settings.endpoints[0].model if settings.endpoints else self.model
+        self.per_token = prices(self.price_model, self.uses_litellm)
         # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
         # (several ms of CPU each, which caps throughput at high concurrency).
         self.response_model = instructor.response_schema(Summary)
         _check_validators_once()
-        prices(self.price_model)
         # litellm and instructor leave hundreds of thousands of long-lived objects: moved out of the collector's
         # sight once, so its passes during the run (and at exit) stop walking them.
         gc.freeze()
@@ -286,9 +306,12 @@ class LLMEngine:
             raise ConfigError(f"endpoints need {', '.join(sorted(set(missing_env)))} in the environment")  # type: ignore[arg-type]
         if self.api_base or self.settings.endpoints:
             return
-        import litellm
+        if self.uses_litellm:
+            import litellm
 
-        missing = litellm.validate_environment(self.model).get("missing_keys") or []
+            missing = litellm.validate_environment(self.model).get("missing_keys") or []
+        else:
+            missing = [] if os.environ.get("OPENAI_API_KEY") else ["OPENAI_API_KEY"]
         keys = [k for k in missing if k.endswith(("_API_KEY", "_TOKEN"))]
         if keys:
             raise ConfigError(
@@ -317,10 +340,12 @@ class LLMEngine:
         """Tokens of the rendered prompt (over-estimated from characters) and a typical answer, and their price."""
         messages, _ = self.messages(paper)
         tokens_in = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
-        return tokens_in, EXPECTED_OUTPUT_TOKENS, price(self.price_model, tokens_in, EXPECTED_OUTPUT_TOKENS)
+        return tokens_in, EXPECTED_OUTPUT_TOKENS, self.estimate_cost(tokens_in, EXPECTED_OUTPUT_TOKENS)
 
     def estimate_cost(self, input_tokens: int, output_tokens: int) -> float:
-        return price(self.price_model, input_tokens, output_tokens)
+        """USD for the tokens at the model's list prices (0 for a model litellm has no price for)."""
+        per_in, per_out = self.per_token
+        return input_tokens * per_in + output_tokens * per_out
 
     def session(self) -> Any:
         """The async context a batch of calls runs in: one bounded HTTP client for the event loop (litellm's, and
@@ -329,7 +354,7 @@ class LLMEngine:
 
     @contextlib.asynccontextmanager
     async def _session(self) -> Any:
-        async with bounded_session(self.settings.concurrency) as http:
+        async with bounded_session(self.settings.concurrency, litellm=self.uses_litellm) as http:
             if not self.direct:
                 yield http
                 return
@@ -343,7 +368,11 @@ class LLMEngine:
                 http_client=http,
             )
             previous = self.client
-            self.client = instructor.from_openai(sdk, mode=self.instructor_mode)
+            self.client = instructor.AsyncInstructor(
+                client=sdk,
+                create=instructor.patch(create=_chat_poster(sdk), mode=self.instructor_mode),
+                mode=self.instructor_mode,
+            )
             try:
                 yield http
             finally:
@@ -423,7 +452,7 @@ class LLMEngine:
                 usage = getattr(exc, "total_usage", None)
                 error.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
                 error.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-                error.cost_usd = price(self.price_model, error.input_tokens, error.output_tokens)
+                error.cost_usd = self.estimate_cost(error.input_tokens, error.output_tokens)
                 raise error from exc
         return self._output(paper, summary, completion, truncated, attempt, context)
 
@@ -490,7 +519,7 @@ class LLMEngine:
             prompt_hash=self.prompt_hash,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost_usd=price(self.price_model, input_tokens, output_tokens) * price_factor,
+            cost_usd=self.estimate_cost(input_tokens, output_tokens) * price_factor,
             attempts=attempt,
             truncated=truncated,
             notes=notes,

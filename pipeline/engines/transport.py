@@ -7,9 +7,20 @@ spread over small connection pools so that httpcore's per-request scan of its po
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 from typing import Any
 
 MAX_LLM_RESPONSE_BYTES = 8 * 2**20  # a structured summary is a few KB; an endless body stops here
+
+
+@functools.cache
+def _tls() -> Any:
+    """One TLS context for every pool of the process: loading the system's CA bundle costs ~50 ms per context,
+    which eight pools per session paid on every run (and on every Ray worker)."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def _bounded_transport(max_bytes: int, connections: int) -> Any:
@@ -47,7 +58,9 @@ def _bounded_transport(max_bytes: int, connections: int) -> Any:
         def __init__(self) -> None:
             size = 8
             self.pools = [
-                httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=None, max_keepalive_connections=size))
+                httpx.AsyncHTTPTransport(
+                    verify=_tls(), limits=httpx.Limits(max_connections=None, max_keepalive_connections=size)
+                )
                 for _ in range(max(1, -(-connections // size)))
             ]
             self.busy = [0] * len(self.pools)
@@ -83,20 +96,23 @@ def _bounded_transport(max_bytes: int, connections: int) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def bounded_session(connections: int = 8) -> Any:
-    """For the running event loop: litellm's OpenAI-compatible calls go through one bounded httpx client
-    (``litellm.aclient_session``), closed when the loop's work is done (a client never outlives its loop)."""
+async def bounded_session(connections: int = 8, litellm: bool = True) -> Any:
+    """One bounded httpx client for the running event loop, closed when the loop's work is done (a client never
+    outlives its loop). With ``litellm``, litellm's OpenAI-compatible calls go through it too
+    (``litellm.aclient_session``); the openai SDK path is handed the client and never imports litellm."""
     import httpx
-    import litellm
 
-    previous = litellm.aclient_session
     client = httpx.AsyncClient(
         transport=_bounded_transport(MAX_LLM_RESPONSE_BYTES, connections),
         headers={"accept-encoding": "gzip, deflate"},
     )
-    litellm.aclient_session = client
+    module: Any = importlib.import_module("litellm") if litellm else None
+    previous = getattr(module, "aclient_session", None)
+    if module is not None:
+        module.aclient_session = client
     try:
         yield client
     finally:
-        litellm.aclient_session = previous
+        if module is not None:
+            module.aclient_session = previous
         await client.aclose()
