@@ -286,11 +286,14 @@ def eval_command(
         if as_json:
             click.echo(json.dumps({"scored": "grounding", **result}))
         else:
+            rate = {k: "n/a" if v is None else f"{v:.1%}" for k, v in result.items() if isinstance(v, float | None)}
+            if result["reviewer_refused"] is None:
+                rate["reviewer_refused"] += " (the file has one TLDR per paper)"
             click.echo(
-                f"{grounding_file}: {result['papers']} papers. Refused: author TLDRs {result['author_refused']:.1%}, "
-                f"reviewer-derived {result['reviewer_refused']:.1%}. Accepted: another paper's TLDR "
-                f"{result['other_paper_accepted']:.1%}, a result with a changed number "
-                f"{result['changed_number_accepted']:.1%}."
+                f"{grounding_file}: {result['papers']} papers. Refused: author TLDRs {rate['author_refused']}, "
+                f"reviewer-derived {rate['reviewer_refused']}. Accepted: "
+                f"another paper's TLDR {rate['other_paper_accepted']}, a result with a changed number "
+                f"{rate['changed_number_accepted']}."
             )
     if fields_file or tldr_file:
         summarize = ev.engine_summarizer(settings)

@@ -33,6 +33,15 @@ _STOP = frozenset(
 )
 
 
+# Words that describe a paper rather than state its content ("the authors propose", "this paper discusses"): a
+# reviewer's TLDR is full of them and the abstract says "we" instead. Compared after stemming, so every form goes.
+_REPORTING = (
+    "paper papers author authors propose proposes proposed proposing proposal present presents presented introduce "
+    "introduces introduced discuss discusses discussed investigate investigates investigated study studies studied "
+    "consider considers considered describe describes described show shows showed shown work works".split()
+)
+
+
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light suffix stripper: models/model, learning/learn, improved/improve, efficiency stays."""
@@ -81,9 +90,16 @@ def _weights() -> tuple[dict[str, float], float]:
     return {w: v**POWER for w, v in table.items()}, unseen**POWER
 
 
+@lru_cache(maxsize=1)
+def _not_content() -> frozenset[str]:
+    """The stop and reporting words in stemmed form: ``terms`` drops only the exact forms listed in ``_STOP``,
+    so "proposes" (stem "propos") used to count as a content word that an abstract saying "we propose" lacks."""
+    return frozenset(stem(w) for w in _STOP.union(_REPORTING))
+
+
 def support(claim: str, source: str) -> float | None:
-    """The idf-weighted share of ``claim``'s words that ``source`` contains (None: no words to judge)."""
-    words = terms(claim)
+    """The idf-weighted share of ``claim``'s content words that ``source`` contains (None: no words to judge)."""
+    words = terms(claim) - _not_content()
     if not words:
         return None
     table, unseen = _weights()

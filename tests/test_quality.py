@@ -166,3 +166,56 @@ def test_eval_needs_something_to_score() -> None:
     result = invoke("eval", expect=2)
     assert "--fields" in result.output
     assert len(ROLES) == 5
+
+
+def test_grounding_reads_a_reviewers_paraphrase_as_supported_and_another_papers_summary_as_not() -> None:
+    from pipeline.grounding import THRESHOLD, support
+
+    abstract = (
+        "Quantizing neural networks to low precision saves memory. We propose a method that learns a separate "
+        "bit-width for every layer. It reduces the memory of ResNet-50 by 8x with no loss of accuracy."
+    )
+    # How reviewers write: about the paper, in the third person; every reporting form is discounted alike.
+    reviewer = "The paper proposes learning a separate quantization bit-width per layer of a neural network."
+    assert support(reviewer, abstract) == support(reviewer.replace("proposes", "presents"), abstract)
+    assert support(reviewer, abstract) >= THRESHOLD
+    other = "A graph attention model that predicts molecular properties from atom neighbourhoods."
+    assert support(other, abstract) < THRESHOLD
+
+
+def test_eval_grounding_on_a_small_fixture(tmp_path: Path) -> None:
+    papers = [
+        {
+            "title": "Paper A",
+            "source": [
+                "Image generators are slow.",
+                "We propose VAR, predicting the next scale.",
+                "VAR reaches FID 1.80.",
+            ],
+            "target": [
+                "VAR generates images scale by scale.",
+                "The authors present VAR, a next-scale image generator.",
+            ],
+        },
+        {
+            "title": "Paper B",
+            "source": [
+                "Speech models need labels.",
+                "We pretrain a speech encoder on unlabelled audio.",
+                "It cuts WER by 20%.",
+            ],
+            "target": [
+                "A speech encoder pretrained on unlabelled audio.",
+                "Pretraining speech encoders without labels.",
+            ],
+        },
+    ]
+    path = tmp_path / "tldr.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in papers))
+    result = json.loads(invoke("eval", "--grounding", str(path), "--json").stdout)
+    assert result["counts"] == {"author": 2, "reviewer": 2, "other_paper": 2, "changed_number": 2}
+    assert result["author_refused"] == result["reviewer_refused"] == 0.0
+    assert result["other_paper_accepted"] == 0.0 and result["changed_number_accepted"] == 0.0
+    # A file with one TLDR per paper (SciTLDR train) has no reviewer-derived rate: said, not a crash.
+    path.write_text("".join(json.dumps({**p, "target": p["target"][:1]}) + "\n" for p in papers))
+    assert "reviewer-derived n/a" in invoke("eval", "--grounding", str(path)).stdout
