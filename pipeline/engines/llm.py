@@ -1,8 +1,9 @@
 """The LLM engine: one instructor structured-output call per paper, validated and grounded.
 
-``openai/`` models (OpenAI and OpenAI-compatible servers) go through the openai SDK directly; every other provider,
-several endpoints (litellm's Router over ``[[endpoints]]``) and the batch API go through litellm, which also prices
-every call. litellm costs seconds to import, so this module is imported only when ``--model`` names an LLM. The
+``openai/`` models (OpenAI and OpenAI-compatible servers) go through the openai SDK directly and never import
+litellm; every other provider, several endpoints (litellm's Router over ``[[endpoints]]``) and the batch API go
+through litellm (`pipeline.engines.clients`). Tokens are priced from litellm's price map
+(`pipeline.engines.pricing`). This module is imported only when ``--model`` names an LLM. The
 response model is `Summary`: its validators drop invented links and refuse numbers the abstract does not
 state, and instructor re-asks with the validator's message. Transient HTTP faults (429, 5xx, timeouts)
 are retried here with backoff that honours Retry-After; at most ``concurrency`` requests are in flight.
@@ -14,7 +15,6 @@ import asyncio
 import contextlib
 import gc
 import hashlib
-import json
 import logging
 import os
 import random
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of prices at import
 
 from pipeline import links  # noqa: E402
+from pipeline.engines import clients  # noqa: E402
 from pipeline.engines.base import EngineOutput, grounding_context  # noqa: E402
 from pipeline.engines.pricing import prices  # noqa: E402
 from pipeline.engines.transport import bounded_session  # noqa: E402
@@ -69,34 +70,6 @@ def truncate(abstract: str, max_tokens: int) -> tuple[str, bool]:
         kept.append(sentence)
         size += len(sentence) + 1
     return (" ".join(kept) if kept else abstract[:limit]), True
-
-
-def _check_validators_once() -> None:
-    """instructor walks the response model's class tree for async validators on every call, seven times per
-    paper (about a tenth of the client's CPU at high concurrency); the answer never changes for a class, so it
-    is remembered per class. Only a model that passed the check is remembered."""
-    try:
-        from instructor.v2.validation import async_validators
-    except ImportError:  # another instructor layout: its own check runs unchanged
-        return
-    original = async_validators.reject_async_validators
-    if getattr(original, "remembered", False):
-        return
-    passed: set[int] = set()
-    keep: list[Any] = []  # the checked classes stay alive, so their ids are never reused
-
-    def reject_async_validators(response_model: Any) -> None:
-        if id(response_model) in passed:
-            return
-        original(response_model)
-        passed.add(id(response_model))
-        keep.append(response_model)
-
-    reject_async_validators.remembered = True  # type: ignore[attr-defined]
-    async_validators.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]
-    patch_module = sys.modules.get("instructor.v2.core.patch")
-    if patch_module is not None and hasattr(patch_module, "reject_async_validators"):
-        patch_module.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]  # imported by name
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -146,34 +119,6 @@ def _slots_full(exc: BaseException) -> bool:
     return "max_parallel_requests" in str(exc)
 
 
-def _router(settings: Settings) -> Any:
-    """litellm's Router over ``settings.endpoints``: one model group named ``settings.model``; a failing endpoint
-    is cooled down for ``endpoint_cooldown_s`` and the paper retried (by the engine's retry loop) on the others."""
-    import litellm
-
-    deployments = []
-    for endpoint in settings.endpoints:
-        params: dict[str, Any] = {"model": endpoint.model}
-        if endpoint.api_base:
-            params["api_base"] = endpoint.api_base
-        if endpoint.api_key_env:
-            params["api_key"] = os.environ.get(endpoint.api_key_env, "")
-        elif endpoint.api_base and endpoint.model.startswith("openai/"):
-            params["api_key"] = "no-key-needed"  # local OpenAI-compatible servers ignore it
-        if endpoint.concurrency:
-            params["max_parallel_requests"] = endpoint.concurrency
-        if endpoint.rpm:
-            params["rpm"] = endpoint.rpm
-        deployments.append({"model_name": settings.model, "litellm_params": params})
-    return litellm.Router(
-        model_list=deployments,
-        num_retries=0,  # retries are the engine's, with backoff that honours Retry-After
-        allowed_fails=0,  # the first failure cools an endpoint down
-        cooldown_time=settings.endpoint_cooldown_s,
-        timeout=settings.timeout_s,
-    )
-
-
 def _root_cause(exc: BaseException) -> str:
     """The innermost cause's message when the SDK wrapped it into a vaguer one ("Connection error.")."""
     inner, seen = exc, 0
@@ -182,57 +127,6 @@ def _root_cause(exc: BaseException) -> str:
         seen += 1
     text = str(inner)
     return f" ({text})" if inner is not exc and text and text not in str(exc) else ""
-
-
-_GEN0_THRESHOLD = 50_000
-
-
-def _collect_less() -> None:
-    """Run the cyclic garbage collector's young pass every 50,000 net allocations instead of Python's 700.
-
-    The LLM path allocates hundreds of short-lived containers per paper (request dicts, pydantic models, httpx
-    objects), nearly all freed by reference counting, so the default's frequent passes find little: measured, they
-    cost about a tenth of the client's CPU at high concurrency and 0.8 s of the litellm/instructor imports. The
-    cycles that do form wait at most 50,000 allocations (a few MB) for a pass.
-    """
-    gen0, gen1, gen2 = gc.get_threshold()
-    if gen0 < _GEN0_THRESHOLD:
-        gc.set_threshold(_GEN0_THRESHOLD, gen1, gen2)
-
-
-def _chat_poster(sdk: Any) -> Any:
-    """``chat.completions.create`` for instructor, leaner than the SDK's own: the request instructor built is posted
-    as is (the typed ``create`` first walks every parameter, the tools' JSON schema included, through a type
-    transform: a quarter of the client's CPU per paper), and the answer is parsed by pydantic in one pass (the SDK
-    builds it field by field), falling back to the SDK's lenient construction for servers that stray from the
-    schema (an unknown ``finish_reason``, a missing ``created``). The SDK's error mapping, headers and timeouts
-    stay."""
-    import httpx
-    import openai
-    import pydantic
-    from openai.types.chat import ChatCompletion
-
-    async def create(**kwargs: Any) -> ChatCompletion:
-        timeout = kwargs.pop("timeout", None)
-        response = await sdk.post(
-            "/chat/completions", cast_to=httpx.Response, body=kwargs, options={"timeout": timeout}
-        )
-        try:
-            return ChatCompletion.model_validate_json(response.content)
-        except pydantic.ValidationError:
-            pass
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            kind = response.headers.get("content-type", "no content-type")
-            raise openai.APIResponseValidationError(
-                response, None, message=f"the server's answer is not a JSON object ({kind[:80]})"
-            )
-        return ChatCompletion.construct(**body)
-
-    return create
 
 
 class LLMEngine:
@@ -250,7 +144,7 @@ class LLMEngine:
         # stays the provider layer for every other provider, the Router over several endpoints and the batch API.
         self.direct = not settings.endpoints and self.model.startswith("openai/")
         self.uses_litellm = not self.direct or settings.batch
-        _collect_less()
+        clients.collect_less()
         try:
             import instructor
 
@@ -275,7 +169,7 @@ class LLMEngine:
         # failures itself (redacted), so keep its logger quiet.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         self.instructor_mode = modes[self.mode]
-        self.router = _router(settings) if settings.endpoints else None
+        self.router = clients.router(settings) if settings.endpoints else None
         self.client: Any = None  # the direct path's client is made per session, on its event loop's HTTP client
         if not self.direct:
             complete = self.router.acompletion if self.router is not None else litellm.acompletion
@@ -289,7 +183,7 @@ class LLMEngine:
         # Wrapped once here: given a plain model, instructor builds a new wrapper class on every call
         # (several ms of CPU each, which caps throughput at high concurrency).
         self.response_model = instructor.response_schema(Summary)
-        _check_validators_once()
+        clients.check_validators_once()
         # litellm and instructor leave hundreds of thousands of long-lived objects: moved out of the collector's
         # sight once, so its passes during the run (and at exit) stop walking them.
         gc.freeze()
@@ -370,7 +264,7 @@ class LLMEngine:
             previous = self.client
             self.client = instructor.AsyncInstructor(
                 client=sdk,
-                create=instructor.patch(create=_chat_poster(sdk), mode=self.instructor_mode),
+                create=instructor.patch(create=clients.chat_poster(sdk), mode=self.instructor_mode),
                 mode=self.instructor_mode,
             )
             try:
