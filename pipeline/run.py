@@ -97,7 +97,7 @@ class _Enrichment:
 
     def __init__(self, settings: Settings) -> None:
         from pipeline.sources.enrich import Enricher
-        from pipeline.sources.remote import http_for
+        from pipeline.sources.http import http_for
 
         self.settings = settings
         self.store = SummaryCache(settings.cache_dir / "lookups")

@@ -10,7 +10,7 @@ import pytest
 from conftest import SAMPLE, invoke, read_jsonl
 from fake_scholar import Scholar, pdf_response, tiny_pdf
 
-from pipeline.sources.enrich import links_from_html, links_from_pdf
+from pipeline.sources.fulltext import links_from_html, links_from_pdf
 from pipeline.sources.files import read_inputs
 
 SAMPLE_TITLES = [p.title for p in read_inputs([str(SAMPLE)])]

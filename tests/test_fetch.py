@@ -12,7 +12,8 @@ from conftest import invoke, read_jsonl
 from fake_sources import FakeSources, atom, hf_item, json_body, rss
 
 from pipeline.errors import FetchError
-from pipeline.sources.remote import Http, arxiv_api, hf_daily
+from pipeline.sources.http import Http
+from pipeline.sources.remote import arxiv_api, hf_daily
 
 
 def _pages(per_page: int, total: int):

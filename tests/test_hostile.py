@@ -16,7 +16,8 @@ from hostile_server import HostileServer, drip, endless, fixed, gzip_bomb
 
 from pipeline.cache import SummaryCache
 from pipeline.schema import Summary
-from pipeline.sources.remote import Http, arxiv_api, hf_daily
+from pipeline.sources.http import Http
+from pipeline.sources.remote import arxiv_api, hf_daily
 
 # --- Security -------------------------------------------------------------------------------------------------
 
