@@ -8,35 +8,20 @@ import asyncio
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
+from bench.common import SUMMARIZE, run_child
 from bench.generate import REPO, write_corpus, write_papers
-
-BIN = Path(sys.executable).parent
-SUMMARIZE = str(BIN / "summarize") if (BIN / "summarize").exists() else None
-
-
-def _child(cmd: list[str], env: dict[str, str] | None = None) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.child", *cmd],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        check=True,
-    )
-    return json.loads(out.stdout)
+from bench.llm import llm_ceiling, llm_concurrency
 
 
 def startup(repeats: int) -> dict:
     cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
-    bare = min(_child([sys.executable, "-c", "pass"])["wall_s"] for _ in range(repeats))
-    helps = min(_child([*cli, "--help"])["wall_s"] for _ in range(repeats))
+    bare = min(run_child([sys.executable, "-c", "pass"])["wall_s"] for _ in range(repeats))
+    helps = min(run_child([*cli, "--help"])["wall_s"] for _ in range(repeats))
     return {"bare_python_s": bare, "help_s": helps, "ratio": helps / bare}
 
 
@@ -46,7 +31,7 @@ def embedded(n: int, work: Path) -> dict:
     env = {"SUMMARIZE_CACHE_DIR": str(work / "cache")}
     result = {}
     for phase in ("cold", "cached"):
-        measured = _child([*cli, "run", str(papers), "--out", str(work / "out")], env)
+        measured = run_child([*cli, "run", str(papers), "--out", str(work / "out")], env)
         run = json.loads((work / "out" / "run.json").read_text())
         assert run["new" if phase == "cold" else "cached"] == n, run
         result[phase] = {
@@ -59,153 +44,13 @@ def embedded(n: int, work: Path) -> dict:
     return result
 
 
-def _short_papers(n: int, tag: str) -> list:
-    """``n`` one-line papers for the LLM benchmarks (the server answers whatever they say)."""
-    from pipeline.schema import Paper
-
-    return [
-        Paper(
-            id=f"{tag}{i}",
-            title=f"Paper {tag}{i}",
-            source="bench",
-            abstract=f"Models fail at {i}. We propose M{i}. M{i} helps by {i}.5 points.",
-        )
-        for i in range(n)
-    ]
-
-
-def llm_concurrency(levels: list[int], delay: float, work: Path) -> list[dict]:
-    sys.path.insert(0, str(REPO / "tests"))
-    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-    import instructor  # noqa: F401  (imported once here so no timed run pays litellm's import)
-    import litellm  # noqa: F401
-    from fake_openai import FakeOpenAI, Reply
-
-    from pipeline.run import run
-    from pipeline.settings import Settings
-
-    with FakeOpenAI() as server:  # untimed warm-up: first-call costs (client set-up, caches) are paid here
-        run(
-            _short_papers(8, "w"),
-            Settings(
-                model="openai/fake",
-                api_base=server.base_url,
-                mode="tools",
-                out_dir=work / "warm",
-                cache_dir=work / "warm-cache",
-                html=False,
-            ),
-        )
-    rows = []
-    for level in levels:
-        n = max(16, 4 * level)
-        papers = _short_papers(n, "p")
-        times = {}
-        for wait in (0.0, delay):
-            with FakeOpenAI(lambda r, k, wait=wait: Reply(delay=wait)) as server:
-                settings = Settings(
-                    model="openai/fake",
-                    api_base=server.base_url,
-                    mode="tools",
-                    concurrency=level,
-                    out_dir=work / f"llm-{level}-{wait}",
-                    cache_dir=work / f"llm-cache-{level}-{wait}",
-                    html=False,
-                )
-                started = time.perf_counter()
-                report = run(papers, settings)
-                times[wait] = time.perf_counter() - started
-                assert report.new == n, report
-                peak = server.max_in_flight
-        ideal = n * delay / level
-        added = times[delay] - times[0.0]
-        rows.append(
-            {
-                "concurrency": level,
-                "papers": n,
-                "delay_s": delay,
-                "ideal_added_s": ideal,
-                "measured_added_s": added,
-                # Noise can make the zero-delay run the slower one at small sizes: efficiency is then at its cap.
-                "efficiency": min(ideal / added, 9.99) if added > 0 else 9.99,
-                "max_in_flight": peak,
-                "overhead_s": times[0.0],
-            }
-        )
-    return rows
-
-
-def llm_ceiling(n: int, concurrency: int, work: Path) -> dict:
-    """The LLM client's own ceiling: ``n`` papers at ``concurrency`` against a zero-latency OpenAI-compatible
-    server in another process, timed past start-up (imports and a warm-up run untimed), with the client's CPU."""
-    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-    url_file = work / "ceiling-url"
-    server = subprocess.Popen([sys.executable, "-m", "bench.llm_server", str(url_file)], cwd=REPO)
-    try:
-        deadline = time.monotonic() + 30
-        while not (url_file.exists() and url_file.read_text()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        url = url_file.read_text()
-        # A fresh process: importing what the openai/ path loads (instructor and the openai SDK, never litellm),
-        # and one paper from the command line, start to exit.
-        cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
-        imports_s = min(_child([sys.executable, "-c", "import instructor, openai"])["wall_s"] for _ in range(3))
-        one = _short_papers(1, "one")
-        one_path = work / "one-paper.jsonl"
-        one_path.write_text(json.dumps(one[0].model_dump(mode="json")) + "\n")
-        one_runs = [
-            _child(
-                [*cli, "run", str(one_path), "--out", str(work / f"one-{i}"), "--model", "openai/fake"]
-                + ["--api-base", url, "--refresh"],
-                env={"SUMMARIZE_CACHE_DIR": str(work / "one-cache")},
-            )
-            for i in range(3)
-        ]
-        assert all(r["returncode"] == 0 for r in one_runs), one_runs
-        one_paper = min(one_runs, key=lambda r: r["wall_s"])
-
-        from pipeline.run import run
-        from pipeline.settings import Settings
-
-        def settings(tag: str) -> Settings:
-            return Settings(
-                model="openai/fake",
-                api_base=url,
-                mode="tools",
-                concurrency=concurrency,
-                out_dir=work / f"ceiling-{tag}",
-                cache_dir=work / f"ceiling-cache-{tag}",
-                html=False,
-                feed=False,
-            )
-
-        run(_short_papers(16, "w"), settings("warm"))
-        batch = _short_papers(n, "p")
-        wall, cpu = time.perf_counter(), time.process_time()
-        report = run(batch, settings("timed"))
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        assert report.new == n, report
-    finally:
-        server.kill()
-        server.wait()
-    return {
-        "papers": n,
-        "concurrency": concurrency,
-        "imports_s": imports_s,
-        "one_paper_s": one_paper["wall_s"],
-        "one_paper_rss_mb": one_paper["peak_rss_mb"],
-        "papers_per_s": n / wall,
-        "client_cpu_ms": cpu / n * 1000,
-    }
-
-
 def merge(sizes: list[int], n_new: int, work: Path) -> list[dict]:
     rows = []
     for size in sizes:
         folder = work / f"corpus-{size}"
         folder.mkdir()
         write_corpus(folder / "corpus.jsonl", size)
-        measured = _child([sys.executable, "-m", "bench.merge_child", str(folder), str(n_new)])
+        measured = run_child([sys.executable, "-m", "bench.merge_child", str(folder), str(n_new)])
         mb = (folder / "corpus.jsonl").stat().st_size / 2**20
         rows.append(
             {
@@ -231,7 +76,7 @@ def shards_merge(total: int, shards: int, work: Path) -> dict:
         folders.append(str(folder))
     cli = [SUMMARIZE] if SUMMARIZE else [sys.executable, "-m", "pipeline"]
     out = work / "merged"
-    measured = _child([*cli, "merge", *folders, "--out", str(out)])
+    measured = run_child([*cli, "merge", *folders, "--out", str(out)])
     assert measured["returncode"] == 0, measured
     lines = sum(1 for _ in (out / "corpus.jsonl").open())
     assert lines == total, lines
@@ -250,7 +95,7 @@ def ray_executor(n: int, work: Path) -> dict | None:
     for executor in ("local", "ray"):
         out = work / f"ray-{executor}"
         env = {"SUMMARIZE_CACHE_DIR": str(work / f"ray-cache-{executor}"), "RAY_ADDRESS": ""}
-        measured = _child([*cli, "run", str(papers), "--out", str(out), "--executor", executor], env)
+        measured = run_child([*cli, "run", str(papers), "--out", str(out), "--executor", executor], env)
         run = json.loads((out / "run.json").read_text())
         assert run["new"] == n, run
         result[executor] = {
