@@ -10,8 +10,8 @@ import pytest
 from conftest import SAMPLE, invoke, read_jsonl
 from fake_scholar import Scholar, pdf_response, tiny_pdf
 
-from pipeline.sources.fulltext import links_from_html, links_from_pdf
 from pipeline.sources.files import read_inputs
+from pipeline.sources.fulltext import links_from_html, links_from_pdf
 
 SAMPLE_TITLES = [p.title for p in read_inputs([str(SAMPLE)])]
 NOT_ON_ARXIV = SAMPLE_TITLES[5]
