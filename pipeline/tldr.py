@@ -249,6 +249,8 @@ _OPENERS = re.compile(
 _OPENERS_NO_COMMA = re.compile(r"^(?:in this (?:paper|work|study|article)|here)\s+(?=we\b)", re.IGNORECASE)
 _PARENTHETICAL = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\)")
 _BRACKET_CITATION = re.compile(r"\s*\[[^\[\]]*\]")
+# LaTeX markup that arXiv abstracts keep ("a \\textit{training-free} model"): the command goes, its text stays.
+_LATEX_MARKUP = re.compile(r"\\(?:textit|textbf|textsc|texttt|textrm|emph|mathrm|mathbf|mathit|text)\{([^{}]*)\}")
 _TRAILING = re.compile(
     r",\s+(?:which|where|while|thereby|thus|hence|making|allowing|enabling|leading|resulting|"
     r"demonstrating|showing|yielding|achieving|as well as|in contrast to|compared to|unlike|such that)\b.*$",
@@ -265,6 +267,7 @@ def compress(sentence: str, *, trailing: bool = True) -> str:
     text = " ".join(sentence.split())
     # Asides go whenever something is left; cuts of whole phrases only when a real sentence remains.
     steps = [
+        (lambda t: _LATEX_MARKUP.sub(r"\1", t), 1),
         (lambda t: _PARENTHETICAL.sub("", t), 3),
         (lambda t: _BRACKET_CITATION.sub("", t), 3),
         (lambda t: _OPENERS_NO_COMMA.sub("", t, count=1), MIN_WORDS),

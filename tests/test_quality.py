@@ -255,3 +255,56 @@ def test_the_sample_listings_headline_results_are_the_key_results() -> None:
             if paper.title.startswith(title):
                 found[title] = number in engine.summarize(paper).summary.results[0]
     assert found == {title: True for title in wanted}
+
+
+def test_publisher_boilerplate_and_release_notes_are_never_findings() -> None:
+    sentences = [
+        "Interpreting generative networks is hard.",
+        "We dissect a GAN into units tied to object concepts.",
+        "Intervening on these units removes trees from generated scenes.",
+        "We provide open source interpretation tools to help researchers understand their models.",
+        "Our large synthetic dataset, consisting of 48,000 face pairs, is available to researchers.",
+        "Keywords: generative models; interpretability",
+        "© 2019 Elsevier Ltd. All rights reserved.",
+    ]
+    # The role model is surest about the release notes and the scraped boilerplate; none of them is a finding.
+    probs = np.array(
+        [
+            [0.9, 0.05, 0.03, 0.01, 0.01],
+            [0.05, 0.3, 0.6, 0.04, 0.01],
+            [0.05, 0.05, 0.2, 0.7, 0.0],
+            [0.0, 0.05, 0.05, 0.9, 0.0],
+            [0.0, 0.05, 0.05, 0.9, 0.0],
+            [0.0, 0.0, 0.05, 0.9, 0.05],
+            [0.3, 0.0, 0.05, 0.6, 0.05],
+        ]
+    )
+    picks = _pick(sentences, probs)
+    assert picks["results"] == [2]
+    assert not {5, 6} & set(picks["problem"] + picks["method"])
+
+
+def test_an_abstract_that_opens_with_its_contribution_states_that_as_the_problem() -> None:
+    sentences = [
+        "In this paper, we show that a binary latent space can be explored for compact image representations.",
+        "We model the mappings between an image and its binary code with a Bernoulli auto-encoder.",
+        "Each image patch becomes a binary vector instead of a codebook index.",
+        "Images are then generated with a diffusion model over the binary codes.",
+        "The model performs comparably to the state of the art while sampling in 16 steps.",
+    ]
+    # Nothing comes before the paper turns to its own work: a method sentence is not the problem.
+    probs = np.array(
+        [
+            [0.1, 0.45, 0.43, 0.01, 0.01],
+            [0.2, 0.1, 0.68, 0.01, 0.01],
+            [0.05, 0.05, 0.85, 0.05, 0.0],
+            [0.05, 0.05, 0.8, 0.1, 0.0],
+            [0.02, 0.02, 0.16, 0.8, 0.0],
+        ]
+    )
+    assert _pick(sentences, probs)["problem"] == [0]
+
+
+def test_compression_keeps_the_text_of_latex_markup() -> None:
+    out = compress(r"We propose a novel \textit{training-free} compositional CLIP model.")
+    assert out == "We propose a novel training-free compositional CLIP model."

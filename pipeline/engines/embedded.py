@@ -20,13 +20,20 @@ from pipeline.tldr import compress, default_selector
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
-FIELDS_VERSION = 5
+FIELDS_VERSION = 6
 _GAP = re.compile(
     r"\b(however|but|remain|remains|challenge|challenging|lack|lacks|limited|limitation|difficult|problem|"
     r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b",
     re.IGNORECASE,
 )
 _LINK_ONLY = re.compile(r"(https?://|github\.com|available at|code is|project page)", re.IGNORECASE)
+# Publisher and funding boilerplate that abstracts scraped from the web carry: never a field's sentence.
+_BOILERPLATE = re.compile(
+    r"(©|\bcopyright (\(c\)|\d{4})|all rights reserved|^\W*(keywords?|key words|index terms)\b|\bcorresponding author\b|"
+    r"\b(funded|sponsored) (in part )?by\b|\bsupported (in part )?by (the |a )?(grant|contract|national|nsf|"
+    r"nserc|darpa|european|research (grant|council))|^\W*acknowledge?ments?\b)",
+    re.IGNORECASE,
+)
 
 
 class EmbeddedEngine:
@@ -119,8 +126,10 @@ _PROPOSAL = re.compile(
     re.IGNORECASE,
 )
 _RELEASE = re.compile(
-    r"\b(we (have )?(publicly )?(release|released|open-source|open-sourced|make)|(code|codes|models?|data|datasets?|"
-    r"weights|checkpoints) (and [a-z]+ )?(is|are|will be|have been|has been) (publicly |made )*(released|available))\b",
+    r"\b(we (have |will )?(also )?(publicly )?(release|released|open-source|open-sourced|make)|"
+    r"we (also )?(provide|share|offer) (an? |our |the )?(open[- ]source|publicly available|code|source code)|"
+    r"(code|codes|models?|data|datasets?|weights|checkpoints|tools?|implementation)\b[^.;]{0,80}?"
+    r"\b(is|are|will be|have been|has been) (publicly |freely |openly |made )*(released|available|open[- ]sourced?))\b",
     re.IGNORECASE,
 )
 BACKGROUND, OBJECTIVE, METHOD, RESULT = (ROLES.index(r) for r in ("background", "objective", "method", "result"))
@@ -153,7 +162,11 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
     """
     if not sentences:
         raise ValueError("abstract has no sentences")
-    usable = [i for i, s in enumerate(sentences) if not (_LINK_ONLY.search(s) and len(s) < 160)] or [0]
+    usable = [
+        i
+        for i, s in enumerate(sentences)
+        if not (_LINK_ONLY.search(s) and len(s) < 160) and not _BOILERPLATE.search(s)
+    ] or [0]
     taken: set[int] = set()
     # Each cue once per sentence (regex searches dominate the cost of picking otherwise).
     contribution = {i for i in usable if _CONTRIBUTION.search(sentences[i])}
@@ -203,7 +216,16 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
     objective = [i for i in context if probs[i][OBJECTIVE] >= PROBLEM_FLOOR]
     problem = sorted(set(problem + objective[:1]))
     if not problem:
+        # Nothing stated before the turn: a gap stated later, else what the paper sets out to do (its contribution
+        # sentence, which annotators label objective), before any other sentence posing as the problem.
         rest = [i for i in usable if i not in taken]
-        pool = [i for i in rest if i not in contribution] or rest or usable
-        problem = [max(pool, key=lambda i: probs[i][BACKGROUND] + probs[i][OBJECTIVE])]
+        late = [i for i in rest if i not in contribution and probs[i][BACKGROUND] >= PROBLEM_FLOOR]
+        aims = [i for i in sorted(contribution) if i not in results]
+        if late:
+            problem = [next((i for i in late if _GAP.search(sentences[i])), late[0])]
+        elif aims:
+            problem = aims[:1]
+        else:
+            pool = [i for i in rest if i not in contribution] or rest or usable
+            problem = [max(pool, key=lambda i: probs[i][BACKGROUND] + probs[i][OBJECTIVE])]
     return {"problem": problem, "method": method, "results": results}
