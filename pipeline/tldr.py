@@ -246,6 +246,14 @@ _OPENERS = re.compile(
     r"through extensive experiments(?: on [^,]{1,60})?|experimentally|empirically),\s+",
     re.IGNORECASE,
 )
+# A leading clause before the paper's own voice ("Based on this observation, we introduce ..."): a tldr shown
+# alone has nothing for "this observation" to point to.
+_LEAD_CLAUSE = re.compile(
+    r"^(?:based on|motivated by|inspired by|building on|instead of|unlike|while|whereas|although|by|given|"
+    r"to (?!this end|that end)\w+|in order to|with|despite|towards?|for)\b[^,;:]{8,160},\s+(?=(?:we|this (?:paper|work|"
+    r"study)|our (?:work|paper|approach|method))\b)",
+    re.IGNORECASE,
+)
 _OPENERS_NO_COMMA = re.compile(r"^(?:in this (?:paper|work|study|article)|here)\s+(?=we\b)", re.IGNORECASE)
 _PARENTHETICAL = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\)")
 _BRACKET_CITATION = re.compile(r"\s*\[[^\[\]]*\]")
@@ -259,8 +267,17 @@ _TRAILING = re.compile(
 MIN_WORDS = 8
 
 
-def compress(sentence: str, *, trailing: bool = True) -> str:
-    """A shorter form of ``sentence`` made by deletions only: openers, parentheticals, citations, trailing clauses.
+def tldr_text(sentence: str) -> str:
+    """What the tldr shows of its sentence (and what the selector is trained on): openers, asides and a leading
+    clause go ("Based on this observation, we introduce ..."); the trailing clause stays (cutting it costs 0.6
+    ROUGE-1 on SciTLDR dev: it carries words the human TLDRs use)."""
+    return compress(sentence, trailing=False, lead=True)
+
+
+def compress(sentence: str, *, trailing: bool = True, lead: bool = False) -> str:
+    """A shorter form of ``sentence`` made by deletions only: openers, parentheticals, citations, trailing clauses,
+    and with ``lead`` a leading clause before the paper's own voice (the tldr's: in a problem cell that clause is
+    often the gap itself).
 
     Never returns fewer than `MIN_WORDS` words when the sentence had more (a cut that would leave less is skipped).
     """
@@ -273,6 +290,8 @@ def compress(sentence: str, *, trailing: bool = True) -> str:
         (lambda t: _OPENERS_NO_COMMA.sub("", t, count=1), MIN_WORDS),
         (lambda t: _OPENERS.sub("", t, count=1), MIN_WORDS),
     ]
+    if lead:
+        steps.append((lambda t: _LEAD_CLAUSE.sub("", t, count=1), MIN_WORDS))
     if trailing:
         steps.append((lambda t: _TRAILING.sub("", t, count=1), MIN_WORDS))
     for step, least in steps:

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
 from pipeline.grounding import idf_table, save_idf  # noqa: E402
 from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
-from pipeline.tldr import FEATURE_NAMES, TldrSelector, compress  # noqa: E402
+from pipeline.tldr import FEATURE_NAMES, TldrSelector, tldr_text  # noqa: E402
 from pipeline.tldr import features as tldr_features  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
@@ -156,7 +156,7 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
             continue  # a few SciTLDR rows have scores for a different split; their supervision is unusable
         # What the engine shows is the sentence after compression, scored as `summarize eval` scores it (best human
         # TLDR, ROUGE-1/2/L F1 with stemming): the selector learns that, not SciTLDR's scores of the raw sentence.
-        rouge = np.array([_rouge(compress(s, trailing=False), targets_text) for s in sentences])
+        rouge = np.array([_rouge(tldr_text(s), targets_text) for s in sentences])
         _, probs = roles.analyse(sentences)
         xs.append(tldr_features(str(obj.get("title") or ""), sentences, probs))
         soft = np.exp((rouge - rouge.max()) / TLDR_TEMPERATURE)

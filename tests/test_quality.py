@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pipeline.engines.embedded import EmbeddedEngine, _pick
 from pipeline.roles import ROLES, default_model, marginals, viterbi
 from pipeline.schema import Paper
-from pipeline.tldr import compress
+from pipeline.tldr import compress, tldr_text
 
 WORD = re.compile(r"[\w'-]+")
 
@@ -52,7 +52,7 @@ def test_real_abstract_marginals_sum_to_one() -> None:
     st.lists(
         st.sampled_from(
             "In this paper, we propose a (simple) method [12] for the task , which improves results by 3 % ; "
-            "Specifically, To this end, however Here we show that our model , thereby making it fast".split(" ")
+            "Specifically, To this end, however Here we show that our model , thereby making it fast Based on this observation, While \\textit{new} this paper proposes".split(" ")
         ),
         min_size=0,
         max_size=60,
@@ -60,9 +60,9 @@ def test_real_abstract_marginals_sum_to_one() -> None:
 )
 def test_compression_never_adds_a_word(words: list[str]) -> None:
     sentence = " ".join(words)
-    short = compress(sentence)
-    assert {w.lower() for w in WORD.findall(short)} <= {w.lower() for w in WORD.findall(sentence)}
-    assert len(WORD.findall(short)) <= len(WORD.findall(sentence))
+    for short in (compress(sentence), tldr_text(sentence)):
+        assert {w.lower() for w in WORD.findall(short)} <= {w.lower() for w in WORD.findall(sentence)}
+        assert len(WORD.findall(short)) <= len(WORD.findall(sentence))
 
 
 def test_compression_drops_openers_parentheticals_and_citations() -> None:
@@ -308,3 +308,13 @@ def test_an_abstract_that_opens_with_its_contribution_states_that_as_the_problem
 def test_compression_keeps_the_text_of_latex_markup() -> None:
     out = compress(r"We propose a novel \textit{training-free} compositional CLIP model.")
     assert out == "We propose a novel training-free compositional CLIP model."
+
+
+def test_the_tldr_drops_a_leading_clause_a_problem_cell_keeps() -> None:
+    sentence = (
+        "While existing methods approximate the constrained posterior, this paper proposes to exploit tractable "
+        "probabilistic models to compute it exactly."
+    )
+    assert tldr_text(sentence) == "This paper proposes to exploit tractable probabilistic models to compute it exactly."
+    # In a problem cell the leading clause is the gap itself.
+    assert compress(sentence).startswith("While existing methods approximate the constrained posterior")

@@ -16,7 +16,7 @@ from pipeline.roles import ROLES, default_model, model_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.text import split_sentences
 from pipeline.tldr import CONTRIBUTION as _CONTRIBUTION
-from pipeline.tldr import compress, default_selector
+from pipeline.tldr import compress, default_selector, tldr_text
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
@@ -66,9 +66,7 @@ class EmbeddedEngine:
         picks["tldr"] = [self.selector.select(paper.title, sentences, probs)]
         summary = Summary.model_validate(
             {
-                # No trailing-clause cut for the tldr: on SciTLDR dev it costs 0.6 ROUGE-1 (the clause carries words
-                # the human TLDRs use); openers, parentheticals and citations still go.
-                "tldr": _clip(compress(sentences[picks["tldr"][0]], trailing=False), 400),
+                "tldr": _clip(tldr_text(sentences[picks["tldr"][0]]), 400),
                 "problem": _clip(" ".join(compress(sentences[i]) for i in picks["problem"]), 1500),
                 "method": _clip(" ".join(compress(sentences[i]) for i in picks["method"]), 1500),
                 "results": [_clip(sentences[i], 700) for i in picks["results"]],
