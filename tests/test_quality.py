@@ -263,7 +263,9 @@ def test_publisher_boilerplate_and_release_notes_are_never_findings() -> None:
         "We dissect a GAN into units tied to object concepts.",
         "Intervening on these units removes trees from generated scenes.",
         "We provide open source interpretation tools to help researchers understand their models.",
-        "Our large synthetic dataset, consisting of 48,000 face pairs, is available to researchers.",
+        "Our large synthetic dataset, consisting of 48,000 synthetic face image pairs (10,200 unique synthetic faces) "
+        "and 555,000 human annotations (individual attributes and pairwise identity comparisons) is available to "
+        "researchers in this important area.",
         "Keywords: generative models; interpretability",
         "© 2019 Elsevier Ltd. All rights reserved.",
     ]

@@ -126,7 +126,7 @@ _PROPOSAL = re.compile(
 _RELEASE = re.compile(
     r"\b(we (have |will )?(also )?(publicly )?(release|released|open-source|open-sourced|make)|"
     r"we (also )?(provide|share|offer) (an? |our |the )?(open[- ]source|publicly available|code|source code)|"
-    r"(code|codes|models?|data|datasets?|weights|checkpoints|tools?|implementation)\b[^.;]{0,80}?"
+    r"(code|codes|models?|data|datasets?|weights|checkpoints|tools?|implementation)\b[^.;]{0,120}?"
     r"\b(is|are|will be|have been|has been) (publicly |freely |openly |made )*(released|available|open[- ]sourced?))\b",
     re.IGNORECASE,
 )
@@ -190,7 +190,9 @@ def _pick(sentences: list[str], probs: Any) -> dict[str, list[int]]:
     pool = [
         i
         for i in usable
-        if scores[i] >= RESULT_FLOOR and not _RELEASE.search(sentences[i]) and not _PROPOSAL.search(sentences[i])
+        if scores[i] >= RESULT_FLOOR
+        and not _RELEASE.search(_ASIDE.sub("", sentences[i]))
+        and not _PROPOSAL.search(sentences[i])
     ]
     importance = {i: scores[i] + (0.1 if _COMPARISON.search(sentences[i]) else 0.0) for i in pool}
     # Headline findings first (a quantified comparison), then the rest by importance; may be empty: no finding.
