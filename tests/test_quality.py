@@ -52,7 +52,8 @@ def test_real_abstract_marginals_sum_to_one() -> None:
     st.lists(
         st.sampled_from(
             "In this paper, we propose a (simple) method [12] for the task , which improves results by 3 % ; "
-            "Specifically, To this end, however Here we show that our model , thereby making it fast Based on this observation, While \\textit{new} this paper proposes".split(" ")
+            "Specifically, To this end, however Here we show that our model , thereby making it fast "
+            "Based on this observation, While \\textit{new} this paper proposes".split(" ")
         ),
         min_size=0,
         max_size=60,
