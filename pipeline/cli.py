@@ -90,6 +90,11 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     help="local: this process; ray: cache misses on a Ray cluster (RAY_ADDRESS, else a local one; config: executor).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Embedded engine: processes for cache misses (default: one per CPU; 1: this process; config: workers).",
+)
+@click.option(
     "--batch/--no-batch",
     "batch",
     default=None,
@@ -121,6 +126,7 @@ def run(
     full_text: bool | None,
     shard: str | None,
     executor: str | None,
+    workers: int | None,
     batch: bool | None,
     as_json: bool,
 ) -> None:
@@ -144,6 +150,7 @@ def run(
         full_text=full_text,
         shard=shard,
         executor=executor,
+        workers=workers,
         batch=batch,
     )
     remote = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
@@ -199,12 +200,13 @@ def _run_locked(
     fetch: Any = None,
 ) -> RunReport:
     input_failures: list[Failure] = []
+    built_here = engine is None
     engine = engine or get_engine(settings)
     cache = SummaryCache(settings.cache_dir)
     runner = Runner(settings, engine, cache, refresh=refresh)
     report = runner.report
     report.shard = settings.shard
-    cluster = batch = None
+    cluster = batch = pool = None
     try:  # a setting these refuse (--batch with the embedded engine, Ray not installed) leaves nothing open
         if settings.batch and not dry_run:
             from pipeline.dispatch.batch import BatchDispatch
@@ -214,6 +216,11 @@ def _run_locked(
             from pipeline.dispatch.ray_data import RayExecutor
 
             cluster = RayExecutor(settings)
+        elif built_here and not engine.is_async and not dry_run and _workers(settings) > 1:
+            # A worker rebuilds the engine from the settings: only the engine the settings name goes there.
+            from pipeline.dispatch.processes import ProcessPool
+
+            pool = ProcessPool(settings, _workers(settings))
     except BaseException:
         cache.close()
         raise
@@ -254,6 +261,8 @@ def _run_locked(
                 batch.run(fresh, on_progress)
             elif cluster is not None:
                 cluster.run(runner, fresh, on_progress)
+            elif pool is not None:
+                pool.run(runner, fresh, on_progress)
             elif engine.is_async:
                 runner.run_async(fresh, on_progress)
             else:
@@ -262,6 +271,9 @@ def _run_locked(
         report.cache_corrupted = cache.corrupted
         report.cache_rebuilt = cache.rebuilt
     finally:
+        if pool is not None:
+            pool.close()
+            report.executor = pool.summary()
         cache.close()
         if cluster is not None:
             cluster.close()
@@ -286,6 +298,16 @@ def _run_locked(
         _write_failures(settings.out_dir, report.failures)
         _write_json(settings.out_dir / "run.json", report.to_json())
     return report
+
+
+def _workers(settings: Settings) -> int:
+    """Processes for the embedded engine: ``workers``, else one per CPU this process may use."""
+    if settings.workers:
+        return settings.workers
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 SUMMED = ("total", "new", "cached", "failed", "not_done", "duplicates", "input_errors", "input_tokens", "output_tokens")

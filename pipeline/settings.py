@@ -116,6 +116,13 @@ class Settings(BaseModel):
         description="'local' (this process) or 'ray': cache misses summarised on a Ray cluster with Ray Data "
         '(RAY_ADDRESS picks one, else a local Ray starts; pip install -e ".[ray]").',
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Local executor, embedded engine: processes summarising cache misses (default: one per CPU; "
+        "1: this process only).",
+    )
     ray_workers: int | None = Field(
         default=None, ge=1, le=4096, description="--executor ray: engine workers (default: one per CPU of the cluster)."
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE, invoke, read_jsonl
 
+from bench.generate import write_papers
 from pipeline.schema import Record
 
 
@@ -174,3 +175,28 @@ def test_help_and_embedded_run_never_import_litellm(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "CLEAN", result.stderr
     assert (tmp_path / "o" / "corpus.jsonl").exists()
+
+
+def test_worker_processes_write_the_records_one_process_writes(tmp_path: Path) -> None:
+    papers = write_papers(tmp_path / "papers.jsonl", 300)
+    one, two = tmp_path / "one", tmp_path / "two"
+    invoke("run", str(papers), "--out", str(one), "--workers", "1")
+    # A fresh cache, so every paper is a miss and goes to the two workers.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path / "cache-two"))
+        invoke("run", str(papers), "--out", str(two), "--workers", "2")
+        report = json.loads((two / "run.json").read_text())
+        assert (report["new"], report["cached"], report["failed"]) == (300, 0, 0)
+        assert report["executor"] == {"executor": "processes", "workers": 2, "papers_sent": 300}
+        invoke("run", str(papers), "--out", str(two), "--workers", "2")  # every answer was cached as it came back
+        rerun = json.loads((two / "run.json").read_text())
+        assert rerun["cached"] == 300 and rerun["executor"]["papers_sent"] == 0
+
+    def records(folder: Path) -> list[dict]:
+        rows = read_jsonl(folder / "corpus.jsonl")
+        for row in rows:
+            row["provenance"].pop("created_at")
+        return rows
+
+    assert records(one) == records(two)
+    assert len(records(two)) == 300

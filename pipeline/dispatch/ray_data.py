@@ -20,6 +20,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from pipeline.dispatch.outcomes import decode_error, encode_error, summarize_json
 from pipeline.errors import ConfigError, EngineError
 from pipeline.schema import Paper
 
@@ -38,28 +39,6 @@ def _ray() -> Any:
             '--executor ray needs Ray, an optional extra: pip install -e ".[ray]" (or pip install "ray[data]")'
         ) from exc
     return ray
-
-
-def _encode_error(exc: Exception) -> str:
-    return json.dumps(
-        {
-            "error": str(exc)[:2000],
-            "kind": type(exc).__name__,
-            "attempts": getattr(exc, "attempts", 0),
-            "input_tokens": getattr(exc, "input_tokens", 0),
-            "output_tokens": getattr(exc, "output_tokens", 0),
-            "cost_usd": getattr(exc, "cost_usd", 0.0),
-        }
-    )
-
-
-def _decode_error(text: str, paper_id: str) -> EngineError:
-    data = json.loads(text)
-    error = EngineError(f"{data['kind']}: {data['error']}", paper_id=paper_id, attempts=int(data["attempts"]))
-    error.input_tokens = int(data["input_tokens"])
-    error.output_tokens = int(data["output_tokens"])
-    error.cost_usd = float(data["cost_usd"])
-    return error
 
 
 class SummarizeBatch:
@@ -82,12 +61,7 @@ class SummarizeBatch:
         }
 
     def _one(self, paper: Paper) -> tuple[str, str]:
-        from pipeline.dispatch.runner import to_cache
-
-        try:
-            return json.dumps(to_cache(self.engine.summarize(paper))), ""
-        except Exception as exc:  # one paper's failure never stops the others
-            return "", _encode_error(exc)
+        return summarize_json(self.engine, paper)
 
     async def _async(self, papers: list[Paper]) -> list[tuple[str, str]]:
         from pipeline.dispatch.runner import to_cache
@@ -100,7 +74,7 @@ class SummarizeBatch:
                     output = await self.engine.asummarize(paper)  # type: ignore[attr-defined]
                     return json.dumps(to_cache(output)), ""
                 except Exception as exc:
-                    return "", _encode_error(exc)
+                    return "", encode_error(exc)
 
         async with self.engine.session():  # type: ignore[attr-defined]
             return list(await asyncio.gather(*(one(paper) for paper in papers)))
@@ -179,7 +153,7 @@ class RayExecutor:
                 for key, value, error in zip(batch["key"], batch["value"], batch["error"]):
                     paper = by_key.pop(str(key))
                     if error:
-                        runner.fail(paper, "engine", _decode_error(str(error), paper.id))
+                        runner.fail(paper, "engine", decode_error(str(error), paper.id))
                     else:
                         runner.accept_value(str(key), paper, json.loads(str(value)))
                     runner.done += 1
