@@ -298,21 +298,11 @@ class Runner:
                 on_progress(self.done, self.report.total)
 
     def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
-        batch = 256
-        for start in range(0, len(papers), batch):
-            with self.cache.batch():
-                for paper in papers[start : start + batch]:
-                    key, record = self.lookup(paper)
-                    if record is not None:
-                        self.accept_cached(record)
-                    else:
-                        try:
-                            self.accept(key, paper, self.engine.summarize(paper))
-                        except Exception as exc:  # one paper's failure never stops the others
-                            self.fail(paper, "engine", exc)
-                    self.done += 1
-            if on_progress:
-                on_progress(self.done, self.report.total)
+        """A synchronous engine in this process: hits answered first, then the misses."""
+        misses = self.answer_cached(papers)
+        if on_progress:
+            on_progress(self.done, self.report.total)
+        self.summarize_here(misses, on_progress)
 
 
 class _Budget:
