@@ -187,7 +187,7 @@ def test_worker_processes_write_the_records_one_process_writes(tmp_path: Path) -
         invoke("run", str(papers), "--out", str(two), "--workers", "2")
         report = json.loads((two / "run.json").read_text())
         assert (report["new"], report["cached"], report["failed"]) == (300, 0, 0)
-        assert report["executor"] == {"executor": "processes", "workers": 2, "papers_sent": 300}
+        assert report["executor"] == {"executor": "processes", "workers": 2, "papers_sent": 300, "given_up": None}
         invoke("run", str(papers), "--out", str(two), "--workers", "2")  # every answer was cached as it came back
         rerun = json.loads((two / "run.json").read_text())
         assert rerun["cached"] == 300 and rerun["executor"]["papers_sent"] == 0
@@ -200,3 +200,39 @@ def test_worker_processes_write_the_records_one_process_writes(tmp_path: Path) -
 
     assert records(one) == records(two)
     assert len(records(two)) == 300
+
+
+def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    papers = write_papers(tmp_path / "papers.jsonl", 3000)
+    out = tmp_path / "out"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+    def workers() -> list[int]:
+        found = []
+        for pid in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split():
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                found.append(int(pid))
+        return found
+
+    deadline = time.monotonic() + 60
+    while not workers() and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the workers are summarising
+    os.kill(workers()[0], signal.SIGKILL)
+    assert run.wait(timeout=300) == 0, run.stderr.read().decode() if run.stderr else ""
+    report = json.loads((out / "run.json").read_text())
+    assert (report["new"], report["failed"]) == (3000, 0)
+    assert "BrokenProcessPool" in report["executor"]["given_up"]
+    assert report["executor"]["papers_sent"] < 3000
+    assert len(read_jsonl(out / "corpus.jsonl")) == 3000

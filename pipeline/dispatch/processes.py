@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from pipeline.dispatch.outcomes import decode_error, encode_error, summarize_json
-from pipeline.errors import EngineError
+from pipeline.dispatch.outcomes import decode_error, summarize_json
 from pipeline.schema import Paper
 
 if TYPE_CHECKING:
@@ -49,7 +47,8 @@ class ProcessPool:
         self.settings = settings
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
-        self.sent = 0
+        self.sent = 0  # papers the workers summarised
+        self.given_up: str | None = None  # why the pool was given up, if it was
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -62,61 +61,57 @@ class ProcessPool:
         return self._pool
 
     def run(self, runner: Runner, papers: list[Paper], on_progress: Progress | None) -> None:
-        """Hits answered here; misses on the workers, at most two tasks a worker in flight (memory stays flat)."""
+        """Hits answered here; misses on the workers, at most two tasks a worker in flight (memory stays flat).
+
+        If a worker dies (killed, out of memory), the pool is given up and the papers not yet recorded, the dead
+        task's included, are summarised in this process for the rest of the run: nothing is lost, the report says so.
+        """
         misses = runner.answer_cached(papers)
         if on_progress:
             on_progress(runner.done, runner.report.total)
-        if len(misses) < MIN_MISSES:
+        if len(misses) < MIN_MISSES or self.given_up is not None:
             runner.summarize_here(misses, on_progress)
             return
-        pool = self._executor()
         self.sent += len(misses)
-        blocks = [misses[i : i + BATCH] for i in range(0, len(misses), BATCH)]
+        blocks = deque(misses[i : i + BATCH] for i in range(0, len(misses), BATCH))
         pending: deque[tuple[list[tuple[str, Paper]], Future[list[tuple[str, str]]]]] = deque()
-        queued = iter(blocks)
-        for block, outcomes in self._ordered(pool, queued, pending):
-            with runner.cache.batch():
-                for (key, paper), (value, error) in zip(block, outcomes):
-                    if error:
-                        runner.fail(paper, "engine", decode_error(error, paper.id))
-                    else:
-                        try:
-                            runner.accept_value(key, paper, json.loads(value))
-                        except Exception as exc:  # as in this process: one paper's failure never stops the others
-                            runner.fail(paper, "engine", exc)
-                    runner.done += 1
-            if on_progress:
-                on_progress(runner.done, runner.report.total)
-
-    def _ordered(
-        self,
-        pool: ProcessPoolExecutor,
-        queued: Iterator[list[tuple[str, Paper]]],
-        pending: deque[tuple[list[tuple[str, Paper]], Future[list[tuple[str, str]]]]],
-    ) -> Iterator[tuple[list[tuple[str, Paper]], list[tuple[str, str]]]]:
-        def submit() -> bool:
-            block = next(queued, None)
-            if block is None:
-                return False
-            pending.append((block, pool.submit(_summarize, [paper.model_dump_json() for _, paper in block])))
-            return True
-
-        for _ in range(2 * self.workers):
-            if not submit():
-                break
-        while pending:
-            block, future = pending.popleft()
+        while blocks or pending:
             try:
-                outcomes = future.result()
-            except Exception as exc:  # a worker died (killed, out of memory): its papers are reported, not lost
-                error = EngineError(f"a worker process failed: {exc!r}"[:2000])
-                outcomes = [("", encode_error(error))] * len(block)
-            submit()
-            yield block, outcomes
+                pool = self._executor()
+                while blocks and len(pending) < 2 * self.workers:
+                    future = pool.submit(_summarize, [paper.model_dump_json() for _, paper in blocks[0]])
+                    pending.append((blocks.popleft(), future))
+                outcomes = pending[0][1].result()
+            except Exception as exc:  # BrokenProcessPool, or a task that could not be sent or read back
+                self.given_up = f"{type(exc).__name__}: {exc}"[:500]
+                self.close()
+                rest = [item for block, _ in pending for item in block] + [item for block in blocks for item in block]
+                self.sent -= len(rest)
+                runner.summarize_here(rest, on_progress)
+                return
+            self._record(runner, pending.popleft()[0], outcomes, on_progress)
+
+    @staticmethod
+    def _record(
+        runner: Runner, block: list[tuple[str, Paper]], outcomes: list[tuple[str, str]], on_progress: Progress | None
+    ) -> None:
+        with runner.cache.batch():
+            for (key, paper), (value, error) in zip(block, outcomes):
+                if error:
+                    runner.fail(paper, "engine", decode_error(error, paper.id))
+                else:
+                    try:
+                        runner.accept_value(key, paper, json.loads(value))
+                    except Exception as exc:  # as in this process: one paper's failure never stops the others
+                        runner.fail(paper, "engine", exc)
+                runner.done += 1
+        if on_progress:
+            on_progress(runner.done, runner.report.total)
 
     def summary(self) -> dict[str, Any]:
-        """For the run report: how many workers, and how many papers went to them (0: every chunk stayed here)."""
-        return {"executor": "processes", "workers": self.workers, "papers_sent": self.sent}
+        """For the run report: how many workers, how many papers they summarised (0: every chunk stayed here), and
+        why the pool was given up, if it was."""
+        return {"executor": "processes", "workers": self.workers, "papers_sent": self.sent, "given_up": self.given_up}
 
     def close(self) -> None:
         if self._pool is not None:
