@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -203,12 +208,6 @@ def test_worker_processes_write_the_records_one_process_writes(tmp_path: Path) -
 
 
 def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     papers = write_papers(tmp_path / "papers.jsonl", 3000)
     out = tmp_path / "out"
     run = subprocess.Popen(
@@ -217,22 +216,57 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )
 
-    def workers() -> list[int]:
-        found = []
-        for pid in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split():
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline:
-                found.append(int(pid))
-        return found
-
-    deadline = time.monotonic() + 60
-    while not workers() and time.monotonic() < deadline and run.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.5)  # the workers are summarising
-    os.kill(workers()[0], signal.SIGKILL)
+    workers = _wait_for_workers(run)
+    os.kill(workers[0], signal.SIGKILL)
     assert run.wait(timeout=300) == 0, run.stderr.read().decode() if run.stderr else ""
     report = json.loads((out / "run.json").read_text())
     assert (report["new"], report["failed"]) == (3000, 0)
     assert "BrokenProcessPool" in report["executor"]["given_up"]
     assert report["executor"]["papers_sent"] < 3000
     assert len(read_jsonl(out / "corpus.jsonl")) == 3000
+
+
+def test_workers_leave_when_their_run_is_killed(tmp_path: Path) -> None:
+    papers = write_papers(tmp_path / "papers.jsonl", 3000)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(tmp_path / "out"), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = _wait_for_workers(run)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes outlived their killed run"
+
+
+def _wait_for_workers(run: subprocess.Popen) -> list[int]:
+    """The pids of ``run``'s worker processes, once they exist and have started summarising."""
+
+    def workers() -> list[int]:
+        found = []
+        for pid in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split():
+            try:
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except FileNotFoundError:
+                continue
+        return found
+
+    deadline = time.monotonic() + 60
+    while len(workers()) < 2 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the workers have built their engines and are summarising
+    return workers()

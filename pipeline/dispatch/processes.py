@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 BATCH = 64  # papers per task: large enough that pickling and the round trip are a small share
 MIN_MISSES = 2 * BATCH
+PARENT_CHECK_S = 0.5
 _engine: Any = None  # the worker's engine, built once by `_start`
 
 
@@ -34,6 +38,15 @@ def _start(settings_json: str) -> None:
     from pipeline.settings import Settings
 
     _engine = get_engine(Settings.model_validate_json(settings_json))
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A driver killed outright (``kill -9``) cannot shut its pool down, and the workers' task queue never reads
+    end-of-file (each worker holds both ends of its pipe): a worker leaves when its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _summarize(papers: list[str]) -> list[tuple[str, str]]:
