@@ -104,10 +104,8 @@ def support(claim: str, source: str) -> float | None:
         return None
     table, unseen = _weights()
     known = terms(source)
-    total = found = 0.0
-    for w in words:
-        weight = table.get(w, unseen)
-        total += weight
-        if w in known:
-            found += weight
+    # math.fsum: exactly rounded in any order. Set order changes with each process's string hashing, and a plain
+    # sum moved the last bit, so a claim right at the threshold could pass in one run and fail in the next.
+    total = math.fsum(table.get(w, unseen) for w in words)
+    found = math.fsum(table.get(w, unseen) for w in words & known)
     return found / total if total else None
