@@ -270,3 +270,9 @@ def _wait_for_workers(run: subprocess.Popen) -> list[int]:
         time.sleep(0.05)
     time.sleep(1.0)  # the workers have built their engines and are summarising
     return workers()
+
+
+def test_a_worker_whose_run_died_before_it_started_leaves_at_once() -> None:
+    # Spawned after its run was killed, a worker's parent is already someone else: it must not wait for work.
+    code = "from pipeline.dispatch.processes import _exit_with_driver; _exit_with_driver(2**22 + 1)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=30).returncode == 1  # a hang would time out

@@ -32,19 +32,21 @@ PARENT_CHECK_S = 0.5
 _engine: Any = None  # the worker's engine, built once by `_start`
 
 
-def _start(settings_json: str) -> None:
+def _start(settings_json: str, driver: int) -> None:
     global _engine
+    threading.Thread(target=_exit_with_driver, args=(driver,), daemon=True).start()
     from pipeline.engines import get_engine
     from pipeline.settings import Settings
 
     _engine = get_engine(Settings.model_validate_json(settings_json))
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
-def _exit_with_parent(parent: int) -> None:
+def _exit_with_driver(driver: int) -> None:
     """A driver killed outright (``kill -9``) cannot shut its pool down, and the workers' task queue never reads
-    end-of-file (each worker holds both ends of its pipe): a worker leaves when its parent is gone."""
-    while os.getppid() == parent:
+    end-of-file (each worker holds both ends of its pipe): a worker leaves once the driver is no longer its parent.
+    The driver's pid comes from the driver itself: a worker that starts after the driver died has already been
+    handed to another parent."""
+    while os.getppid() == driver:
         time.sleep(PARENT_CHECK_S)
     os._exit(1)
 
@@ -69,7 +71,7 @@ class ProcessPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start,
-                initargs=(self.settings.model_dump_json(),),
+                initargs=(self.settings.model_dump_json(), os.getpid()),
             )
         return self._pool
 
