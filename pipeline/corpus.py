@@ -29,7 +29,8 @@ REJECTED_NAME = "corpus.rejected.jsonl"
 class MergeReport:
     total: int = 0
     added: int = 0
-    replaced: int = 0
+    replaced: int = 0  # records whose text changed
+    unchanged: int = 0  # records this run wrote again exactly as they were
     kept_newer: int = 0
     superseded: int = 0  # records of papers now known by another id (a title resolved to its arXiv id)
     invalid_lines: list[dict[str, Any]] = field(default_factory=list)
@@ -120,7 +121,10 @@ def _merged(old: Iterable[Line], new: Iterable[Line], report: MergeReport) -> It
             yield pending
             pending = next(fresh, None)
         if pending is not None and pending.id == line.id:
-            if _wins(pending, line):
+            if pending.text == line.text:  # the same record again (a rerun): not an update
+                report.unchanged += 1
+                yield line
+            elif _wins(pending, line):
                 report.replaced += 1
                 yield pending
             else:

@@ -86,8 +86,13 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     if report.estimated_batch_cost_usd is not None:
         rows.append(("with --batch", f"${report.estimated_batch_cost_usd:.4f} (batch prices)"))
     if not report.dry_run:
+        unchanged = f", {report.corpus_unchanged} unchanged" if report.corpus_unchanged else ""
         rows.append(
-            ("corpus", f"{report.corpus_total} records (+{report.corpus_added} new, {report.corpus_replaced} updated)")
+            (
+                "corpus",
+                f"{report.corpus_total} records (+{report.corpus_added} new, {report.corpus_replaced} updated"
+                f"{unchanged})",
+            )
         )
         rows.append(
             ("outputs", str(Path(report.out_dir) / "corpus.jsonl") + ", comparison.md/.csv/.html, feed.xml, run.json")

@@ -291,7 +291,7 @@ def _run_locked(
         )  # finishes or aborts the tables and the feed
         report.corpus_superseded = merged.superseded
         report.corpus_total, report.corpus_added = merged.total, merged.added
-        report.corpus_replaced = merged.replaced
+        report.corpus_replaced, report.corpus_unchanged = merged.replaced, merged.unchanged
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]
     report.seconds = round(time.perf_counter() - started, 3)
     if not dry_run:

@@ -50,6 +50,7 @@ class RunReport:
     corpus_total: int = 0
     corpus_added: int = 0
     corpus_replaced: int = 0
+    corpus_unchanged: int = 0
     corpus_invalid_lines: list[int] = field(default_factory=list)
     cache_corrupted: int = 0
     cache_rebuilt: str | None = None

@@ -126,6 +126,8 @@ def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> 
     if not abstract:
         return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line)
     pid, version = paper_identity(given_id, url, title)
+    if url is None and pid.startswith("arxiv:"):  # an arXiv id alone still links the title to its page
+        url = f"https://arxiv.org/abs/{pid.removeprefix('arxiv:')}"
     known = {"id", "title", "abstract", "summary", "url", "authors", "published"}
     meta = {k: v for k, v in fields.items() if k not in known and v not in (None, "")}
     if _depth(meta) > MAX_META_DEPTH:

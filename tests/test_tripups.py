@@ -1,0 +1,57 @@
+"""A newcomer's trip-ups (issue 22): each as the user met it, and what they see now."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import invoke, read_jsonl
+
+PAPERS = [
+    {
+        "id": "2006.11239",
+        "title": "Denoising Diffusion Probabilistic Models",
+        "abstract": "We present high quality image synthesis results using diffusion probabilistic models. "
+        "On CIFAR10 we obtain an FID score of 3.17.",
+    },
+    {"title": "Paper B", "abstract": "Models fail at task B. We propose MB. MB improves accuracy by 2.5 points."},
+    {"title": "Paper C", "abstract": "Models fail at task C. We propose MC. MC improves accuracy by 3.5 points."},
+]
+
+
+def _papers(tmp_path: Path, papers: list[dict] = PAPERS) -> Path:
+    path = tmp_path / "papers.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in papers))
+    return path
+
+
+def _run(*args: str, expect: int | None = 0) -> dict:
+    return json.loads(invoke("run", *args, "--json", expect=expect).output)
+
+
+def test_the_same_input_twice_updates_nothing(tmp_path: Path, out: Path) -> None:
+    papers = _papers(tmp_path)
+    first = _run(str(papers), "--out", str(out))
+    assert (first["corpus_added"], first["corpus_replaced"], first["corpus_unchanged"]) == (3, 0, 0)
+    before = (out / "corpus.jsonl").read_bytes()
+    again = _run(str(papers), "--out", str(out))
+    assert (out / "corpus.jsonl").read_bytes() == before
+    assert (again["corpus_added"], again["corpus_replaced"], again["corpus_unchanged"]) == (0, 0, 3)
+    screen = invoke("run", str(papers), "--out", str(out)).output
+    assert "+0 new, 0 updated, 3 unchanged" in screen
+    # A paper whose text changed is an update, and only that one.
+    changed = [dict(PAPERS[0]), *PAPERS[1:]]
+    changed[1] = {**PAPERS[1], "abstract": PAPERS[1]["abstract"] + " It is fast."}
+    third = _run(str(_papers(tmp_path, changed)), "--out", str(out))
+    assert (third["corpus_added"], third["corpus_replaced"], third["corpus_unchanged"]) == (0, 1, 2)
+
+
+def test_an_arxiv_id_without_a_url_links_to_its_abs_page(tmp_path: Path, out: Path) -> None:
+    papers = [{**PAPERS[0], "id": "2006.11239v2"}, PAPERS[1]]
+    _run(str(_papers(tmp_path, papers)), "--out", str(out))
+    records = {r["id"]: r for r in read_jsonl(out / "corpus.jsonl")}
+    assert records["arxiv:2006.11239"]["url"] == "https://arxiv.org/abs/2006.11239"
+    assert records["arxiv:2006.11239"]["source_meta"]["version"] == 2
+    assert next(r for r in records.values() if r["title"] == "Paper B")["url"] is None  # no id, no link
+    table = (out / "comparison.md").read_text()
+    assert "[Denoising Diffusion Probabilistic Models](https://arxiv.org/abs/2006.11239)" in table
