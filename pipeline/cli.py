@@ -256,6 +256,12 @@ def schema() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="SciTLDR-format file: how often the LLM validators refuse human TLDRs and accept wrong ones.",
 )
+@click.option(
+    "--llm-fields",
+    "llm_fields_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
+)
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
 @click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
@@ -265,6 +271,7 @@ def eval_command(
     tldr_file: Path | None,
     fields_file: Path | None,
     grounding_file: Path | None,
+    llm_fields_file: Path | None,
     model: str | None,
     limit: int | None,
     config: Path | None,
@@ -280,7 +287,7 @@ def eval_command(
     from pipeline import evaluate as ev
     from pipeline.report import print_eval, print_field_eval, print_tldr_eval
 
-    if not (file or tldr_file or fields_file or grounding_file):
+    if not (file or tldr_file or fields_file or grounding_file or llm_fields_file):
         raise click.UsageError("give a FILE to score roles, --fields FILE, --tldr FILE or --grounding FILE")
     settings = _settings(config, model=model)
     if file:
@@ -302,7 +309,7 @@ def eval_command(
                 f"another paper's TLDR {rate['other_paper_accepted']}, a result with a changed number "
                 f"{rate['changed_number_accepted']}."
             )
-    if fields_file or tldr_file:
+    if fields_file or tldr_file or llm_fields_file:
         summarize = ev.engine_summarizer(settings)
         if fields_file:
             result = ev.evaluate_fields(fields_file, summarize, limit=limit)
@@ -312,6 +319,15 @@ def eval_command(
             result = ev.evaluate_tldr(tldr_file, summarize, limit=limit)
             result["model"] = settings.model
             click.echo(json.dumps({"scored": "tldr", **result})) if as_json else print_tldr_eval(result, tldr_file)
+        if llm_fields_file:
+            from pipeline.report import print_llm_field_eval
+
+            result = ev.evaluate_llm_fields(llm_fields_file, summarize, limit=limit)
+            result["model"] = settings.model
+            if as_json:
+                click.echo(json.dumps({"scored": "llm_fields", **result}))
+            else:
+                print_llm_field_eval(result, llm_fields_file)
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -333,4 +334,136 @@ def evaluate_grounding(path: Path, *, limit: int | None = None, seed: int = 0) -
         "other_paper_accepted": rates["other_paper"],
         "changed_number_accepted": rates["changed_number"],
         "counts": {name: total for name, (_, total) in counts.items()},
+    }
+
+
+# --- Fields against an LLM's field summaries (the data/modern/ format) -----------------------------------------
+
+# Our cell and the LLM's field it is scored against.
+LLM_FIELDS: dict[str, str] = {"tldr": "tldr", "problem": "motivation", "method": "method", "key_result": "result"}
+
+
+@dataclass
+class LlmPaper:
+    title: str
+    abstract: str
+    fields: dict[str, str]  # keyed by our cell names (LLM_FIELDS)
+
+
+def load_llm_fields(path: Path) -> list[LlmPaper]:
+    """A data/modern/-format JSONL file: ``title``, ``abstract`` and the LLM's ``tldr``, ``motivation``,
+    ``method``, ``result`` (strings) on every line."""
+    out: list[LlmPaper] = []
+    for number, line in _records(path):
+        try:
+            obj = json.loads(line)
+            abstract = obj["abstract"]
+            fields = {ours: obj[theirs] for ours, theirs in LLM_FIELDS.items()}
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"not an LLM-fields record ({exc})", path=str(path), line=number) from exc
+        if not isinstance(abstract, str) or not all(isinstance(v, str) for v in fields.values()):
+            raise InputError("abstract and the LLM's fields must be text", path=str(path), line=number)
+        out.append(LlmPaper(str(obj.get("title") or ""), abstract, fields))
+    return out
+
+
+class Rouge1:
+    """ROUGE-1 F1 as rouge-score computes it (its tokenizer, Porter stemming), on token counts cached per text:
+    scoring every abstract sentence against every field calls it thousands of times."""
+
+    def __init__(self) -> None:
+        try:
+            from rouge_score.tokenizers import DefaultTokenizer
+        except ImportError as exc:  # pragma: no cover - rouge-score is a dev dependency
+            raise InputError("scoring against LLM fields needs rouge-score: pip install -e '.[dev]'") from exc
+        self._tokenizer = DefaultTokenizer(use_stemmer=True)
+        self._cache: dict[str, Counter[str]] = {}
+
+    def tokens(self, text: str) -> Counter[str]:
+        counts = self._cache.get(text)
+        if counts is None:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            counts = self._cache[text] = Counter(self._tokenizer.tokenize(text))
+        return counts
+
+    def f1(self, candidate: str, target: str) -> float:
+        a, b = self.tokens(candidate), self.tokens(target)
+        overlap = sum((a & b).values())
+        if not overlap:
+            return 0.0
+        precision, recall = overlap / sum(a.values()), overlap / sum(b.values())
+        return 2 * precision * recall / (precision + recall)
+
+    def closest(self, sentences: Sequence[str], target: str) -> tuple[int, float]:
+        """The index of the sentence closest to ``target`` and its score (-1, 0.0 when nothing overlaps)."""
+        best, best_score = -1, 0.0
+        for i, sentence in enumerate(sentences):
+            value = self.f1(sentence, target)
+            if value > best_score:
+                best, best_score = i, value
+        return best, best_score
+
+
+def evaluate_llm_fields(
+    path: Path, summarize: Callable[[str, str], Any], *, limit: int | None = None
+) -> dict[str, Any]:
+    """Each cell's ROUGE-1 F1 (×100, stemming) against the LLM's field, beside the extractive oracle (the one
+    abstract sentence closest to that field) and their ratio; how often the key result is the sentence closest to
+    the LLM's result (``key_result_agreement``); how often each cell is empty. An empty cell scores 0.
+
+    The key result's sentence is found by text (the abstract sentence closest to the cell), so any engine's output
+    can be scored; a failed paper scores 0 everywhere and counts as empty.
+    """
+    from pipeline.text import split_sentences
+
+    rouge = Rouge1()
+    data = load_llm_fields(path)[:limit]
+    ours = {name: 0.0 for name in LLM_FIELDS}
+    oracle = {name: 0.0 for name in LLM_FIELDS}
+    empty = {name: 0 for name in LLM_FIELDS}
+    agree = failures = 0
+    started = time.perf_counter()
+    for paper in data:
+        sentences = split_sentences(paper.abstract)
+        best = {name: rouge.closest(sentences, target) for name, target in paper.fields.items()}
+        for name in LLM_FIELDS:
+            oracle[name] += best[name][1]
+        try:
+            summary = summarize(paper.title, paper.abstract).summary
+        except Exception:  # a failed paper scores nothing (counted)
+            failures += 1
+            for name in LLM_FIELDS:
+                empty[name] += 1
+            continue
+        cells = {
+            "tldr": summary.tldr,
+            "problem": summary.problem,
+            "method": summary.method,
+            "key_result": summary.results[0] if summary.results else "",
+        }
+        for name, cell in cells.items():
+            if not cell.strip():
+                empty[name] += 1
+                continue
+            ours[name] += rouge.f1(cell, paper.fields[name])
+        if cells["key_result"].strip() and best["key_result"][0] >= 0:
+            agree += int(rouge.closest(sentences, cells["key_result"])[0] == best["key_result"][0])
+    n = len(data) or 1
+    fields = {
+        name: {
+            "rouge1": round(100 * ours[name] / n, 2),
+            "oracle": round(100 * oracle[name] / n, 2),
+            "ratio": round(ours[name] / oracle[name], 4) if oracle[name] else 0.0,
+            "empty": round(empty[name] / n, 4),
+        }
+        for name in LLM_FIELDS
+    }
+    return {
+        "papers": len(data),
+        "failed": failures,
+        "fields": fields,
+        "key_result_agreement": round(agree / n, 4),
+        "results_empty": fields["key_result"]["empty"],
+        "seconds": round(time.perf_counter() - started, 3),
     }

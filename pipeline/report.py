@@ -176,6 +176,25 @@ def print_tldr_eval(result: dict[str, Any], path: Path) -> None:
     )
 
 
+def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = f"{path}: cells of {result['model']} against the LLM's fields, {result['papers']} papers"
+    table = Table(title=escape(title))
+    for column in ("cell", "ROUGE-1", "oracle", "of oracle", "empty"):
+        table.add_column(column, justify="left" if column == "cell" else "right")
+    for name, m in result["fields"].items():
+        table.add_row(name, f"{m['rouge1']:.2f}", f"{m['oracle']:.2f}", f"{m['ratio']:.3f}", f"{m['empty']:.1%}")
+    console = Console()
+    console.print(table)
+    console.print(
+        f"key result is the sentence closest to the LLM's result: {result['key_result_agreement']:.3f}; "
+        f"failed: {result['failed']}"
+    )
+
+
 def markdown_report(out_dir: Path) -> str:
     """The run report of ``out_dir/run.json`` as Markdown (for a CI job summary)."""
     path = out_dir / "run.json"
