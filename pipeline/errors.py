@@ -24,9 +24,10 @@ class InputError(SummarizeError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+    def __init__(self, message: str, *, path: str = "", line: int | None = None, title: str = "") -> None:
         self.path = path
         self.line = line
+        self.title = title  # the paper's title, when the line got that far
         where = f"{path}:{line}: " if path and line else (f"{path}: " if path else "")
         super().__init__(f"{where}{message}")
         self.reason = message

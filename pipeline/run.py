@@ -66,6 +66,7 @@ def _chunks(
                         error=item.reason,
                         source=item.path,
                         line=item.line,
+                        title=item.title,
                     )
                 )
             elif len(item.abstract) > settings.max_abstract_chars:

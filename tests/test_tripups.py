@@ -55,3 +55,13 @@ def test_an_arxiv_id_without_a_url_links_to_its_abs_page(tmp_path: Path, out: Pa
     assert next(r for r in records.values() if r["title"] == "Paper B")["url"] is None  # no id, no link
     table = (out / "comparison.md").read_text()
     assert "[Denoising Diffusion Probabilistic Models](https://arxiv.org/abs/2006.11239)" in table
+
+
+def test_failures_name_the_title_when_it_was_known(tmp_path: Path, out: Path) -> None:
+    papers = _papers(tmp_path, [PAPERS[1], {"title": "A Paper Without Its Abstract", "abstract": ""}])
+    listing = tmp_path / "listing.txt"
+    listing.write_text("Paper C\n\n" + PAPERS[2]["abstract"] + "\n\nA Title Left Alone\n")
+    _run(str(papers), str(listing), "--out", str(out), expect=1)
+    failures = {f["title"]: f for f in read_jsonl(out / "failures.jsonl")}
+    assert set(failures) == {"A Paper Without Its Abstract", "A Title Left Alone"}
+    assert failures["A Title Left Alone"]["line"] == 5 and failures["A Title Left Alone"]["stage"] == "input"

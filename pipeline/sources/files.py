@@ -124,14 +124,14 @@ def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> 
     if not title:
         return InputError("missing title", path=path, line=line)
     if not abstract:
-        return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line)
+        return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line, title=title)
     pid, version = paper_identity(given_id, url, title)
     if url is None and pid.startswith("arxiv:"):  # an arXiv id alone still links the title to its page
         url = f"https://arxiv.org/abs/{pid.removeprefix('arxiv:')}"
     known = {"id", "title", "abstract", "summary", "url", "authors", "published"}
     meta = {k: v for k, v in fields.items() if k not in known and v not in (None, "")}
     if _depth(meta) > MAX_META_DEPTH:
-        return InputError(f"metadata nested deeper than {MAX_META_DEPTH} levels", path=path, line=line)
+        return InputError(f"metadata nested deeper than {MAX_META_DEPTH} levels", path=path, line=line, title=title)
     return Paper(
         id=pid,
         title=title,
@@ -206,7 +206,7 @@ def read_listing(data: Source, path: str) -> Iterator[Item]:
             continue
         title_line, title, title_problem = pending
         if looks_like_title and len(joined) < 120:
-            yield InputError(f"no abstract after title {title[:60]!r}", path=path, line=title_line)
+            yield InputError(f"no abstract after title {title[:60]!r}", path=path, line=title_line, title=title)
             pending = (number, joined, problem)
             continue
         pending = None
@@ -216,7 +216,7 @@ def read_listing(data: Source, path: str) -> Iterator[Item]:
         count += 1
         yield make_paper({"title": title, "abstract": joined}, source=path, path=path, line=title_line)
     if pending is not None:
-        yield InputError(f"no abstract after title {pending[1][:60]!r}", path=path, line=pending[0])
+        yield InputError(f"no abstract after title {pending[1][:60]!r}", path=path, line=pending[0], title=pending[1])
     if count == 0:
         yield InputError("no papers found in this listing", path=path)
 
@@ -299,7 +299,7 @@ def read_json(data: Source, path: str) -> Iterator[Item]:
             continue
         paper = make_paper(obj, source=path, path=path, line=number)
         if isinstance(paper, InputError):
-            paper = InputError(f"array item {number}: {paper.reason}", path=path)
+            paper = InputError(f"array item {number}: {paper.reason}", path=path, title=paper.title)
         yield paper
 
 
