@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.engines.pricing import BATCH_PRICE_FACTOR
 from pipeline.errors import ConfigError, EngineError
 from pipeline.files import write_text_atomic
 from pipeline.schema import Paper
@@ -23,7 +24,6 @@ from pipeline.schema import Paper
 if TYPE_CHECKING:
     from pipeline.dispatch.runner import Progress, Runner
 
-PRICE_FACTOR = 0.5  # OpenAI, Anthropic, Mistral and Vertex all charge half for batch requests
 STATE_NAME = "batch.json"
 PROVIDERS = ("openai", "azure", "vertex_ai", "bedrock", "hosted_vllm", "litellm_proxy", "mistral", "xai")
 TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -142,7 +142,7 @@ class BatchDispatch:
 
     def run(self, papers: list[Paper], on_progress: Progress | None) -> None:
         runner = self.runner
-        misses = runner.admit(runner.answer_cached(papers), price_factor=PRICE_FACTOR)
+        misses = runner.admit(runner.answer_cached(papers), price_factor=BATCH_PRICE_FACTOR)
         if on_progress:
             on_progress(runner.done, runner.report.total)
         if misses or self._load_state() is not None:
@@ -207,7 +207,7 @@ class BatchDispatch:
                     continue
                 body = response["body"]
                 try:
-                    runner.accept(key, paper, self.engine.from_batch(paper, body, PRICE_FACTOR))
+                    runner.accept(key, paper, self.engine.from_batch(paper, body, BATCH_PRICE_FACTOR))
                     runner.done += 1
                 except (ValueError, KeyError, IndexError, TypeError):  # refused or malformed: still paid for
                     usage = body.get("usage") or {}
@@ -217,7 +217,7 @@ class BatchDispatch:
                     )
                     runner.report.input_tokens += tokens_in
                     runner.report.output_tokens += tokens_out
-                    runner.report.cost_usd += self.engine.estimate_cost(tokens_in, tokens_out) * PRICE_FACTOR
+                    runner.report.cost_usd += self.engine.estimate_cost(tokens_in, tokens_out) * BATCH_PRICE_FACTOR
                     reask.append((key, paper))
         if on_progress:
             on_progress(runner.done, runner.report.total)

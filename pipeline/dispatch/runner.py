@@ -15,6 +15,7 @@ from typing import Any
 from pipeline import corpus
 from pipeline.cache import SummaryCache, cache_key
 from pipeline.engines import Engine, EngineOutput
+from pipeline.engines.pricing import BATCH_PRICE_FACTOR
 from pipeline.errors import EngineError
 from pipeline.schema import Paper, Record
 from pipeline.settings import Settings
@@ -172,9 +173,7 @@ class Runner:
             report.output_tokens += tokens_out
             report.estimated_cost_usd = (report.estimated_cost_usd or 0.0) + cost
             if self.settings.batch:
-                from pipeline.dispatch.batch import PRICE_FACTOR
-
-                report.estimated_batch_cost_usd = (report.estimated_batch_cost_usd or 0.0) + cost * PRICE_FACTOR
+                report.estimated_batch_cost_usd = (report.estimated_batch_cost_usd or 0.0) + cost * BATCH_PRICE_FACTOR
 
     def run_async(self, papers: list[Paper], on_progress: Progress | None) -> None:
         """``concurrency`` workers pull papers and await the engine; each result is cached the moment it arrives."""

@@ -14,6 +14,7 @@ import json
 import logging
 from pathlib import Path
 
+BATCH_PRICE_FACTOR = 0.5  # OpenAI, Anthropic, Mistral and Vertex all charge half for batch requests
 PRICE_MAP = "model_prices_and_context_window_backup.json"
 MAX_PRICE_MAP_BYTES = 64 * 2**20
 
