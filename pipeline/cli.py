@@ -227,6 +227,35 @@ def merge(folders: tuple[Path, ...], out_dir: Path, config: Path | None, as_json
 
 
 @cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--top", type=click.IntRange(1, 200), help="Papers in the digest (config: [delivery] top).")
+@click.option("--email-to", "email_to", multiple=True, help="Send the digest to this address (repeatable).")
+@click.option("--email-from", "email_from", help="The e-mail's From address.")
+@click.option("--smtp-host", "smtp_host", help="SMTP server; login from SUMMARIZE_SMTP_USER / SUMMARIZE_SMTP_PASSWORD.")
+@click.option("--smtp-port", "smtp_port", type=click.IntRange(1, 65535), help="SMTP port (default 587).")
+@click.option("--smtp-starttls/--no-smtp-starttls", "smtp_starttls", default=None, help="STARTTLS (default on).")
+@click.option("--webhook", envvar="SUMMARIZE_WEBHOOK_URL", help="Slack/Discord webhook URL (or SUMMARIZE_WEBHOOK_URL).")
+@click.option("--dry-run", is_flag=True, help="Write digest.md/.html only: send nothing, remember nothing.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+def digest(out_dir: Path, dry_run: bool, config: Path | None, **flags: Any) -> None:
+    """Send the best papers of OUT_DIR not delivered before: digest.md/.html, an e-mail, a webhook post.
+
+    Papers follow OUT_DIR/ranking.jsonl (else newest first); delivered.json remembers what went out, so a rerun
+    sends nothing twice and a paper comes back only as a new arXiv version. Exit code 7: a channel failed (the
+    files are written, the error gives the server's answer).
+    """
+    from pipeline.deliver import deliver, report_lines, with_flags
+    from pipeline.errors import DeliveryError
+
+    settings = _settings(config, out_dir=out_dir)
+    outcome = deliver(settings, with_flags(settings.delivery, **flags), dry_run=dry_run)
+    for line in report_lines(outcome):
+        click.echo(line)
+    if outcome.errors:
+        raise DeliveryError("; ".join(str(exc) for exc in outcome.errors))
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of one corpus record (schema version 2)."""
     import json

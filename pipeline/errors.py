@@ -86,7 +86,18 @@ class ModelFileError(SummarizeError):
     """The embedded engine's weights are missing or do not match the code."""
 
 
-_SECRET_VARIABLES = ("API_KEY", "TOKEN", "SECRET")
+class DeliveryError(SummarizeError):
+    """The digest could not be sent on a channel (e-mail, webhook): names the channel and the server's answer."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, channel: str = "", answer: str = "") -> None:
+        self.channel = channel
+        self.answer = answer
+        super().__init__(message)
+
+
+_SECRET_VARIABLES = ("API_KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
 def redact(text: str) -> str:

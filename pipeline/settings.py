@@ -37,6 +37,41 @@ class Endpoint(BaseModel):
     rpm: int | None = Field(default=None, ge=1, description="Requests per minute this endpoint allows.")
 
 
+class Delivery(BaseModel):
+    """``[delivery]``: where ``summarize digest`` sends the top papers. The SMTP login comes from the environment
+    (SUMMARIZE_SMTP_USER / SUMMARIZE_SMTP_PASSWORD) only, never from here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top: int = Field(default=10, ge=1, le=200, description="Papers in one digest (the best new ones).")
+    email_to: list[str] = Field(default_factory=list, max_length=50, description="Recipients of the digest e-mail.")
+    email_from: str | None = Field(default=None, max_length=320, description="The e-mail's From address.")
+    smtp_host: str | None = Field(default=None, max_length=255, description="SMTP server (e.g. smtp.gmail.com).")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587 for STARTTLS).")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS (verified).")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=300, description="Seconds before the SMTP server is given up.")
+    webhook: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Slack/Discord-compatible webhook URL (a secret: prefer the SUMMARIZE_WEBHOOK_URL variable).",
+    )
+    webhook_timeout_s: float = Field(default=20.0, gt=0, le=120, description="Seconds the webhook may take in all.")
+    remember: int = Field(
+        default=20_000, ge=100, le=1_000_000, description="Most papers delivered.json remembers (oldest dropped)."
+    )
+
+    @field_validator("email_to", "email_from")
+    @classmethod
+    def _addresses(cls, value: Any) -> Any:
+        """One plain address each (name@host): no display name, comma or line break can add a header or recipient."""
+        import re
+
+        for address in value if isinstance(value, list) else [value] if value else []:
+            if not re.fullmatch(r"[^\s@<>,;:\\\"()\[\]]+@[A-Za-z0-9.-]+", address):
+                raise ValueError(f"{address!r} is not a plain e-mail address such as name@example.org")
+        return value
+
+
 class Settings(BaseModel):
     """Every knob of a run. A key config.toml does not know is an error, not a silent default."""
 
@@ -127,6 +162,7 @@ class Settings(BaseModel):
         default=None, ge=1, le=4096, description="--executor ray: engine workers (default: one per CPU of the cluster)."
     )
     fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
+    delivery: Delivery = Field(default_factory=Delivery, description="[delivery]: e-mail and webhook of the digest.")
 
     @field_validator("endpoints", mode="before")
     @classmethod
@@ -170,6 +206,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     section = data.get("summarize", data)
+    if "summarize" in data and isinstance(section, dict):  # [delivery] beside [summarize] is a section of it
+        for name, table in data.items():
+            if name != "summarize" and isinstance(table, dict) and name in Settings.model_fields:
+                section.setdefault(name, table)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [summarize] must be a table")
     return section

@@ -1,0 +1,166 @@
+"""A digest as each channel shows it: Markdown and HTML files, the e-mail's text and HTML parts, a Slack and a
+Discord message. Every title, tldr, result and reason is untrusted: each format escapes it here, at its edge."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import quote
+
+from pipeline.deliver.digest import Digest, Item
+from pipeline.table import md_cell
+
+DISCORD_LIMIT = 2000
+SLACK_LIMIT = 38_000  # Slack truncates a message's text near 40,000 characters
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_URL_SAFE = ":/?#=&%~.-+,;@!$'"
+
+
+def plain(text: str) -> str:
+    """One line of text without control or bidi-override characters (a terminal or mail client shows it as is)."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _url(url: str) -> str:
+    """A URL with everything that could end a Markdown, Slack or Discord link percent-encoded."""
+    return quote(url, safe=_URL_SAFE)
+
+
+def _lead(digest: Digest) -> str:
+    if not digest.items:
+        return "Nothing new for you since the last digest."
+    order = "ranked by your interests" if digest.ranked else "newest first"
+    count = len(digest.items)
+    return f"{count} new paper{'s' if count != 1 else ''} for you, {order}."
+
+
+def subject(title: str, date: str, digest: Digest) -> str:
+    count = len(digest.items)
+    return plain(f"{title}: {count} new paper{'s' if count != 1 else ''} ({date})")[:200]
+
+
+def markdown(title: str, date: str, digest: Digest) -> str:
+    out = [f"# {md_cell(plain(title))} — {date}\n", f"{_lead(digest)}\n"]
+    for n, item in enumerate(digest.items, start=1):
+        name = md_cell(plain(item.title))
+        out.append(f"## {n}. [{name}]({_url(item.url)})\n" if item.url else f"## {n}. {name}\n")
+        if item.tldr:
+            out.append(f"**TL;DR** {md_cell(plain(item.tldr))}\n")
+        if item.key_result:
+            out.append(f"**Key result:** {md_cell(plain(item.key_result))}\n")
+        if item.reasons:
+            out.append("**Why:** " + "; ".join(md_cell(plain(r)) for r in item.reasons) + "\n")
+        if item.links:
+            out.append("Links: " + " · ".join(f"[{md_cell(k)}]({_url(u)})" for k, u in item.links) + "\n")
+    if digest.seen:
+        out.append("## Seen before\n")
+        out.extend(f"- {md_cell(plain(item.title))} (sent in an earlier digest)" for item in digest.seen)
+        out.append("")
+    return "\n".join(out)
+
+
+def text(title: str, date: str, digest: Digest) -> str:
+    """The e-mail's plain-text part."""
+    out = [f"{plain(title)} — {date}", "", _lead(digest), ""]
+    for n, item in enumerate(digest.items, start=1):
+        out.append(f"{n}. {plain(item.title)}")
+        if item.tldr:
+            out.append(f"   {plain(item.tldr)}")
+        if item.key_result:
+            out.append(f"   Key result: {plain(item.key_result)}")
+        if item.reasons:
+            out.append("   Why: " + "; ".join(plain(r) for r in item.reasons))
+        for kind, url in ((("paper", item.url),) if item.url else ()) + item.links:
+            out.append(f"   {plain(kind)}: {url}")
+        out.append("")
+    if digest.seen:
+        out.append("Seen before: " + "; ".join(plain(item.title) for item in digest.seen))
+    return "\n".join(out) + "\n"
+
+
+_STYLE = (
+    "body{font:15px/1.45 system-ui,sans-serif;max-width:46em;margin:1em auto;padding:0 1em;color:#222}"
+    "h2{font-size:1.05em;margin:1.4em 0 .3em}.why{color:#555}.links a{margin-right:.8em}.seen{color:#777}"
+)
+
+
+def _item_html(n: int, item: Item) -> str:
+    e = html.escape
+    name = e(plain(item.title))
+    head = f'<a href="{e(item.url)}">{name}</a>' if item.url else name
+    parts = [f"<h2>{n}. {head}</h2>"]
+    if item.tldr:
+        parts.append(f"<p>{e(plain(item.tldr))}</p>")
+    if item.key_result:
+        parts.append(f"<p><b>Key result:</b> {e(plain(item.key_result))}</p>")
+    if item.reasons:
+        parts.append('<p class="why"><b>Why:</b> ' + "; ".join(e(plain(r)) for r in item.reasons) + "</p>")
+    if item.links:
+        links = "".join(f'<a href="{e(u)}">{e(plain(k))}</a>' for k, u in item.links)
+        parts.append(f'<p class="links">{links}</p>')
+    return "\n".join(parts)
+
+
+def page(title: str, date: str, digest: Digest) -> str:
+    """digest.html and the e-mail's HTML part: a self-contained document, no script, links http(s) only."""
+    e = html.escape
+    heading = f"{e(plain(title))} — {e(date)}"
+    body = [f"<h1>{heading}</h1>", f"<p>{e(_lead(digest))}</p>"]
+    body += [_item_html(n, item) for n, item in enumerate(digest.items, start=1)]
+    if digest.seen:
+        seen = "".join(f"<li>{e(plain(item.title))}</li>" for item in digest.seen)
+        body.append(f'<h2 class="seen">Seen before</h2><ul class="seen">{seen}</ul>')
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        f'<meta name="referrer" content="no-referrer"><title>{heading}</title><style>{_STYLE}</style></head>\n'
+        "<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _slack(text: str) -> str:
+    """Slack's mrkdwn: &, < and > are its control characters (<!channel>, <url|label>)."""
+    return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_DISCORD_MARKUP = re.compile(r"([\\*_~`|>#\[\]()])")
+
+
+def _discord(text: str) -> str:
+    """Discord markdown escaped, and @ broken so no title can mention @everyone (allowed_mentions also says so)."""
+    return _DISCORD_MARKUP.sub(r"\\\1", plain(text)).replace("@", "@\u200b")
+
+
+def _fit(lines: list[str], limit: int, closing: str) -> str:
+    """As many whole lines as fit in ``limit`` characters, then a line saying how many were left out."""
+    kept: list[str] = []
+    for n, line in enumerate(lines):
+        rest = len(lines) - n
+        tail = closing.format(rest)
+        if len("\n".join([*kept, line])) + (len(tail) + 1 if rest > 1 else 0) > limit:
+            kept.append(closing.format(rest))
+            break
+        kept.append(line)
+    return "\n".join(kept)[:limit]
+
+
+def webhook_body(title: str, date: str, digest: Digest) -> dict[str, Any]:
+    """One JSON body both Slack (``text``) and Discord (``content``) accept, with the papers as data."""
+    slack = [f"*{_slack(title)} — {date}*", _slack(_lead(digest))]
+    discord = [f"**{_discord(title)} — {date}**", _discord(_lead(digest))]
+    for n, item in enumerate(digest.items, start=1):
+        name = f"<{_url(item.url)}|{_slack(item.title)}>" if item.url else _slack(item.title)
+        line = f"{n}. {name}" + (f" — {_slack(item.tldr)}" if item.tldr else "")
+        if item.reasons:
+            line += f" _({_slack(item.reasons[0])})_"
+        slack.append(line)
+        link = f" <{_url(item.url)}>" if item.url else ""
+        discord.append(f"{n}. **{_discord(item.title)}**{link}" + (f"\n{_discord(item.tldr)}" if item.tldr else ""))
+    return {
+        "text": _fit(slack, SLACK_LIMIT, "… and {} more"),
+        "content": _fit(discord, DISCORD_LIMIT, "… and {} more"),
+        "allowed_mentions": {"parse": []},
+        "digest": digest.id,
+        "papers": [item.to_json() for item in digest.items],
+    }
