@@ -29,6 +29,9 @@ class _Errors(click.Group):
         except SummarizeError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:  # before a run started, or in a command with nothing to save
+            click.secho("interrupted", fg="red", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Errors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,8 +136,17 @@ def run(
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
 
     Writes corpus.jsonl, comparison.md/.csv/.html, run.json and, when a paper failed, failures.jsonl.
-    Exit codes: 0 all done; 1 some papers failed; 3 the fetch failed; 5 the source was empty where papers were
-    expected; 6 the feed is stale.
+
+    \b
+    Exit codes:
+      0    all done
+      1    some papers failed (failures.jsonl says which) or were not done (--max-cost)
+      2    a setting, an input or the output folder is unusable (the message names it)
+      3    the fetch failed
+      4    another run holds the output folder's lock
+      5    the source was empty where papers were expected
+      6    the feed is stale
+      130  interrupted (Ctrl-C): what was summarised is saved, and a rerun resumes
     """
     from pipeline import run as run_module
     from pipeline.errors import InputError

@@ -86,6 +86,12 @@ class ModelFileError(SummarizeError):
     """The embedded engine's weights are missing or do not match the code."""
 
 
+class Interrupted(SummarizeError):
+    """The run was interrupted (Ctrl-C, SIGINT): what was summarised is in the cache, and a rerun resumes from it."""
+
+    exit_code = 130  # 128 + SIGINT, as shells report it
+
+
 class DeliveryError(SummarizeError):
     """The digest could not be sent on a channel (e-mail, webhook): names the channel and the server's answer."""
 

@@ -21,7 +21,7 @@ from pipeline import corpus, table
 from pipeline.cache import SummaryCache
 from pipeline.dispatch import Failure, Progress, Runner, RunReport
 from pipeline.engines import Engine, get_engine
-from pipeline.errors import FetchError, InputError, LockedError, OutputError
+from pipeline.errors import FetchError, InputError, Interrupted, LockedError, OutputError
 from pipeline.files import sweep_stale, write_text_atomic
 from pipeline.schema import Paper
 from pipeline.settings import Settings
@@ -271,6 +271,8 @@ def _run_locked(
         report.dry_run = dry_run
         report.cache_corrupted = cache.corrupted
         report.cache_rebuilt = cache.rebuilt
+    except KeyboardInterrupt:
+        raise _interrupted(report) from None
     finally:
         if pool is not None:
             pool.close()
@@ -287,9 +289,12 @@ def _run_locked(
     report.failures[:0] = input_failures
     report.failed += len(input_failures)
     if not dry_run:
-        merged = corpus.merge(
-            settings.out_dir, runner.records, sink=outputs(settings), drop=superseded
-        )  # finishes or aborts the tables and the feed
+        try:
+            merged = corpus.merge(
+                settings.out_dir, runner.records, sink=outputs(settings), drop=superseded
+            )  # finishes or aborts the tables and the feed
+        except KeyboardInterrupt:
+            raise _interrupted(report) from None
         report.corpus_superseded = merged.superseded
         report.corpus_total, report.corpus_added = merged.total, merged.added
         report.corpus_replaced, report.corpus_unchanged = merged.replaced, merged.unchanged
@@ -299,6 +304,16 @@ def _run_locked(
         _write_failures(settings.out_dir, report.failures)
         _write_json(settings.out_dir / "run.json", report.to_json())
     return report
+
+
+def _interrupted(report: RunReport) -> Interrupted:
+    """Ctrl-C: every summary that arrived is already in the cache; the corpus and tables are left as they were."""
+    already = f", {report.cached} were cached already" if report.cached else ""
+    return Interrupted(
+        f"interrupted: {report.new} of {report.total} papers read so far were summarised and saved in the cache"
+        f"{already}; the corpus and tables in {report.out_dir} are as they were. Run the same command again to "
+        "resume: saved papers are not summarised again."
+    )
 
 
 def _workers(settings: Settings) -> int:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from conftest import invoke, read_jsonl
+from conftest import REPO, invoke, read_jsonl
 
 PAPERS = [
     {
@@ -65,3 +72,78 @@ def test_failures_name_the_title_when_it_was_known(tmp_path: Path, out: Path) ->
     failures = {f["title"]: f for f in read_jsonl(out / "failures.jsonl")}
     assert set(failures) == {"A Paper Without Its Abstract", "A Title Left Alone"}
     assert failures["A Title Left Alone"]["line"] == 5 and failures["A Title Left Alone"]["stage"] == "input"
+
+
+def _many(path: Path, n: int) -> Path:
+    with path.open("w") as fh:
+        for i in range(n):
+            fh.write(
+                json.dumps(
+                    {
+                        "title": f"Paper {i}",
+                        "abstract": f"Deep models fail on case {i}. We propose fix {i}. "
+                        f"It improves accuracy by {i % 50}.{i % 10} points.",
+                    }
+                )
+                + "\n"
+            )
+    return path
+
+
+def _cached_rows(cache: Path) -> int:
+    import sqlite3
+
+    if not (cache / "cache.db").exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{cache / 'cache.db'}?mode=ro", uri=True, timeout=5)) as db:
+            return db.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
+    except sqlite3.OperationalError:  # the table is not created yet
+        return 0
+
+
+def test_ctrl_c_exits_130_saying_what_was_saved_and_a_rerun_resumes(tmp_path: Path, out: Path) -> None:
+    papers = _many(tmp_path / "many.jsonl", 1500)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SUMMARIZE_CACHE_DIR": str(cache)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while _cached_rows(cache) == 0 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be interrupted"
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    assert "Aborted" not in stderr and "Traceback" not in stderr, stderr
+    said = re.search(r"interrupted: (\d+) of (\d+) papers read so far were summarised and saved", stderr)
+    assert said, stderr
+    saved = int(said.group(1))
+    assert 0 < saved < 1500 and saved == _cached_rows(cache)
+    assert "Run the same command again to resume" in stderr
+    assert not (out / "corpus.jsonl").exists()  # the corpus is as it was: none yet
+    rerun = _run(str(papers), "--out", str(out), "--workers", "1")
+    assert rerun["cached"] == saved and rerun["new"] == 1500 - saved and rerun["failed"] == 0
+
+
+def test_run_help_lists_every_exit_code_a_run_can_end_with() -> None:
+    from pipeline import errors
+
+    shown = invoke("run", "--help").output
+    listed = {int(code) for code in re.findall(r"^\s+(\d+)\s{2,}\S", shown, flags=re.MULTILINE)}
+    raised_by_run = (
+        errors.ConfigError,
+        errors.InputError,
+        errors.OutputError,
+        errors.NewerCorpusError,
+        errors.FetchError,
+        errors.LockedError,
+        errors.Interrupted,
+    )
+    assert {0, 1, 5, 6} | {error.exit_code for error in raised_by_run} <= listed, shown
+    assert {2, 4, 130} <= listed

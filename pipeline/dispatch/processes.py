@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pipeline.dispatch.outcomes import decode_error, summarize_json
@@ -49,6 +52,21 @@ def _exit_with_driver(driver: int) -> None:
     while os.getppid() == driver:
         time.sleep(PARENT_CHECK_S)
     os._exit(1)
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Ctrl-C in a terminal reaches the whole process group; a worker is spawned with SIGINT ignored (kept across
+    spawn's exec, before the worker imports anything), so only the driver stops, and it shuts the pool down. A
+    Ctrl-C in the instant a worker is spawned is not seen."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _summarize(papers: list[str]) -> list[tuple[str, str]]:
@@ -94,7 +112,9 @@ class ProcessPool:
             try:
                 pool = self._executor()
                 while blocks and len(pending) < 2 * self.workers:
-                    future = pool.submit(_summarize, [paper.model_dump_json() for _, paper in blocks[0]])
+                    texts = [paper.model_dump_json() for _, paper in blocks[0]]
+                    with _workers_ignore_ctrl_c():  # a submit may spawn a worker
+                        future = pool.submit(_summarize, texts)
                     pending.append((blocks.popleft(), future))
                 outcomes = pending[0][1].result()
             except Exception as exc:  # BrokenProcessPool, or a task that could not be sent or read back

@@ -286,14 +286,20 @@ class Runner:
     def summarize_here(self, misses: list[tuple[str, Paper]], on_progress: Progress | None) -> None:
         """Cache misses (with their keys) through a synchronous engine in this process."""
         batch = 256
+        interrupted = False
         for start in range(0, len(misses), batch):
             with self.cache.batch():
                 for key, paper in misses[start : start + batch]:
                     try:
                         self.accept(key, paper, self.engine.summarize(paper))
+                    except KeyboardInterrupt:  # Ctrl-C: the summaries of this batch are committed, then it stops
+                        interrupted = True
+                        break
                     except Exception as exc:  # one paper's failure never stops the others
                         self.fail(paper, "engine", exc)
                     self.done += 1
+            if interrupted:
+                raise KeyboardInterrupt
             if on_progress:
                 on_progress(self.done, self.report.total)
 
