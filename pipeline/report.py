@@ -80,6 +80,12 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
         rows.append(("not done", f"{report.not_done} (budget reached)"))
     if report.duplicates:
         rows.append(("duplicates merged", report.duplicates))
+    ran = report.executor or {}
+    if ran.get("executor") == "processes":
+        gave_up = f"; given up ({ran['given_up']}), the rest summarised here" if ran.get("given_up") else ""
+        rows.append(("executor", f"{ran['workers']} worker processes, {ran['papers_sent']} papers sent{gave_up}"))
+    elif ran.get("executor") == "local" and ran.get("why"):
+        rows.append(("executor", "this process: " + ran["why"].partition(": ")[0]))
     rows.append(("cost", f"${report.cost_usd:.4f} ({report.input_tokens} in / {report.output_tokens} out tokens)"))
     if report.estimated_cost_usd is not None:
         rows.append(("estimated cost", f"${report.estimated_cost_usd:.4f}"))

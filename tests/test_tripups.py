@@ -147,3 +147,15 @@ def test_run_help_lists_every_exit_code_a_run_can_end_with() -> None:
     )
     assert {0, 1, 5, 6} | {error.exit_code for error in raised_by_run} <= listed, shown
     assert {2, 4, 130} <= listed
+
+
+def test_run_json_says_a_small_run_never_started_a_worker(out: Path) -> None:
+    from conftest import SAMPLE
+
+    report = _run(str(SAMPLE), "--out", str(out), "--workers", "2")
+    assert report["new"] == 69
+    ran = report["executor"]
+    assert (ran["executor"], ran["workers"], ran["papers_sent"]) == ("local", 1, 0)
+    assert "summarised in this process" in ran["why"]
+    screen = invoke("run", str(SAMPLE), "--out", str(out), "--workers", "2", "--refresh").output
+    assert "this process: no chunk had 128 cache misses" in " ".join(screen.split())

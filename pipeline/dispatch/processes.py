@@ -82,9 +82,11 @@ class ProcessPool:
         self._pool: ProcessPoolExecutor | None = None
         self.sent = 0  # papers the workers summarised
         self.given_up: str | None = None  # why the pool was given up, if it was
+        self.started = False  # whether any worker process was started
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            self.started = True
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -144,8 +146,17 @@ class ProcessPool:
             on_progress(runner.done, runner.report.total)
 
     def summary(self) -> dict[str, Any]:
-        """For the run report: how many workers, how many papers they summarised (0: every chunk stayed here), and
-        why the pool was given up, if it was."""
+        """For the run report, what ran: worker processes (how many, the papers they summarised, why the pool was
+        given up, if it was), or this process alone when no chunk had enough cache misses to start a worker."""
+        if not self.started:
+            return {
+                "executor": "local",
+                "workers": 1,
+                "papers_sent": 0,
+                "given_up": None,
+                "why": f"no chunk had {MIN_MISSES} cache misses (worker processes start only for that many): "
+                "every paper was summarised in this process",
+            }
         return {"executor": "processes", "workers": self.workers, "papers_sent": self.sent, "given_up": self.given_up}
 
     def close(self) -> None:
