@@ -11,7 +11,7 @@ import hashlib
 import io
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -106,8 +106,11 @@ def _text_field(fields: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> Item:
-    """A `Paper` from loose fields (title and abstract required), or the error saying what is missing."""
+def make_paper(
+    fields: dict[str, Any], *, source: str, path: str, line: int, require_abstract: bool = True
+) -> Item:
+    """A `Paper` from loose fields (title and abstract required, unless a library entry known by its title only),
+    or the error saying what is missing."""
     try:
         title = " ".join((_text_field(fields, "title") or "").split())
         abstract = " ".join((_text_field(fields, "abstract") or _text_field(fields, "summary") or "").split())
@@ -123,7 +126,7 @@ def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> 
         return InputError(str(exc), path=path, line=line)
     if not title:
         return InputError("missing title", path=path, line=line)
-    if not abstract:
+    if not abstract and require_abstract:
         return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line, title=title)
     pid, version = paper_identity(given_id, url, title)
     if url is None and pid.startswith("arxiv:"):  # an arXiv id alone still links the title to its page
@@ -146,6 +149,7 @@ def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int) -> 
 
 
 Source = bytes | BinaryIO  # a whole input, or an open file read line by line (memory stays flat)
+Make = Callable[..., Any]  # (fields, *, source, path, line) -> one item or its InputError
 
 
 def _raw_lines(data: Source) -> Iterator[bytes]:
@@ -221,8 +225,9 @@ def read_listing(data: Source, path: str) -> Iterator[Item]:
         yield InputError("no papers found in this listing", path=path)
 
 
-def read_jsonl(data: Source, path: str) -> Iterator[Item]:
-    """One JSON object per line: title and abstract required; id, url, authors, published optional."""
+def read_jsonl(data: Source, path: str, *, make: Make = make_paper) -> Iterator[Item]:
+    """One JSON object per line: title and abstract required; id, url, authors, published optional.
+    ``make`` builds each item from its fields (the library builds its entries here)."""
     for number, text, problem in _decode_lines(data, path):
         if problem:
             yield problem
@@ -238,11 +243,13 @@ def read_jsonl(data: Source, path: str) -> Iterator[Item]:
         if not isinstance(obj, dict):
             yield InputError("expected a JSON object", path=path, line=number)
             continue
-        yield make_paper(obj, source=path, path=path, line=number)
+        yield make(obj, source=path, path=path, line=number)
 
 
-def read_csv(data: Source, path: str) -> Iterator[Item]:
-    """A CSV with a header row naming at least title and abstract."""
+def read_csv(
+    data: Source, path: str, *, make: Make = make_paper, required: tuple[str, ...] = ("title", "abstract")
+) -> Iterator[Item]:
+    """A CSV with a header row naming at least the ``required`` columns; ``make`` builds each row's item."""
     if not isinstance(data, bytes):
         data = data.read()
     try:
@@ -259,7 +266,7 @@ def read_csv(data: Source, path: str) -> Iterator[Item]:
     csv.field_size_limit(max(len(text), 131072))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
-    missing = [c for c in ("title", "abstract") if c not in columns]
+    missing = [c for c in required if c not in columns]
     if missing:
         yield InputError(f"missing column(s) {', '.join(missing)} in the header", path=path, line=1)
         return
@@ -276,7 +283,7 @@ def read_csv(data: Source, path: str) -> Iterator[Item]:
             return
         fields = {k: (v or "").strip() for k, v in row.items() if k}
         if any(v for v in fields.values()):
-            yield make_paper(fields, source=path, path=path, line=row_start)
+            yield make(fields, source=path, path=path, line=row_start)
         row_start = reader.line_num + 1
 
 

@@ -1,0 +1,107 @@
+"""BibTeX libraries (Zotero, Better BibTeX, Mendeley, JabRef, BibDesk, Google Scholar), read with bibtexparser 2.
+
+bibtexparser splits the file into blocks and keeps going past a broken one (a ``ParsingFailedBlock`` with the
+line it starts on), resolves ``@string`` macros and decodes LaTeX (accents, braces, ``\\&``, dashes) through
+pylatexenc. Names are split by its BibTeX name rules ('Last, First', 'First von Last', '{Corporate Name}').
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import bibtexparser
+from bibtexparser import middlewares
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry
+from pylatexenc.latex2text import LatexNodes2Text
+
+from pipeline.errors import InputError
+from pipeline.sources.library.model import (
+    LibraryEntry,
+    build_entry,
+    clean,
+    find_arxiv,
+    moment,
+    person,
+    year_of,
+)
+
+# Its own reports of a broken block become our line-numbered problems; its log lines would only repeat them.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
+logging.getLogger("bibtexparser").propagate = False
+
+# When the reader added the paper: BibDesk/JabRef/Better BibTeX fields, then an access date (Zotero's urldate
+# is the day a web item was saved).
+_ADDED_FIELDS = ("date-added", "dateadded", "added-at", "creationdate", "timestamp", "urldate")
+_KEYWORD_FIELDS = ("keywords", "mendeley-tags", "mendeley-groups", "groups", "collections", "tags")
+_ARXIV_FIELDS = ("arxivid", "arxiv", "url", "note", "journal", "howpublished", "number", "annote", "eprint")
+
+_latex = LatexNodes2Text()
+
+
+def _name(part: list[str]) -> str:
+    return clean(_latex.latex_to_text(" ".join(part))) if part else ""
+
+
+def _authors(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [clean(value)] if value.strip() else []
+    names = []
+    for parts in value if isinstance(value, list) else []:
+        if hasattr(parts, "last"):
+            names.append(person(_name(parts.last), _name(parts.first), _name(parts.von), _name(parts.jr)))
+    return names
+
+
+def _entry(block: Entry, path: str) -> LibraryEntry | InputError:
+    fields = {key.lower(): f.value for key, f in block.fields_dict.items()}
+    text = {k: v for k, v in fields.items() if isinstance(v, str)}
+    line = (block.start_line or 0) + 1
+    prefix = (text.get("archiveprefix") or text.get("eprinttype") or "").lower()
+    eprint = text.get("eprint", "")
+    arxiv = find_arxiv(f"arxiv:{eprint}") if eprint and prefix in ("arxiv", "") else None
+    arxiv = arxiv or find_arxiv(*(text.get(name) for name in _ARXIV_FIELDS if name != "eprint"))
+    added = next((m for m in (moment(text.get(name)) for name in _ADDED_FIELDS) if m is not None), None)
+    keywords: list[str] = []
+    for name in _KEYWORD_FIELDS:
+        if text.get(name):
+            keywords.extend(part for part in text[name].replace(";", ",").split(",") if part.strip())
+    return build_entry(
+        title=text.get("title"),
+        path=path,
+        line=line,
+        fmt="bibtex",
+        abstract=text.get("abstract", ""),
+        authors=_authors(fields.get("author") or fields.get("editor")),
+        arxiv=arxiv,
+        doi=text.get("doi"),
+        url=text.get("url"),
+        year=year_of(text.get("year"), text.get("date")),
+        added=added,
+        keywords=keywords,
+    )
+
+
+def _failure(block: Any) -> str:
+    error = getattr(block, "error", None)
+    reason = getattr(error, "abort_reason", None) or (str(error) if error else "")
+    return clean(reason)[:300] or "this entry cannot be read as BibTeX"
+
+
+def read_bibtex(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
+    """The entries of a BibTeX file in order, each broken block as an error on the line it starts on."""
+    stack = [middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(), middlewares.LatexDecodingMiddleware()]
+    library = bibtexparser.parse_string(text, append_middleware=stack)
+    found: list[tuple[int, LibraryEntry | InputError]] = []
+    for block in library.entries:
+        found.append(((block.start_line or 0), _entry(block, path)))
+    for block in library.failed_blocks:
+        start = block.start_line or 0
+        if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
+            # Two entries under one citation key are still two papers (or the same one, merged by id later).
+            found.append((start, _entry(block.ignore_error_block, path)))
+            continue
+        found.append((start, InputError(f"malformed BibTeX entry: {_failure(block)}", path=path, line=start + 1)))
+    for _, item in sorted(found, key=lambda pair: pair[0]):
+        yield item

@@ -1,0 +1,221 @@
+"""JSON libraries: Zotero's CSL-JSON, the page's feedback export, and our own JSON arrays of papers.
+
+Python's JSON decoder reads one value at a time from a given offset (``raw_decode``), so each item of an array is
+parsed where it stands and its line is known: a bad item is reported on the line it starts on, the rest are used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pipeline.errors import InputError
+from pipeline.sources.files import MAX_META_DEPTH, _depth, make_paper
+from pipeline.sources.library.model import (
+    LibraryEntry,
+    build_entry,
+    find_arxiv,
+    moment,
+    person,
+    split_keywords,
+    year_of,
+)
+
+FEEDBACK_FORMAT = "summarize-feedback"
+FEEDBACK_VERSION = 1
+# Keys only CSL-JSON items have (our own paper lists write 'authors', 'url', 'published').
+_CSL_KEYS = frozenset({"author", "issued", "DOI", "URL", "container-title", "citation-key", "accessed", "editor"})
+
+_decoder = json.JSONDecoder()
+_SPACE = " \t\r\n"
+
+Positioned = tuple[int, Any]  # (line, value)
+
+
+class _Cursor:
+    """Offsets into one JSON text, with the line of each, counted once however many items there are."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._offset, self._line = 0, 1
+
+    def skip(self, i: int) -> int:
+        while i < len(self.text) and self.text[i] in _SPACE:
+            i += 1
+        return i
+
+    def line(self, i: int) -> int:
+        self._line += self.text.count("\n", self._offset, i)
+        self._offset = i
+        return self._line
+
+    def value(self, i: int) -> tuple[Any, int]:
+        return _decoder.raw_decode(self.text, i)
+
+    def items(self, i: int) -> Iterator[Positioned]:
+        """The items of the array that starts at ``i``, each with its line."""
+        i = self.skip(i + 1)
+        while i < len(self.text) and self.text[i] != "]":
+            line = self.line(i)
+            value, i = self.value(i)
+            yield line, value
+            i = self.skip(i)
+            if i < len(self.text) and self.text[i] == ",":
+                i = self.skip(i + 1)
+
+    def members(self, i: int) -> Iterator[tuple[str, int, Any]]:
+        """(key, offset of the value, value or None for an array left to `items`) of the object at ``i``."""
+        i = self.skip(i + 1)
+        while i < len(self.text) and self.text[i] != "}":
+            key, i = self.value(i)
+            i = self.skip(self.skip(i) + 1)  # past the colon
+            if self.text[i] == "[":
+                yield key, i, None
+                _, i = self.value(i)
+            else:
+                value, i = self.value(i)
+                yield key, i, value
+            i = self.skip(i)
+            if i < len(self.text) and self.text[i] == ",":
+                i = self.skip(i + 1)
+
+
+def parse(text: str, path: str) -> Any:
+    """The whole value (for sniffing and validation), or the error saying where the JSON breaks."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON ({exc.msg}, column {exc.colno})", path=path, line=exc.lineno) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply to read", path=path) from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"unreadable JSON ({exc})", path=path) from exc
+
+
+def kind(value: Any) -> str | None:
+    """'feedback', 'csl-json' or 'json' (a paper list) for a parsed JSON file; None for another shape."""
+    if isinstance(value, dict) and value.get("format") == FEEDBACK_FORMAT:
+        return "feedback"
+    if isinstance(value, list):
+        objects = [item for item in value[:50] if isinstance(item, dict)]
+        return "csl-json" if any(_CSL_KEYS & item.keys() for item in objects) else "json"
+    return None
+
+
+def _shallow(value: Any, path: str, line: int) -> InputError | None:
+    if not isinstance(value, dict):
+        return InputError(f"expected a JSON object, not {type(value).__name__}", path=path, line=line)
+    if _depth(value) > MAX_META_DEPTH:
+        return InputError(f"item nested deeper than {MAX_META_DEPTH} levels", path=path, line=line)
+    return None
+
+
+def _csl_name(name: Any) -> str:
+    if isinstance(name, dict):
+        if isinstance(name.get("literal"), str):
+            return name["literal"]
+        parts = [name.get(k) for k in ("family", "given", "non-dropping-particle", "suffix")]
+        if all(p is None or isinstance(p, str) for p in parts) and parts[0]:
+            return person(parts[0], parts[1] or "", parts[2] or "", parts[3] or "")
+    raise ValueError("an author must be an object with 'family' (and 'given') or 'literal'")
+
+
+def _csl_entry(item: dict[str, Any], path: str, line: int) -> LibraryEntry | InputError:
+    try:
+        names = item.get("author") or []
+        if not isinstance(names, list):
+            raise ValueError("'author' must be a list of names")
+        authors = [_csl_name(n) for n in names]
+        title = item.get("title")
+        if title is not None and not isinstance(title, str):
+            raise ValueError(f"'title' must be text, not {type(title).__name__}")
+    except ValueError as exc:
+        return InputError(str(exc), path=path, line=line)
+    texts = [item.get(k) for k in ("URL", "note", "number", "archive_location", "DOI")]
+    return build_entry(
+        title=title,
+        path=path,
+        line=line,
+        fmt="csl-json",
+        abstract=item.get("abstract", ""),
+        authors=authors,
+        arxiv=find_arxiv(*texts),
+        doi=item.get("DOI"),
+        url=item.get("URL"),
+        year=year_of(item.get("issued")),
+        added=moment(item.get("accessed")),
+        keywords=split_keywords(item.get("keyword"), item.get("categories")),
+    )
+
+
+def read_csl(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
+    """The items of a CSL-JSON array (Zotero's "CSL JSON" export), each on the line it starts on."""
+    cursor = _Cursor(text)
+    for line, item in cursor.items(cursor.skip(0)):
+        problem = _shallow(item, path, line)
+        yield problem or _csl_entry(item, path, line)
+
+
+def make_entry(
+    fields: dict[str, Any], *, source: str, path: str, line: int, fmt: str = "jsonl"
+) -> LibraryEntry | InputError:
+    """A library entry from one of our own paper objects (a JSONL line, JSON item, CSV row, corpus record), read
+    by `make_paper` (the abstract may be empty); ``vote``, ``keywords``/``tags`` and ``added``/``at`` come from
+    its extra fields."""
+    paper = make_paper(fields, source=source, path=path, line=line, require_abstract=False)
+    if isinstance(paper, InputError):
+        return paper
+    meta = paper.meta
+    vote = meta.get("vote", "more")
+    if vote not in ("more", "less"):
+        return InputError(f'\'vote\' must be "more" or "less", not {str(vote)[:40]!r}', path=path, line=line)
+    added = next((m for m in (moment(meta.get(k)) for k in ("added", "date_added", "dateAdded", "at")) if m), None)
+    return build_entry(
+        title=paper.title,
+        path=path,
+        line=line,
+        fmt=fmt,
+        abstract=paper.abstract,
+        authors=paper.authors,
+        given_id=paper.id if fields.get("id") else None,  # the id the file gives (a corpus id), normalised
+        doi=meta.get("doi") or meta.get("DOI"),
+        url=paper.url,
+        year=year_of(paper.published, meta.get("year")),
+        added=added,
+        keywords=split_keywords(meta.get("keywords"), meta.get("tags")),
+        vote=vote,
+    )
+
+
+def read_paper_array(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
+    """A JSON array of our own paper objects (``papers.json``)."""
+    cursor = _Cursor(text)
+    for line, item in cursor.items(cursor.skip(0)):
+        yield _shallow(item, path, line) or make_entry(item, source=path, path=path, line=line, fmt="json")
+
+
+def read_feedback(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
+    """The page's "Export feedback" file: each vote an entry ("less": a negative), its time the date added."""
+    cursor = _Cursor(text)
+    version = None
+    for key, offset, value in cursor.members(cursor.skip(0)):
+        if key == "version":
+            version = value
+            if not isinstance(value, int) or isinstance(value, bool) or value > FEEDBACK_VERSION or value < 1:
+                raise InputError(
+                    f"feedback export of version {str(value)[:20]}; this summarize reads version {FEEDBACK_VERSION}",
+                    path=path,
+                )
+        if key == "items" and value is None:
+            if version is None:
+                raise InputError("feedback export without its 'version' before 'items'", path=path)
+            for line, item in cursor.items(offset):
+                problem = _shallow(item, path, line)
+                if problem:
+                    yield problem
+                    continue
+                if "vote" not in item:
+                    yield InputError('a vote without \'vote\' ("more" or "less")', path=path, line=line)
+                    continue
+                yield make_entry(item, source=path, path=path, line=line, fmt="feedback")

@@ -1,0 +1,278 @@
+"""What a library entry is, and the rules every format's reader shares to make one.
+
+A reader turns its format's fields into the few arguments of :func:`build_entry`; the id, the names, the dates
+and the bounds are decided here, once, so a paper reads the same from BibTeX, RIS, CSL-JSON or a JSONL list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import InputError
+from pipeline.sources.files import arxiv_id, paper_identity
+
+Vote = Literal["more", "less"]
+
+MAX_TITLE_CHARS = 2_000
+MAX_ABSTRACT_CHARS = 20_000  # a library abstract only describes an interest: the rest of a longer one is cut
+MAX_AUTHORS = 500
+MAX_KEYWORDS = 200
+MAX_KEYWORD_CHARS = 200
+MIN_YEAR, MAX_YEAR = 1000, 2999
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one library may hold: every reader stops at them, saying so."""
+
+    max_bytes: int = 64 * 1024 * 1024  # per file
+    max_entries: int = 100_000  # over all files
+    max_problems: int = 1_000  # kept and printed; the rest are counted
+
+
+class LibraryEntry(BaseModel):
+    """One paper of the reader's library: what it is, when it joined the library, and whether it is wanted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="'arxiv:<id>' as the corpus writes it, else 'doi:<doi>', else 'title:<hash>'.")
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    abstract: str = Field(default="", description="Empty when the export has none (the title still counts).")
+    authors: list[str] = Field(default_factory=list, description="'First Last', in the export's order.")
+    year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR, description="Year of publication.")
+    added: datetime | None = Field(
+        default=None, description="When the reader added it (Zotero's dateAdded, an access date, a vote's time), UTC."
+    )
+    keywords: list[str] = Field(default_factory=list, description="The export's keywords, tags and collections.")
+    vote: Vote = Field(default="more", description="'less': a paper the reader does not want more of (a negative).")
+    url: str | None = None
+    doi: str | None = Field(default=None, description="The DOI, lower-cased, without a resolver prefix.")
+    source_file: str = Field(description="The file it was read from.")
+    line: int | None = Field(default=None, description="The line of that file its entry starts on.")
+    format: str = Field(description="bibtex, ris, csl-json, feedback, jsonl, csv or json.")
+
+    @property
+    def when(self) -> datetime | None:
+        """The entry's date for recency: when it was added, else 1 January of its year (UTC)."""
+        if self.added is not None:
+            return self.added
+        return datetime(self.year, 1, 1, tzinfo=UTC) if self.year else None
+
+    @property
+    def text(self) -> str:
+        """Title and abstract, as a ranker reads them."""
+        return f"{self.title}\n\n{self.abstract}" if self.abstract else self.title
+
+
+@dataclass
+class LibraryFile:
+    """One file of the library: its format and what it gave."""
+
+    path: str
+    format: str
+    entries: int = 0
+    problems: int = 0
+
+
+@dataclass
+class Library:
+    """The entries of every library file (one per paper), and the problems met reading them."""
+
+    entries: list[LibraryEntry] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)
+    files: list[LibraryFile] = field(default_factory=list)
+    problems_left_out: int = 0
+
+    @property
+    def positives(self) -> list[LibraryEntry]:
+        return [e for e in self.entries if e.vote == "more"]
+
+    @property
+    def negatives(self) -> list[LibraryEntry]:
+        return [e for e in self.entries if e.vote == "less"]
+
+    def lacking_abstract(self) -> list[LibraryEntry]:
+        """Entries known by their title only (``--resolve`` fills those with an arXiv id)."""
+        return [e for e in self.entries if not e.abstract]
+
+    def describe(self) -> dict[str, Any]:
+        """What run.json says about the library."""
+        return {
+            "files": [
+                {"path": f.path, "format": f.format, "entries": f.entries, "problems": f.problems} for f in self.files
+            ],
+            "entries": len(self.entries),
+            "positives": len(self.positives),
+            "negatives": len(self.negatives),
+            "without_abstract": len(self.lacking_abstract()),
+            "problems": len(self.problems) + self.problems_left_out,
+        }
+
+
+# --- the shared rules ------------------------------------------------------------------------------------------
+
+
+def clean(value: Any) -> str:
+    """Text with its whitespace runs (line breaks, tabs, non-breaking spaces) made single spaces."""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def person(last: str, first: str = "", von: str = "", jr: str = "") -> str:
+    """'First von Last Jr.' from a name's parts: the form arXiv and the corpus write."""
+    return clean(" ".join(part for part in (first, von, last, jr) if part and part.strip()))
+
+
+def inverted_name(name: str) -> str:
+    """'Mildenhall, Ben' (RIS, some lists) as 'Ben Mildenhall'; a name without a comma as given."""
+    parts = [clean(p) for p in name.split(",")]
+    if len(parts) == 2 and all(parts):
+        return person(parts[0], parts[1])
+    if len(parts) == 3 and all(parts):  # 'Smith, Jr., John'
+        return person(parts[0], parts[2], jr=parts[1])
+    return clean(name)
+
+
+def split_keywords(*values: Any) -> list[str]:
+    """Keywords from text ('a, b; c') or lists, in order, each once (case aside), bounded."""
+    out: dict[str, str] = {}
+    for value in values:
+        items = value if isinstance(value, list) else re.split(r"[,;]", value) if isinstance(value, str) else []
+        for item in items:
+            word = clean(item)[:MAX_KEYWORD_CHARS] if isinstance(item, str) else ""
+            if word and word.lower() not in out:
+                out[word.lower()] = word
+    return list(out.values())[:MAX_KEYWORDS]
+
+
+def moment(value: Any) -> datetime | None:
+    """A UTC datetime from the date forms exports write ('2024-01-15 10:00:00 +0000', '2024/01/15/', ISO 8601,
+    CSL date-parts), or None when it is no date between the years 1000 and 2999."""
+    if isinstance(value, datetime):
+        found = value
+    elif isinstance(value, date):
+        found = datetime(value.year, value.month, value.day)
+    elif isinstance(value, dict):  # CSL: {"date-parts": [[2024, 1, 15]]} or {"raw": "..."}
+        parts = value.get("date-parts")
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            try:
+                numbers = [int(p) for p in parts[0][:3]] + [1, 1]
+                found = datetime(numbers[0], numbers[1], numbers[2])
+            except (TypeError, ValueError, OverflowError):
+                return None
+        else:
+            return moment(value.get("raw") or value.get("literal"))
+    elif isinstance(value, str):
+        text = clean(value).replace("/", "-").strip("-")
+        if not text or len(text) > 64:
+            return None
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}-\d{1,2}:.*", text):  # RIS: 2024/01/15/10:00:00
+            head, _, clock = text.rpartition("-")
+            text = f"{head} {clock}"
+        try:
+            found = datetime.fromisoformat(text)
+        except ValueError:
+            day = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})\b.*", text)
+            try:
+                found = datetime(*(int(g) for g in day.groups())) if day else None  # type: ignore[misc]
+            except ValueError:
+                return None
+            if found is None:
+                return None
+    else:
+        return None
+    if not MIN_YEAR <= found.year <= MAX_YEAR:
+        return None
+    try:
+        return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def year_of(*values: Any) -> int | None:
+    """The first plausible year in ``values`` ('2020', '2020a', 'Mar 2020', 2020, a date)."""
+    for value in values:
+        if isinstance(value, int) and MIN_YEAR <= value <= MAX_YEAR:
+            return value
+        when = moment(value) if isinstance(value, dict | datetime | date) else None
+        if when is not None:
+            return when.year
+        if isinstance(value, str):
+            found = re.search(r"(?<!\d)(\d{4})(?!\d)", value)
+            if found and MIN_YEAR <= int(found.group(1)) <= MAX_YEAR:
+                return int(found.group(1))
+    return None
+
+
+def find_arxiv(*texts: Any) -> str | None:
+    """The arXiv id an entry's fields name: a bare id, 'arXiv:2003.08934 [cs]', an abs/pdf URL, arXiv's DOI."""
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for token in text.split():
+            token = token.strip(",;()[]{}<>\"'")
+            if token.lower().startswith("10.48550/arxiv."):
+                token = "arxiv:" + token[len("10.48550/arxiv.") :]
+            found = arxiv_id(token)
+            if found:
+                return found[0]
+    return None
+
+
+def normal_doi(value: Any) -> str | None:
+    """A DOI lower-cased (DOIs are case-insensitive) without 'https://doi.org/' or 'doi:' before it."""
+    text = clean(value).lower() if isinstance(value, str) else ""
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
+        text = text.removeprefix(prefix)
+    return text if text.startswith("10.") and "/" in text and len(text) <= 300 else None
+
+
+def build_entry(
+    *,
+    title: Any,
+    path: str,
+    line: int | None,
+    fmt: str,
+    abstract: Any = "",
+    authors: Iterable[str] = (),
+    arxiv: str | None = None,
+    doi: Any = None,
+    url: Any = None,
+    given_id: str | None = None,
+    year: int | None = None,
+    added: datetime | None = None,
+    keywords: Iterable[str] = (),
+    vote: Vote = "more",
+) -> LibraryEntry | InputError:
+    """The entry, with its id by the corpus's rule (arXiv id, else DOI, else the title's hash), or the problem."""
+    text = clean(title) if isinstance(title, str) else ""
+    if not text:
+        return InputError("no title", path=path, line=line)
+    if len(text) > MAX_TITLE_CHARS:
+        return InputError(f"title of {len(text):,} characters; the limit is {MAX_TITLE_CHARS:,}", path=path, line=line)
+    link = clean(url) if isinstance(url, str) and url.strip() else None
+    doi_text = normal_doi(doi)
+    arxiv = arxiv or find_arxiv(link or "", doi_text or "")
+    given = f"arxiv:{arxiv}" if arxiv else given_id or (f"doi:{doi_text}" if doi_text else None)
+    pid, _ = paper_identity(given, link, text)
+    names = [n for n in (clean(a) for a in authors) if n and n.lower() not in ("others", "et al.", "et al")]
+    return LibraryEntry(
+        id=pid,
+        title=text,
+        abstract=clean(abstract)[:MAX_ABSTRACT_CHARS] if isinstance(abstract, str) else "",
+        authors=names[:MAX_AUTHORS],
+        year=year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None,
+        added=added,
+        keywords=split_keywords(list(keywords)),
+        vote=vote,
+        url=link[:2000] if link else None,
+        doi=doi_text,
+        source_file=path,
+        line=line,
+        format=fmt,
+    )

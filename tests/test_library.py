@@ -1,0 +1,238 @@
+"""The reader's library: every export format read into entries with the corpus's ids, bad entries reported by file
+and line while the rest are used, and files that cannot be read refused by name."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.sources.library import Library, Limits, read_library
+
+FIXTURES = Path(__file__).parent / "fixtures" / "library"
+
+
+def read_one(name: str | Path) -> Library:
+    return read_library([FIXTURES / name if isinstance(name, str) else name])
+
+
+def by_id(library: Library) -> dict:
+    return {entry.id: entry for entry in library.entries}
+
+
+def problems(library: Library) -> list[tuple[str, int | None, str]]:
+    return [(Path(p.path).name, p.line, p.reason) for p in library.problems]
+
+
+def test_zotero_bibtex_export() -> None:
+    library = read_one("zotero.bib")
+    entries = by_id(library)
+    assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433", "arxiv:2201.05989"]
+    nerf = entries["arxiv:2003.08934"]
+    assert nerf.title == "NeRF: Representing Scenes as Neural Radiance Fields for View Synthesis"  # braces gone
+    assert nerf.authors[:2] == ["Ben Mildenhall", "Pratul P. Srinivasan"]
+    assert nerf.year == 2020 and nerf.added == datetime(2024, 1, 15, tzinfo=UTC)  # urldate: the day it was saved
+    assert "Computer Science - Graphics" in nerf.keywords
+    assert nerf.abstract.startswith("We present a method") and nerf.vote == "more"
+    gaussian = entries["doi:10.1145/3592433"]
+    assert gaussian.authors[2] == "Thomas Leimkühler"  # {\"u} decoded
+    instant = entries["arxiv:2201.05989"]  # eprint + archivePrefix, BibDesk's date-added
+    assert instant.added == datetime(2024, 5, 20, 9, 30, tzinfo=UTC)
+    assert instant.keywords == ["nerf", "hash encoding"] and instant.line == 41
+    assert [(f, line) for f, line, _ in problems(library)] == [("zotero.bib", 35)]
+    assert "malformed BibTeX entry" in library.problems[0].reason
+    assert str(library.problems[0]).startswith(f"{FIXTURES / 'zotero.bib'}:35: ")
+
+
+def test_google_scholar_bibtex_without_abstracts() -> None:
+    library = read_one("scholar.bib")
+    titles = [e.title for e in library.entries]
+    assert titles == [
+        "Nerf: Representing scenes as neural radiance fields for view synthesis",
+        "Prolificdreamer: High-fidelity and diverse text-to-3d generation with variational score distillation",
+        "Mip-nerf 360: Unbounded anti-aliased neural radiance fields",
+    ]
+    # 'arXiv preprint arXiv:2305.16213' in the journal field is an arXiv id; the others are known by title.
+    assert [e.id.split(":")[0] for e in library.entries] == ["title", "arxiv", "title"]
+    assert library.entries[1].id == "arxiv:2305.16213"
+    assert library.lacking_abstract() == library.entries  # counted by their titles
+    assert library.entries[0].year == 2021 and library.entries[0].added is None
+    assert library.entries[0].when == datetime(2021, 1, 1, tzinfo=UTC)
+    assert [(f, line) for f, line, _ in problems(library)] == [("scholar.bib", 19)]
+    assert "comma after entry key" in library.problems[0].reason
+
+
+def test_mendeley_bibtex_with_keywords_and_groups() -> None:
+    library = read_one("mendeley.bib")  # Mendeley's header text before the first entry is skipped
+    entries = by_id(library)
+    assert list(entries) == ["arxiv:2302.04264", "doi:10.5555/1390681.1442802"]
+    studio = entries["arxiv:2302.04264"]
+    assert studio.title == "Nerfstudio: A Modular Framework for Neural Radiance Field Development"
+    assert studio.keywords == ["Neural Radiance Fields", "framework", "open source", "Thesis/3D reconstruction"]
+    tsne = entries["doi:10.5555/1390681.1442802"]
+    assert tsne.authors == ["Laurens van der Maaten", "Geoffrey Hinton"]
+    assert tsne.keywords == ["dimensionality reduction", "visualization"]  # a tag repeated in mendeley-tags once
+    assert [(f, line) for f, line, _ in problems(library)] == [("mendeley.bib", 19)]
+
+
+def test_ris_export() -> None:
+    library = read_one("zotero.ris")
+    entries = by_id(library)
+    assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433"]
+    nerf = entries["arxiv:2003.08934"]
+    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
+    assert nerf.added == datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC) and nerf.year == 2020
+    assert nerf.keywords == [
+        "Computer Science - Computer Vision and Pattern Recognition",
+        "Computer Science - Graphics",
+    ]
+    gaussian = entries["doi:10.1145/3592433"]
+    assert gaussian.abstract.endswith("of scenes captured with multiple photos or videos.")  # a continued line
+    assert gaussian.line == 24
+    assert problems(library) == [
+        ("zotero.ris", 18, "RIS record without its closing 'ER  -' line"),
+        ("zotero.ris", 41, "no title"),
+    ]
+
+
+def test_csl_json_export() -> None:
+    library = read_one("zotero-csl.json")
+    entries = by_id(library)
+    assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433"]  # Zotero's item URI is not the id
+    nerf = entries["arxiv:2003.08934"]
+    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
+    assert nerf.year == 2020 and nerf.added == datetime(2024, 1, 15, tzinfo=UTC)
+    gaussian = entries["doi:10.1145/3592433"]
+    assert gaussian.authors == ["Bernhard Kerbl", "Thomas Leimkühler", "Inria"]
+    assert gaussian.keywords == ["gaussian splatting", "real-time rendering"]
+    assert gaussian.line == 28 and gaussian.format == "csl-json"
+    assert problems(library) == [("zotero-csl.json", 21, "'author' must be a list of names")]
+
+
+def test_feedback_export_votes() -> None:
+    library = read_one("feedback.json")
+    assert [(e.id, e.vote) for e in library.entries] == [
+        ("arxiv:2401.00001", "more"),  # the version the page showed is not part of the id
+        ("arxiv:2401.00002", "less"),
+        ("title:5a1c0f2e9d3b7a61", "more"),  # the corpus id the page exported, kept
+    ]
+    assert [e.id for e in library.negatives] == ["arxiv:2401.00002"]
+    assert library.entries[2].added == datetime(2026, 3, 13, 7, 0, tzinfo=UTC)
+    assert problems(library) == [("feedback.json", 7, "'vote' must be \"more\" or \"less\", not 'meh'")]
+
+
+def test_a_feedback_export_from_a_newer_summarize_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.json"
+    path.write_text(json.dumps({"format": "summarize-feedback", "version": 2, "items": []}))
+    with pytest.raises(InputError, match="version 2; this summarize reads version 1") as caught:
+        read_library([path])
+    assert caught.value.path == str(path)
+
+
+def test_the_same_paper_in_two_files_is_one_entry_and_the_later_vote_counts(tmp_path: Path) -> None:
+    feedback = tmp_path / "votes.json"
+    item = {"id": "https://arxiv.org/abs/2003.08934v2", "title": "NeRF", "vote": "less", "at": "2026-03-12T09:00:00Z"}
+    feedback.write_text(json.dumps({"format": "summarize-feedback", "version": 1, "items": [item]}))
+    library = read_library([FIXTURES / "zotero.bib", FIXTURES / "scholar.bib", feedback])
+    nerf = [e for e in library.entries if "NeRF" in e.title or "Nerf:" in e.title]
+    assert len(nerf) == 1  # Zotero's arXiv entry, Scholar's title-only one and the vote: one paper
+    assert nerf[0].id == "arxiv:2003.08934" and nerf[0].vote == "less"
+    assert nerf[0].abstract.startswith("We present")  # what the Zotero entry knew is kept
+    assert nerf[0].added == datetime(2026, 3, 12, 9, tzinfo=UTC)  # the latest date: the vote
+    assert library.describe()["negatives"] == 1
+
+
+def test_our_own_jsonl_csv_json_lists_and_a_corpus(tmp_path: Path) -> None:
+    jsonl = tmp_path / "mine.jsonl"
+    jsonl.write_text(
+        json.dumps({"id": "2401.00005", "title": "Scene Reconstruction", "keywords": ["slam"], "vote": "more"})
+        + "\n{not json\n"
+        + json.dumps({"title": "Tumour Segmentation", "abstract": "We segment.", "vote": "less", "added": "2025-01-02"})
+        + "\n"
+    )
+    csv = tmp_path / "titles.csv"
+    csv.write_text('title,authors\n"Only a Title","Ada Lovelace"\n,"No title here"\n')
+    array = tmp_path / "papers.json"
+    array.write_text(
+        json.dumps([{"title": "A JSON Paper", "abstract": "Text.", "url": "https://arxiv.org/abs/2402.00009"}])
+    )
+    corpus = tmp_path / "corpus.jsonl"
+    record = {"schema_version": 2, "id": "arxiv:2403.00001", "title": "From the Corpus", "abstract": "We do.",
+              "authors": ["B. C."], "published": "2024-03-01", "source": "hf-daily", "tldr": "We do."}  # fmt: skip
+    corpus.write_text(json.dumps(record) + "\n")
+    library = read_library([jsonl, csv, array, corpus])
+    entries = by_id(library)
+    assert entries["arxiv:2401.00005"].keywords == ["slam"] and entries["arxiv:2401.00005"].abstract == ""
+    negative = next(e for e in library.entries if e.title == "Tumour Segmentation")
+    assert negative.vote == "less" and negative.added == datetime(2025, 1, 2, tzinfo=UTC)
+    assert next(e for e in library.entries if e.title == "Only a Title").authors == ["Ada Lovelace"]
+    assert "arxiv:2402.00009" in entries and entries["arxiv:2403.00001"].year == 2024
+    assert [f.format for f in library.files] == ["jsonl", "csv", "json", "jsonl"]
+    assert [(f, line) for f, line, _ in problems(library)] == [("mine.jsonl", 2), ("titles.csv", 3)]
+
+
+def test_formats_are_told_apart_by_content(tmp_path: Path) -> None:
+    bib = tmp_path / "export.txt"
+    bib.write_text((FIXTURES / "zotero.bib").read_text())
+    ris = tmp_path / "export"
+    ris.write_text((FIXTURES / "zotero.ris").read_text())
+    votes = tmp_path / "votes.txt"
+    votes.write_text((FIXTURES / "feedback.json").read_text())
+    csl = tmp_path / "items.json"
+    csl.write_text((FIXTURES / "zotero-csl.json").read_text())
+    library = read_library([bib, ris, votes, csl])
+    assert [f.format for f in library.files] == ["bibtex", "ris", "feedback", "csl-json"]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Some notes about papers I liked.\n")
+    with pytest.raises(InputError, match="not a library format"):
+        read_library([notes])
+
+
+def test_files_that_cannot_be_read_are_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read the library file") as caught:
+        read_library([tmp_path / "missing.bib"])
+    assert caught.value.path.endswith("missing.bib")
+    with pytest.raises(InputError, match="is a folder"):
+        read_library([tmp_path])
+    fifo = tmp_path / "pipe.bib"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):  # never blocks waiting for a writer
+        read_library([fifo])
+    latin = tmp_path / "latin.bib"
+    latin.write_bytes(b"@article{a,\n  title = {Caf\xe9},\n}\n")
+    with pytest.raises(InputError, match="not UTF-8") as caught:
+        read_library([latin])
+    assert caught.value.line == 2
+    big = tmp_path / "big.ris"
+    big.write_bytes(b"TY  - JOUR\n" + b"N1  - " + b"x" * 2048 + b"\nER  - \n")
+    with pytest.raises(InputError, match="larger than"):
+        read_library([big], limits=Limits(max_bytes=1024))
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"title": "a"},\n {"title": ')
+    with pytest.raises(InputError, match="malformed JSON") as caught:
+        read_library([broken])
+    assert caught.value.line == 2
+
+
+def test_the_library_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"title": f"Paper number {i}"}) + "\n" for i in range(30)))
+    library = read_library([path], limits=Limits(max_entries=10, max_problems=5))
+    assert len(library.entries) == 10
+    assert "the library is full (10 entries)" in library.problems[-1].reason
+    deep = tmp_path / "deep.json"
+    nested: object = "x"
+    for _ in range(40):
+        nested = {"a": nested}
+    deep.write_text(json.dumps([{"title": "Deep", "extra": nested}, {"title": "Shallow"}]))
+    library = read_library([deep])
+    assert [e.title for e in library.entries] == ["Shallow"]
+    assert problems(library)[0][:2] == ("deep.json", 1) and "nested deeper" in problems(library)[0][2]
+    noisy = tmp_path / "noisy.jsonl"
+    noisy.write_text("{bad\n" * 50)
+    library = read_library([noisy], limits=Limits(max_problems=5))
+    assert len(library.problems) == 5 and library.describe()["problems"] == 51  # 50 lines + "no entries found"
