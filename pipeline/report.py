@@ -72,7 +72,7 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     rows: list[tuple[str, Any]] = [
         ("engine", f"{report.engine} ({report.model})"),
         ("papers", report.total),
-        ("new", report.new),
+        ("not cached" if report.dry_run else "new", report.new),
         ("cached", report.cached),
         ("failed", report.failed),
     ]
@@ -86,9 +86,12 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
         rows.append(("executor", f"{ran['workers']} worker processes, {ran['papers_sent']} papers sent{gave_up}"))
     elif ran.get("executor") == "local" and ran.get("why"):
         rows.append(("executor", "this process: " + ran["why"].partition(": ")[0]))
-    rows.append(("cost", f"${report.cost_usd:.4f} ({report.input_tokens} in / {report.output_tokens} out tokens)"))
-    if report.estimated_cost_usd is not None:
-        rows.append(("estimated cost", f"${report.estimated_cost_usd:.4f}"))
+    tokens = f"{report.input_tokens} in / {report.output_tokens} out tokens"
+    if report.dry_run:  # nothing was spent: every number is an estimate
+        estimate = report.estimated_cost_usd or 0.0
+        rows.append(("estimate", f"${estimate:.4f} for about {tokens}, for the {report.new} papers not cached"))
+    else:
+        rows.append(("cost", f"${report.cost_usd:.4f} ({tokens})"))
     if report.estimated_batch_cost_usd is not None:
         rows.append(("with --batch", f"${report.estimated_batch_cost_usd:.4f} (batch prices)"))
     if not report.dry_run:
@@ -125,6 +128,8 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     for name, value in rows:
         grid.add_row(name, terminal_safe(value))
     console.print(grid)
+    for warning in report.warnings:
+        Console(stderr=True).print(f"[yellow]warning:[/yellow] {terminal_safe(warning)}", highlight=False)
     for failure in report.failures[:10]:
         where = f"{failure.source}:{failure.line}" if failure.line else failure.id
         console.print(

@@ -159,3 +159,22 @@ def test_run_json_says_a_small_run_never_started_a_worker(out: Path) -> None:
     assert "summarised in this process" in ran["why"]
     screen = invoke("run", str(SAMPLE), "--out", str(out), "--workers", "2", "--refresh").output
     assert "this process: no chunk had 128 cache misses" in " ".join(screen.split())
+
+
+def test_a_dry_run_says_estimate_and_warns_of_the_missing_key(tmp_path: Path, out: Path) -> None:
+    papers = str(_papers(tmp_path))
+    result = invoke("run", papers, "--out", str(out), "--dry-run", "--model", "openai/gpt-4o-mini")
+    screen = " ".join(result.output.split())
+    assert "estimate $0.0" in screen and "for the 3 papers not cached" in screen
+    assert "cost $" not in screen  # nothing was spent
+    assert "warning: the real run will refuse to start: --model openai/gpt-4o-mini needs OPENAI_API_KEY" in screen
+    report = _run(papers, "--out", str(out), "--dry-run", "--model", "openai/gpt-4o-mini")
+    assert report["dry_run"] and report["estimated_cost_usd"] > 0 and len(report["warnings"]) == 1
+    refused = invoke("run", papers, "--out", str(out), "--model", "openai/gpt-4o-mini", expect=2)
+    assert "needs OPENAI_API_KEY" in refused.output  # what the warning said the real run does
+
+
+def test_a_dry_run_with_the_key_set_warns_of_nothing(tmp_path: Path, out: Path, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    report = _run(str(_papers(tmp_path)), "--out", str(out), "--dry-run", "--model", "openai/gpt-4o-mini")
+    assert report["warnings"] == [] and report["new"] == 3

@@ -16,7 +16,7 @@ from pipeline import corpus
 from pipeline.cache import SummaryCache, cache_key
 from pipeline.engines import Engine, EngineOutput
 from pipeline.engines.pricing import BATCH_PRICE_FACTOR
-from pipeline.errors import EngineError
+from pipeline.errors import ConfigError, EngineError
 from pipeline.schema import Paper, Record
 from pipeline.settings import Settings
 
@@ -67,6 +67,7 @@ class RunReport:
     estimated_batch_cost_usd: float | None = None
     fetch: dict[str, Any] | None = None
     executor: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)  # what a dry run found that the real run would refuse
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -167,6 +168,11 @@ class Runner:
             if cached is not None:
                 report.cached += 1
                 continue
+            if report.new == 0 and hasattr(self.engine, "require_credentials"):
+                try:  # the real run refuses to start without the key: the dry run says so
+                    self.engine.require_credentials()
+                except ConfigError as exc:
+                    report.warnings.append(f"the real run will refuse to start: {exc}")
             tokens_in, tokens_out, cost = self.engine.estimate(paper)
             report.new += 1
             report.input_tokens += tokens_in
