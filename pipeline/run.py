@@ -348,6 +348,9 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
     try:
         sweep_stale(out_dir)
         merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings))
+        from pipeline.deliver.state import merge_states
+
+        merge_states(inputs, out_dir, settings.delivery.remember)  # what each folder's digests delivered
         summary: dict[str, Any] = {name: 0 for name in SUMMED}
         summary["cost_usd"] = 0.0
         failures: list[str] = []

@@ -54,9 +54,7 @@ def _write(out_dir: Path, name: str, text: str) -> Path:
     return path
 
 
-def deliver(
-    settings: Settings, delivery: Delivery, *, dry_run: bool = False, now: datetime | None = None
-) -> Outcome:
+def deliver(settings: Settings, delivery: Delivery, *, dry_run: bool = False, now: datetime | None = None) -> Outcome:
     """Choose the digest of ``settings.out_dir``, write it, and send it on each channel ``delivery`` names that has
     not carried it yet. A failed channel is in ``Outcome.errors`` (the others still go, the files stay)."""
     from filelock import FileLock, Timeout

@@ -160,6 +160,7 @@ def _wins(entry: dict[str, Any], prior: dict[str, Any]) -> bool:
     new, old = entry.get("version"), prior.get("version")
     if new != old:
         return _newer(new, old) or old is None and new is not None
+
     def when(e: dict[str, Any]) -> tuple[str, str]:
         return str(e.get("at", "")), str(e.get("digest", ""))
 

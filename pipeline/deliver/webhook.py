@@ -63,6 +63,6 @@ def post(url: str, body: dict[str, Any], timeout_s: float) -> None:
         reason = plain(str(exc).replace(url, host_of(url)))[:MAX_ANSWER_SHOWN]
         raise DeliveryError(f"{where}: cannot post ({reason})", channel="webhook", answer=reason) from None
     if not 200 <= response.status_code < 300:
-        text = plain(answer[:MAX_ANSWER_SHOWN * 4].decode("utf-8", "replace"))[:MAX_ANSWER_SHOWN]
+        text = plain(answer[: MAX_ANSWER_SHOWN * 4].decode("utf-8", "replace"))[:MAX_ANSWER_SHOWN]
         shown = f"HTTP {response.status_code}" + (f": {text}" if text else "")
         raise DeliveryError(f"{where} answered {shown}", channel="webhook", answer=shown)

@@ -1,0 +1,464 @@
+"""summarize digest against real local servers: aiosmtpd (plain, STARTTLS with a certificate made here, a login it
+refuses) and an HTTP receiver for the webhook (one that answers 500). What a reader notices: one mail with a text
+and an HTML part listing the top N, nothing sent twice, the next day's new paper delivered and the old one not, a
+v2 delivered again, shards and merge keeping what was sent, a failure that says what the server answered."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE, invoke, read_jsonl
+
+aiosmtpd = pytest.importorskip("aiosmtpd")
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult  # noqa: E402
+
+USER, PASSWORD = "reader@example.org", "s3cret-pass-word"
+
+
+# ---------------------------------------------------------------- servers
+
+
+class Inbox:
+    """What the SMTP server received: (envelope recipients, parsed message), and the logins it saw."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.logins: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.mails.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def _smtp(inbox: Inbox, **params: Any) -> Controller:
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), **params)
+    controller.start()
+    return controller
+
+
+def _authenticator(inbox: Inbox, accept: bool):
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        login = auth_data.login.decode() if isinstance(auth_data.login, bytes) else str(auth_data.login)
+        inbox.logins.append(login)
+        password = auth_data.password.decode() if isinstance(auth_data.password, bytes) else auth_data.password
+        return AuthResult(success=accept and login == USER and password == PASSWORD, handled=False)
+
+    return check
+
+
+@pytest.fixture
+def smtp_tls(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch):
+    """STARTTLS required, then a login (the reader's), as a provider's submission port behaves."""
+    import ssl
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this test's own certificate
+    monkeypatch.setenv("SUMMARIZE_SMTP_USER", USER)
+    monkeypatch.setenv("SUMMARIZE_SMTP_PASSWORD", PASSWORD)
+    inbox = Inbox()
+    controller = _smtp(
+        inbox,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=_authenticator(inbox, accept=True),
+        auth_required=True,
+    )
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_plain():
+    inbox = Inbox()
+    controller = _smtp(inbox)
+    yield inbox, controller.port
+    controller.stop()
+
+
+class Receiver:
+    """A webhook endpoint: records each POST, answers ``status`` with ``answer``."""
+
+    def __init__(self, status: int = 200, answer: bytes = b"ok") -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.status, self.answer = status, answer
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.posts.append(
+                    {"path": self.path, "type": self.headers.get("Content-Type"), "json": json.loads(body)}
+                )
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(receiver.answer)))
+                self.end_headers()
+                self.wfile.write(receiver.answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/hook-token-xyz"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+# ---------------------------------------------------------------- corpora
+
+
+@pytest.fixture(scope="module")
+def sample_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample listing summarised once (embedded engine); each test copies it."""
+    from pipeline.run import run
+    from pipeline.settings import Settings
+    from pipeline.sources.files import read_inputs
+
+    folder = tmp_path_factory.mktemp("sample")
+    settings = Settings(out_dir=folder / "out", cache_dir=folder / "cache", workers=1, feed=False, html=False)
+    report = run(read_inputs([str(SAMPLE)], None), settings)
+    assert report.ok
+    return folder / "out"
+
+
+@pytest.fixture
+def sample(sample_corpus: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(sample_corpus, out)
+    return out
+
+
+def _write_ranking(out: Path, ids: list[str]) -> list[str]:
+    """A ranking.jsonl as the ranking stage writes it; returns the titles in that order."""
+    records = {r["id"]: r for r in read_jsonl(out / "corpus.jsonl")}
+    lines = [
+        json.dumps(
+            {"id": i, "title": records[i]["title"], "score": 1.0 - n / 100, "reasons": [f"close to library paper {n}"]}
+        )
+        for n, i in enumerate(ids)
+    ]
+    (out / "ranking.jsonl").write_text("\n".join(lines) + "\n")
+    return [records[i]["title"] for i in ids]
+
+
+def _papers(path: Path, papers: list[tuple[str, str]]) -> Path:
+    """A JSONL input of arXiv papers: (id with version, title)."""
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": pid,
+                    "title": title,
+                    "abstract": f"Models fail at {title.lower()}. We propose a method for it. "
+                    f"It improves accuracy by {n}.5 points on the benchmark.",
+                }
+            )
+            + "\n"
+            for n, (pid, title) in enumerate(papers, start=1)
+        )
+    )
+    return path
+
+
+def _run(inputs: Path, out: Path, *extra: str) -> None:
+    invoke("run", str(inputs), "--out", str(out), "--workers", "1", *extra)
+
+
+def _digest(out: Path, *extra: str, expect: int = 0):
+    return invoke("digest", str(out), *extra, expect=expect)
+
+
+def _mail_args(port: int, *, starttls: bool = False) -> list[str]:
+    return [
+        "--email-to", "reader@example.org", "--email-from", "digest@example.org",
+        "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+        "--smtp-starttls" if starttls else "--no-smtp-starttls",
+    ]  # fmt: skip
+
+
+def _parts(message: email.message.EmailMessage) -> dict[str, str]:
+    return {part.get_content_type(): part.get_content() for part in message.walk() if not part.is_multipart()}
+
+
+def _titles(post: dict[str, Any]) -> list[str]:
+    return [p["title"] for p in post["json"]["papers"]]
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+def test_one_mail_over_starttls_lists_the_top_n_in_ranking_order_and_a_rerun_sends_nothing(
+    sample: Path, smtp_tls
+) -> None:
+    inbox, port = smtp_tls
+    ids = [r["id"] for r in read_jsonl(sample / "corpus.jsonl")]
+    wanted = _write_ranking(sample, [ids[40], ids[3], ids[17], ids[60], ids[0]])
+    result = _digest(sample, "--top", "3", *_mail_args(port, starttls=True))
+    assert "sent: e-mail to reader@example.org" in result.output
+    assert len(inbox.mails) == 1 and inbox.logins == [USER]
+    recipients, message = inbox.mails[0]
+    assert recipients == ["reader@example.org"]
+    assert message.get_content_type() == "multipart/alternative"
+    parts = _parts(message)
+    assert set(parts) == {"text/plain", "text/html"}
+    for part in parts.values():
+        positions = [part.find(title.split(":")[0]) for title in wanted[:3]]
+        assert all(p >= 0 for p in positions) and positions == sorted(positions), positions
+        assert wanted[3].split(":")[0] not in part  # only the top 3
+        assert "close to library paper 0" in part  # the reason is shown
+    assert all("Key result" in part for part in parts.values())
+    assert message["Subject"].endswith(")") and "3 new papers" in message["Subject"]
+    md = (sample / "digest.md").read_text()
+    assert all(t.split(":")[0] in md for t in wanted[:3]) and (sample / "digest.html").exists()
+
+    again = _digest(sample, "--top", "3", *_mail_args(port, starttls=True))
+    assert len(inbox.mails) == 1, "the same digest was mailed twice"
+    assert "already sent: e-mail" in again.output
+    for path in sample.iterdir():  # the password is written nowhere
+        if path.is_file():
+            assert PASSWORD not in path.read_text(errors="replace"), path
+
+
+def test_a_refused_login_is_an_error_with_the_servers_answer_and_the_files_stay(
+    sample: Path, certificate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    monkeypatch.setenv("SUMMARIZE_SMTP_USER", USER)
+    monkeypatch.setenv("SUMMARIZE_SMTP_PASSWORD", PASSWORD)
+    inbox = Inbox()
+    controller = _smtp(
+        inbox, tls_context=context, require_starttls=True, authenticator=_authenticator(inbox, accept=False),
+        auth_required=True,
+    )  # fmt: skip
+    try:
+        result = _digest(sample, "--top", "2", *_mail_args(controller.port, starttls=True), expect=7)
+    finally:
+        controller.stop()
+    assert "login was refused: 535" in result.output and "Traceback" not in result.output
+    assert PASSWORD not in result.output
+    assert inbox.mails == [] and (sample / "digest.md").exists() and (sample / "digest.html").exists()
+    state = json.loads((sample / "delivered.json").read_text())
+    assert state["papers"] == {}, "a digest nobody received is not remembered as delivered"
+
+
+def test_a_server_that_is_down_is_an_error_and_the_files_are_written(sample: Path) -> None:
+    result = _digest(sample, *_mail_args(_free_port()), expect=7)
+    assert "e-mail via 127.0.0.1" in result.output and "cannot deliver" in result.output
+    assert "Traceback" not in result.output
+    assert "## 1." in (sample / "digest.md").read_text()
+
+
+def test_an_unverifiable_certificate_is_refused(sample: Path, certificate) -> None:
+    import ssl
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = _smtp(inbox, tls_context=context, require_starttls=True)  # SSL_CERT_FILE not set: untrusted
+    try:
+        result = _digest(sample, *_mail_args(controller.port, starttls=True), expect=7)
+    finally:
+        controller.stop()
+    assert "TLS failed" in result.output and "CERTIFICATE_VERIFY_FAILED" in result.output
+    assert inbox.mails == []
+
+
+def test_untrusted_titles_are_escaped_and_cannot_add_headers(tmp_path: Path, smtp_plain) -> None:
+    inbox, port = smtp_plain
+    out = tmp_path / "out"
+    hostile = 'Attack <script>alert(1)</script> & "quotes" \r\nBcc: victim@example.org'
+    _run(_papers(tmp_path / "in.jsonl", [("2403.00001v1", hostile), ("2403.00002v1", "A plain title")]), out)
+    _digest(out, *_mail_args(port))
+    recipients, message = inbox.mails[0]
+    assert recipients == ["reader@example.org"] and message["Bcc"] is None
+    page = _parts(message)["text/html"]
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>" not in (out / "digest.html").read_text()
+    md = (out / "digest.md").read_text()
+    assert "<script>" not in md and "&lt;script&gt;" in md
+
+
+def test_dry_run_writes_the_digest_and_sends_and_remembers_nothing(sample: Path, smtp_plain, hook) -> None:
+    inbox, port = smtp_plain
+    result = _digest(sample, "--top", "4", *_mail_args(port), "--webhook", hook.url, "--dry-run")
+    assert "dry run" in result.output and inbox.mails == [] and hook.posts == []
+    assert (sample / "digest.md").read_text().count("\n## ") == 4
+    assert not (sample / "delivered.json").exists()
+
+
+# ---------------------------------------------------------------- webhook
+
+
+def test_one_webhook_post_with_slack_text_discord_content_and_the_papers(sample: Path, hook) -> None:
+    result = _digest(sample, "--top", "30", "--webhook", hook.url)
+    assert len(hook.posts) == 1
+    post = hook.posts[0]
+    body = post["json"]
+    assert post["type"] == "application/json"
+    assert len(body["papers"]) == 30 and all(p["title"] and p["id"] for p in body["papers"])
+    assert body["papers"][0]["title"].split(":")[0] in body["text"]
+    assert 0 < len(body["content"]) <= 2000 and "more" in body["content"]  # 30 papers do not fit Discord's limit
+    assert body["allowed_mentions"] == {"parse": []}
+    assert "hook-token-xyz" not in result.output  # the webhook's secret path is never printed
+    assert "hook-token-xyz" not in (sample / "delivered.json").read_text()
+    _digest(sample, "--top", "30", "--webhook", hook.url)
+    assert len(hook.posts) == 1, "the same digest was posted twice"
+
+
+def test_a_webhook_answering_500_is_an_error_with_the_answer_and_a_rerun_delivers(sample: Path) -> None:
+    failing = Receiver(status=500, answer=b"internal_error: channel is archived")
+    try:
+        result = _digest(sample, "--top", "2", "--webhook", failing.url, expect=7)
+    finally:
+        failing.close()
+    assert "answered HTTP 500: internal_error: channel is archived" in result.output
+    assert "Traceback" not in result.output and (sample / "digest.md").exists()
+    working = Receiver()
+    try:
+        _digest(sample, "--top", "2", "--webhook", working.url)
+        assert len(working.posts) == 1 and _titles(working.posts[0]) == _titles(failing.posts[0])
+    finally:
+        working.close()
+
+
+def test_a_webhook_url_from_the_environment(sample: Path, hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZE_WEBHOOK_URL", hook.url)
+    _digest(sample, "--top", "1")
+    assert len(hook.posts) == 1 and len(hook.posts[0]["json"]["papers"]) == 1
+
+
+def test_plain_http_to_a_remote_webhook_is_refused(sample: Path) -> None:
+    result = _digest(sample, "--webhook", "http://hooks.example.org/services/T/B/token", expect=7)
+    assert "https only" in result.output and "token" not in result.output
+
+
+# ---------------------------------------------------------------- seen before
+
+
+def test_the_next_days_new_paper_is_delivered_and_the_old_one_is_not(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(
+        _papers(tmp_path / "day1.jsonl", [("2403.00001v1", "Sparse attention"), ("2403.00002v1", "Dense retrieval")]),
+        out,
+    )
+    _digest(out, "--webhook", hook.url)
+    assert sorted(_titles(hook.posts[0])) == ["Dense retrieval", "Sparse attention"]
+    day2 = [("2403.00001v1", "Sparse attention"), ("2403.00003v1", "Graph networks")]
+    _run(_papers(tmp_path / "day2.jsonl", day2), out)
+    result = _digest(out, "--webhook", hook.url)
+    assert len(hook.posts) == 2 and _titles(hook.posts[1]) == ["Graph networks"]
+    assert "Seen before" in (out / "digest.md").read_text() and "1 new of 3" in result.output
+    _digest(out, "--webhook", hook.url)
+    assert len(hook.posts) == 2  # a rerun the same day is a no-op
+
+
+def test_a_new_arxiv_version_of_a_delivered_paper_is_delivered_again(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(
+        _papers(tmp_path / "v1.jsonl", [("2403.00001v1", "Sparse attention"), ("2403.00002v1", "Dense retrieval")]), out
+    )
+    _digest(out, "--webhook", hook.url)
+    _run(
+        _papers(tmp_path / "v2.jsonl", [("2403.00001v2", "Sparse attention"), ("2403.00002v1", "Dense retrieval")]), out
+    )
+    _digest(out, "--webhook", hook.url)
+    assert len(hook.posts) == 2
+    assert [(p["id"], p["version"]) for p in hook.posts[1]["json"]["papers"]] == [("arxiv:2403.00001", 2)]
+
+
+def test_shards_then_merge_keep_what_each_shard_delivered(tmp_path: Path, hook) -> None:
+    day1 = _papers(tmp_path / "day1.jsonl", [(f"2403.0000{i}v1", f"Paper number {i}") for i in range(1, 7)])
+    shards = [tmp_path / "s0", tmp_path / "s1"]
+    for k, folder in enumerate(shards):
+        _run(day1, folder, "--shard", f"{k}/2")
+        _digest(folder, "--webhook", hook.url)
+    sent = sorted(t for post in hook.posts for t in _titles(post))
+    assert sent == [f"Paper number {i}" for i in range(1, 7)]
+    merged = tmp_path / "merged"
+    invoke("merge", *map(str, shards), "--out", str(merged))
+    result = _digest(merged, "--webhook", hook.url)
+    assert "nothing new to send" in result.output and len(hook.posts) == 2
+    day2 = _papers(tmp_path / "day2.jsonl", [(f"2403.0000{i}v1", f"Paper number {i}") for i in range(1, 8)])
+    for k, folder in enumerate(shards):
+        _run(day2, folder, "--shard", f"{k}/2")
+    invoke("merge", *map(str, shards), "--out", str(merged))
+    _digest(merged, "--webhook", hook.url)
+    assert len(hook.posts) == 3 and _titles(hook.posts[2]) == ["Paper number 7"]
+
+
+def test_the_state_is_bounded_and_never_read_through_a_link(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(_papers(tmp_path / "in.jsonl", [(f"2403.{i:05d}v1", f"Paper {i}") for i in range(1, 131)]), out)
+    (tmp_path / "work" / "config.toml").write_text(
+        "[summarize]\nworkers = 1\n\n[delivery]\ntop = 120\nremember = 100\n"
+    )
+    _digest(out, "--webhook", hook.url)
+    assert len(hook.posts[0]["json"]["papers"]) == 120  # [delivery] top from config.toml
+    state = json.loads((out / "delivered.json").read_text())
+    assert len(state["papers"]) == 100
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("{}")
+    (out / "delivered.json").unlink()
+    os.symlink(elsewhere, out / "delivered.json")
+    result = _digest(out, "--webhook", hook.url, expect=2)
+    assert "symbolic link" in result.output and elsewhere.read_text() == "{}" and len(hook.posts) == 1
+
+
+def test_every_delivery_setting_is_checked(sample: Path) -> None:
+    result = _digest(sample, "--email-to", "reader@example.org\r\nBcc: x@y.org", expect=2)
+    assert "plain e-mail address" in result.output
+    (sample.parent / "work" / "config.toml").write_text("[delivery]\nsmtp_port = 0\n")
+    assert "smtp_port" in _digest(sample, expect=2).output
