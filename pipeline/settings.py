@@ -72,6 +72,72 @@ class Delivery(BaseModel):
         return value
 
 
+class Interests(BaseModel):
+    """``[interests]``: what this reader cares about, for ``summarize rank`` and the order ``run`` renders in. The
+    corpus and the cache never depend on it: another reader re-ranks without re-summarising."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    library: list[Path] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Files of papers the reader cares about: BibTeX, RIS, CSL-JSON, a feedback export, JSONL/CSV/JSON "
+        "paper lists or a corpus.jsonl (--library, repeatable).",
+    )
+    keywords: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=500,
+        description='Phrases that pull a paper up, each with a weight: ["nerf", "gaussian splatting"] (weight 1) or '
+        '[interests.keywords] "nerf" = 2.0.',
+    )
+    authors: list[str] = Field(default_factory=list, max_length=500, description="Authors to follow, as written.")
+    exclude: list[str] = Field(default_factory=list, max_length=500, description="Phrases that push a paper down.")
+    description: str = Field(
+        default="", max_length=4000, description="The reader's interests in words, for the LLM judge (--rank-model)."
+    )
+    top: int = Field(default=20, ge=1, le=10_000, description="Papers in the digest, best first (--top).")
+    threshold: float | None = Field(
+        default=None, ge=0, le=100, description="Only papers scoring at least this go in the digest (besides --top)."
+    )
+    rank_model: str | None = Field(
+        default=None, max_length=200, description="LLM that re-judges the ranking's top, e.g. 'openai/gpt-4o-mini'."
+    )
+    judge_top_k: int = Field(default=50, ge=1, le=1000, description="Papers of the ranking the LLM judge reads.")
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _weighted(cls, value: Any) -> Any:
+        """A list of phrases is a table of weight 1; a phrase is trimmed, non-empty, at most 200 characters."""
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list | tuple):
+            if not all(isinstance(phrase, str) for phrase in value):
+                raise ValueError("keywords: a list of phrases, or a table of phrase = weight")
+            value = {phrase: 1.0 for phrase in value}
+        if isinstance(value, dict):
+            for phrase, weight in value.items():
+                if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > 200:
+                    raise ValueError(f"keyword {str(phrase)[:40]!r}: a phrase of 1 to 200 characters")
+                if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 10:
+                    raise ValueError(f"keyword {phrase!r}: its weight must be a number above 0 and at most 10")
+            return {" ".join(p.split()): float(w) for p, w in value.items()}
+        return value
+
+    @field_validator("authors", "exclude")
+    @classmethod
+    def _phrases(cls, value: list[str]) -> list[str]:
+        out = [" ".join(v.split()) for v in value]
+        bad = next((v for v in out if not v or len(v) > 200), None)
+        if bad is not None:
+            raise ValueError(f"{bad[:40]!r}: each must be 1 to 200 characters")
+        return out
+
+    @field_validator("library", mode="after")
+    @classmethod
+    def _expand_home(cls, value: list[Path]) -> list[Path]:
+        return [path.expanduser() for path in value]
+
+
 class Settings(BaseModel):
     """Every knob of a run. A key config.toml does not know is an error, not a silent default."""
 
@@ -163,6 +229,7 @@ class Settings(BaseModel):
     )
     fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
     delivery: Delivery = Field(default_factory=Delivery, description="[delivery]: e-mail and webhook of the digest.")
+    interests: Interests = Field(default_factory=Interests, description="[interests]: what this reader ranks by.")
 
     @field_validator("endpoints", mode="before")
     @classmethod
@@ -245,7 +312,11 @@ def load_settings(
                 f"{path}: unknown key {', '.join(map(repr, unknown))}; known keys: " + ", ".join(Settings.model_fields)
             )
     values.update(_from_env(environ))
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    for key, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(values.get(key), dict):  # a flag sets one key of a section
+            value = {**values[key], **{k: v for k, v in value.items() if v is not None}}
+        if value is not None:
+            values[key] = value
     try:
         return Settings(**values)
     except ValidationError as exc:

@@ -236,3 +236,33 @@ def test_the_library_is_bounded(tmp_path: Path) -> None:
     noisy.write_text("{bad\n" * 50)
     library = read_library([noisy], limits=Limits(max_problems=5))
     assert len(library.problems) == 5 and library.describe()["problems"] == 51  # 50 lines + "no entries found"
+
+
+def test_interests_from_config_and_flags(tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[summarize]\nmodel = "embedded"\n\n[interests]\nlibrary = ["~/zotero.bib"]\n'
+        'keywords = ["nerf", "gaussian  splatting"]\nauthors = ["Ben Mildenhall"]\ntop = 5\n'
+    )
+    interests = load_settings(config, environ={}).interests
+    assert interests.keywords == {"nerf": 1.0, "gaussian splatting": 1.0}
+    assert interests.library == [Path.home() / "zotero.bib"] and interests.top == 5
+    assert interests.judge_top_k == 50 and interests.threshold is None and interests.rank_model is None
+    # A flag sets one key of the section; the file's others stay.
+    flagged = load_settings(config, overrides={"interests": {"top": 3, "exclude": ["medical"]}}, environ={}).interests
+    assert (flagged.top, flagged.exclude, flagged.authors) == (3, ["medical"], ["Ben Mildenhall"])
+
+    config.write_text('[interests.keywords]\n"nerf" = 2.0\n"slam" = 0.5\n')
+    assert load_settings(config, environ={}).interests.keywords == {"nerf": 2.0, "slam": 0.5}
+    for bad, message in (
+        ('[interests.keywords]\n"nerf" = 50\n', "weight must be a number above 0 and at most 10"),
+        ("[interests]\ntop = 0\n", "interests.top"),
+        ('[interests]\nkeywordz = ["x"]\n', "interests.keywordz"),
+        ("[interests]\njudge_top_k = 100000\n", "interests.judge_top_k"),
+    ):
+        config.write_text(bad)
+        with pytest.raises(ConfigError, match=message):
+            load_settings(config, environ={})
