@@ -154,8 +154,10 @@ class Settings(BaseModel):
     request_retries: int = Field(default=4, ge=0, le=20, description="Retries of a 429, 5xx or timeout.")
     timeout_s: float = Field(default=60.0, gt=0, description="Seconds before one LLM request is abandoned.")
     max_cost_usd: float | None = Field(default=None, ge=0, description="Stop dispatching at this spend.")
-    mode: Literal["auto", "tools", "json", "md_json"] = Field(
-        default="auto", description="instructor mode; 'auto' picks tools or JSON by provider."
+    mode: Literal["auto", "tools", "json_schema", "json", "md_json"] = Field(
+        default="auto",
+        description="instructor mode; 'auto' picks tools or JSON by provider, and asks a --api-base server which "
+        "it is (Ollama: json_schema, others: tools).",
     )
     api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
     temperature: float = Field(default=0.0, ge=0, le=2, description="LLM sampling temperature.")

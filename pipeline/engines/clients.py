@@ -126,3 +126,40 @@ def chat_poster(sdk: Any) -> Any:
         return ChatCompletion.construct(**body)
 
     return create
+
+
+_PROBE_BYTES = 4096  # an Ollama /api/version answer is a few dozen bytes
+
+
+def server_mode(api_base: str, timeout_s: float = 3.0) -> str:
+    """The instructor mode an OpenAI-compatible server at ``api_base`` answers in the schema with.
+
+    Ollama (found by its own ``GET /api/version``, beside its ``/v1``) does not force a named tool call, so it gets
+    ``json_schema`` (``response_format`` with the schema, which it turns into a grammar); every other server
+    (llama-cpp-python, llama.cpp's llama-server, vLLM, LM Studio, OpenAI) gets ``tools``: a forced call of the
+    Summary tool, which the local ones turn into a grammar. One small bounded GET: a server that does not answer it,
+    answers an error or answers something else is not Ollama.
+    """
+    import time
+
+    import httpx
+
+    root = api_base.rstrip("/")
+    root = root[: -len("/v1")] if root.endswith("/v1") else root
+    deadline = time.monotonic() + timeout_s
+    try:
+        with (
+            httpx.Client(timeout=timeout_s, follow_redirects=False) as http,
+            http.stream("GET", root + "/api/version", headers={"accept-encoding": "identity"}) as response,
+        ):
+            if response.status_code != 200 or response.headers.get("content-encoding", "identity") != "identity":
+                return "tools"
+            body = b""
+            for chunk in response.iter_raw():
+                body += chunk
+                if len(body) > _PROBE_BYTES or time.monotonic() > deadline:
+                    return "tools"
+        answer = json.loads(body)
+    except (httpx.HTTPError, ValueError):
+        return "tools"
+    return "json_schema" if isinstance(answer, dict) and isinstance(answer.get("version"), str) else "tools"

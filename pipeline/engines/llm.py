@@ -49,12 +49,42 @@ def load_prompt() -> tuple[string.Template, str]:
     return string.Template(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()[:16]
 
 
-def pick_mode(settings: Settings) -> str:
-    """Tool calling where the provider supports it, JSON for local servers; config can force either."""
+def pick_mode(settings: Settings, api_base: str | None = None) -> str:
+    """Tool calling where the provider supports it, JSON for local servers; config can force any mode.
+
+    An ``openai/`` model at a server of one's own (``api_base``, one endpoint, no batch) is asked which server it
+    is (`clients.server_mode`): Ollama answers in ``json_schema`` mode, the others in ``tools`` mode.
+    """
     if settings.mode != "auto":
         return settings.mode
     provider = settings.model.split("/", 1)[0].lower()
-    return "json" if provider in _JSON_PROVIDERS else "tools"
+    if provider in _JSON_PROVIDERS:
+        return "json"
+    if provider == "openai" and api_base and not settings.endpoints and not settings.batch:
+        return clients.server_mode(api_base)
+    return "tools"
+
+
+def outside_schema(mode: str, cause: BaseException) -> str:
+    """What to do when the server's answers never took the schema's shape (empty when they did, or when it is
+    something else): the advice the failure's message ends with."""
+    text = str(cause)
+    if mode == "tools" and "No tool calls or function call found" in text:
+        return (
+            "; the server answered without calling the Summary tool (it does not force a named tool call): "
+            "set mode = \"json_schema\" (config.toml) or SUMMARIZE_MODE=json_schema"
+        )
+    if mode == "json_schema" and "response_format" in text and getattr(cause, "status_code", None) in (400, 422):
+        return (
+            "; the server refused response_format json_schema: set mode = \"tools\" (config.toml) or "
+            "SUMMARIZE_MODE=tools"
+        )
+    if mode != "tools" and ("Invalid JSON" in text or "json_invalid" in text):
+        return (
+            "; the server's answer is not JSON in the schema (it ignored response_format): try mode = \"tools\" "
+            "or mode = \"md_json\""
+        )
+    return ""
 
 
 def truncate(abstract: str, max_tokens: int) -> tuple[str, bool]:
@@ -163,12 +193,20 @@ class LLMEngine:
                 ) from exc
             litellm.suppress_debug_info = True
         self.template, self.prompt_hash = load_prompt()
-        self.mode = pick_mode(settings)
-        modes = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
+        self.api_base = settings.api_base
+        if self.api_base is None and self.model.startswith("openai/"):
+            self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
+        self.mode = pick_mode(settings, self.api_base)
+        modes = {
+            "tools": instructor.Mode.TOOLS,
+            "json_schema": instructor.Mode.JSON_SCHEMA,
+            "json": instructor.Mode.JSON,
+            "md_json": instructor.Mode.MD_JSON,
+        }
+        self.instructor_mode = modes[self.mode]
         # instructor logs every failed attempt at ERROR level with the provider's message; the run reports
         # failures itself (redacted), so keep its logger quiet.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-        self.instructor_mode = modes[self.mode]
         self.router = clients.router(settings) if settings.endpoints else None
         self.client: Any = None  # the direct path's client is made per session, on its event loop's HTTP client
         if not self.direct:
@@ -187,9 +225,6 @@ class LLMEngine:
         # litellm and instructor leave hundreds of thousands of long-lived objects: moved out of the collector's
         # sight once, so its passes during the run (and at exit) stop walking them.
         gc.freeze()
-        self.api_base = settings.api_base
-        if self.api_base is None and self.model.startswith("openai/"):
-            self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
 
     def require_credentials(self) -> None:
         """Fail before the first call, not once per paper, when the provider's key is not set."""
@@ -337,8 +372,9 @@ class LLMEngine:
                         wait = min(_MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
                     await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
                     continue
+                advice = outside_schema(self.mode, cause)
                 error = EngineError(
-                    redact(f"{type(cause).__name__}: {cause}{_root_cause(cause)}")[:1500],
+                    redact(f"{type(cause).__name__}: {cause}{_root_cause(cause)}")[: 1500 - len(advice)] + advice,
                     paper_id=paper.id,
                     attempts=getattr(exc, "n_attempts", attempt),
                 )
