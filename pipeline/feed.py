@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pipeline.files import temp_beside
 
@@ -40,17 +41,39 @@ def _when(record: dict[str, Any]) -> str:
     return "1970-01-01T00:00:00Z"
 
 
+_OWN_SCHEMES = ("title:", "hf:")  # ids no reader can open: inside a URN, never taken for the entry's link
+
+
 def entry_id(record_id: str) -> str:
-    """The record id when it is already an IRI (arxiv:…, title:…), else a URN that wraps it."""
-    if record_id.startswith(_IRI_SCHEME) and not any(ch.isspace() for ch in record_id):
-        return record_id
+    """The record id when it is already an IRI (arxiv:…, doi:…), ``urn:summarize:title:…`` for ids of our own
+    (a reader that finds no link takes an IRI id for one), else a URN that wraps a hash of it."""
+    if all(ch.isprintable() and not ch.isspace() for ch in record_id):
+        if record_id.startswith(_OWN_SCHEMES):
+            return "urn:summarize:" + record_id
+        if record_id.startswith(_IRI_SCHEME):
+            return record_id
     return "urn:summarize:" + uuid.uuid5(uuid.NAMESPACE_URL, record_id).hex
+
+
+def page_anchor(site_url: str, record_id: str) -> str:
+    """The published page showing only this paper (its hash: a filter on the record id)."""
+    return site_url.rstrip("/") + "/#f=" + quote("id:" + record_id, safe="")
 
 
 def _http(url: object) -> str | None:
     text = str(url or "")
     if text.lower().startswith(("http://", "https://")) and all(ch.isprintable() and not ch.isspace() for ch in text):
         return text
+    return None
+
+
+def _link(record: dict[str, Any]) -> str | None:
+    """The paper's own page: its url, else its paper or project link (as the tables link the title)."""
+    for item in [{"url": record.get("url")}, *(record.get("links") or [])]:
+        if isinstance(item, dict) and item.get("kind", "paper") in ("paper", "project"):
+            url = _http(item.get("url"))
+            if url:
+                return url
     return None
 
 
@@ -120,8 +143,8 @@ class FeedWriter:
             ET.SubElement(entry, f"{{{ATOM}}}id").text = entry_id(record_id)
             ET.SubElement(entry, f"{{{ATOM}}}title").text = _xml_text(record.get("title", record_id))
             ET.SubElement(entry, f"{{{ATOM}}}updated").text = when
-            url = _http(record.get("url"))
-            if url:
+            url = _link(record) or (page_anchor(self.site_url, record_id) if self.site_url else None)
+            if url:  # no link rather than a wrong one
                 ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=url)
             for name in record.get("authors") or []:
                 person = ET.SubElement(entry, f"{{{ATOM}}}author")

@@ -117,7 +117,7 @@
     for (var k = 0; k < words.length; k++) if (p.hay.indexOf(words[k]) < 0) return false;
     for (var j = 0; j < state.f.length; j++) {
       var cut = state.f[j].indexOf(":"), kind = state.f[j].slice(0, cut), name = state.f[j].slice(cut + 1);
-      var names = kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
+      var names = kind === "id" ? [p.i] : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
       if (names.indexOf(name) < 0) return false;
     }
     return true;
@@ -139,7 +139,9 @@
     shown.textContent = view.length === data.length ? data.length + " papers" : view.length + " of " + data.length + " papers";
     facetBar.textContent = "";
     state.f.forEach(function (key) {
-      var b = el("button", "chip on", key.replace(":", " ") + " ×");
+      var cut = key.indexOf(":"), name = key.slice(cut + 1);  // "id:…" is one paper (a feed entry's link)
+      var label = key.slice(0, cut) === "id" ? "paper: " + (byId[name] ? byId[name].t : name) : key.replace(":", " ");
+      var b = el("button", "chip on", label + " ×");
       b.type = "button";
       b.setAttribute("data-facet", key);
       b.setAttribute("aria-label", "Remove filter " + key);

@@ -222,3 +222,26 @@ def test_screenshot_is_produced(page: Path, tmp_path: Path) -> None:
     shot = tmp_path / "page.png"
     _browser(page, tmp_path, f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_a_feed_entry_link_opens_the_page_on_that_one_paper(page: Path, tmp_path: Path) -> None:
+    from urllib.parse import urlsplit
+
+    from pipeline.feed import page_anchor
+
+    records = [json.loads(line) for line in (page.parent / "corpus.jsonl").read_text().splitlines()]
+    paper = next(r for r in records if r["id"].startswith("title:"))
+    fragment = "#" + urlsplit(page_anchor("https://example.org/", paper["id"])).fragment
+    seen = _act(
+        page,
+        tmp_path,
+        """
+        out.titles = Array.prototype.map.call(document.querySelectorAll("article .title"), function (t) {
+          return t.textContent; });
+        out.chip = document.querySelector("#facets .chip").textContent;
+        out.shown = document.getElementById("shown").textContent;
+        """,
+        fragment=fragment,
+    )
+    assert seen["titles"] == [paper["title"]] and seen["shown"] == "1 of 69 papers"
+    assert seen["chip"] == f"paper: {paper['title']} ×"

@@ -178,3 +178,34 @@ def test_a_dry_run_with_the_key_set_warns_of_nothing(tmp_path: Path, out: Path, 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     report = _run(str(_papers(tmp_path)), "--out", str(out), "--dry-run", "--model", "openai/gpt-4o-mini")
     assert report["warnings"] == [] and report["new"] == 3
+
+
+def _entries(feed: Path) -> dict[str, dict]:
+    import xml.etree.ElementTree as ET
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = {}
+    for entry in ET.fromstring(feed.read_bytes()).findall("a:entry", ns):
+        links = [link.get("href") for link in entry.findall("a:link", ns)]
+        title, entry_id = entry.findtext("a:title", namespaces=ns), entry.findtext("a:id", namespaces=ns)
+        entries[title] = {"id": entry_id, "links": links}
+    return entries
+
+
+def test_a_feed_entry_without_a_url_links_to_the_page_or_nowhere(tmp_path: Path, out: Path) -> None:
+    papers = str(_papers(tmp_path))
+    _run(papers, "--out", str(out))
+    entries = _entries(out / "feed.xml")
+    paper_b = next(r for r in read_jsonl(out / "corpus.jsonl") if r["title"] == "Paper B")
+    assert paper_b["id"].startswith("title:") and paper_b["url"] is None
+    # No site_url: no link at all, and an id no reader takes for one.
+    assert entries["Paper B"] == {"id": "urn:summarize:" + paper_b["id"], "links": []}
+    assert entries["Denoising Diffusion Probabilistic Models"]["links"] == ["https://arxiv.org/abs/2006.11239"]
+    # With site_url: the published page, filtered to that paper.
+    config = tmp_path / "config.toml"
+    config.write_text('[summarize]\nsite_url = "https://example.org/papers/"\n')
+    _run(papers, "--out", str(out), "--config", str(config))
+    entries = _entries(out / "feed.xml")
+    anchor = "https://example.org/papers/#f=id%3A" + paper_b["id"].replace(":", "%3A")
+    assert entries["Paper B"]["links"] == [anchor]
+    assert entries["Denoising Diffusion Probabilistic Models"]["links"] == ["https://arxiv.org/abs/2006.11239"]
