@@ -74,6 +74,7 @@
     p.s.forEach(function (x) { chips.appendChild(facetChip("dataset", x)); });
     p.x.forEach(function (x) { chips.appendChild(facetChip("metric", x)); });
     head.appendChild(chips);
+    head.appendChild(voteButtons(p));
     body.appendChild(head);
     body.appendChild(el("p", "tldr", p.l));
     if (p.r.length) {
@@ -90,6 +91,76 @@
     });
     art.appendChild(details);
     return art;
+  }
+
+  // "More / less like this": kept in this browser (localStorage), exported as a file summarize --library reads.
+  var VOTES_KEY = "summarize.feedback.v1", MAX_VOTES = 5000;
+  var votes = loadVotes();
+  var exportButton = document.getElementById("export-feedback");
+  var exportLink = null;
+
+  function loadVotes() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(VOTES_KEY) || "{}");
+      return stored && typeof stored === "object" && !Array.isArray(stored) ? stored : {};
+    } catch (e) { return {}; }  // storage off (private window) or a value that is not ours: start empty
+  }
+
+  function saveVotes() {
+    var ids = Object.keys(votes);
+    if (ids.length > MAX_VOTES) {
+      ids.sort(function (a, b) { return String(votes[a].at).localeCompare(String(votes[b].at)); });
+      ids.slice(0, ids.length - MAX_VOTES).forEach(function (id) { delete votes[id]; });
+    }
+    try { window.localStorage.setItem(VOTES_KEY, JSON.stringify(votes)); } catch (e) { /* kept for this visit */ }
+    updateExport();
+  }
+
+  function voteButtons(p) {
+    var box = el("div", "vote");
+    [["more", "More like this"], ["less", "Less like this"]].forEach(function (v) {
+      var b = el("button", v[0], v[1]);
+      b.type = "button";
+      b.setAttribute("data-vote", v[0]);
+      b.setAttribute("aria-pressed", votes[p.i] && votes[p.i].vote === v[0] ? "true" : "false");
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function vote(art, choice) {
+    var id = art.getAttribute("data-id"), p = byId[id];
+    if (!p) return;
+    if (votes[id] && votes[id].vote === choice) delete votes[id];  // a second click takes the vote back
+    else votes[id] = { title: p.t, vote: choice, at: new Date().toISOString() };
+    art.querySelectorAll("[data-vote]").forEach(function (b) {
+      b.setAttribute("aria-pressed", votes[id] && votes[id].vote === b.getAttribute("data-vote") ? "true" : "false");
+    });
+    saveVotes();
+  }
+
+  function feedbackExport() {
+    var items = Object.keys(votes).map(function (id) {
+      return { id: id, title: String(votes[id].title || ""), vote: votes[id].vote, at: String(votes[id].at || "") };
+    }).filter(function (item) { return item.vote === "more" || item.vote === "less"; });
+    items.sort(function (a, b) { return a.at.localeCompare(b.at) || a.id.localeCompare(b.id); });
+    return { format: "summarize-feedback", version: 1, items: items };
+  }
+
+  function updateExport() {
+    if (exportButton) exportButton.textContent = "Export feedback (" + Object.keys(votes).length + ")";
+  }
+
+  if (exportButton) {
+    exportButton.addEventListener("click", function () {
+      var blob = new Blob([JSON.stringify(feedbackExport(), null, 1) + "\n"], { type: "application/json" });
+      if (exportLink) URL.revokeObjectURL(exportLink.href);
+      else { exportLink = el("a"); exportLink.id = "feedback-file"; exportLink.hidden = true; document.body.appendChild(exportLink); }
+      exportLink.setAttribute("href", URL.createObjectURL(blob));
+      exportLink.setAttribute("download", "summarize-feedback.json");
+      exportLink.click();
+    });
+    updateExport();
   }
 
   function fill(details, p) {
@@ -180,6 +251,8 @@
   document.addEventListener("click", function (ev) {
     var target = ev.target.closest ? ev.target.closest("[data-facet]") : null;
     if (target) { toggleFacet(target.getAttribute("data-facet")); }
+    var voted = ev.target.closest ? ev.target.closest("[data-vote]") : null;
+    if (voted) { vote(voted.closest("article"), voted.getAttribute("data-vote")); }
   });
 
   list.addEventListener("change", function (ev) {
