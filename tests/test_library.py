@@ -266,3 +266,58 @@ def test_interests_from_config_and_flags(tmp_path: Path) -> None:
         config.write_text(bad)
         with pytest.raises(ConfigError, match=message):
             load_settings(config, environ={})
+
+
+class _Store(dict):
+    def set(self, key: str, value: dict) -> None:
+        self[key] = value
+
+
+def test_resolve_fills_entries_known_by_their_title_from_arxiv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fake_scholar import Scholar
+
+    from pipeline.settings import Settings
+    from pipeline.sources.enrich import Enricher
+    from pipeline.sources.http import http_for
+    from pipeline.sources.library.resolve import resolve_library
+
+    nerf_title = "Nerf: Representing scenes as neural radiance fields for view synthesis"
+    papers = {"2003.08934": nerf_title, "2305.16213": "ProlificDreamer: high-fidelity text-to-3D generation"}
+    with Scholar(
+        papers, decoys={"Mip-nerf 360: Unbounded anti-aliased neural radiance fields": ["Mip-NeRF"]}
+    ) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.setenv("SUMMARIZE_ARXIV_API", server.url + "/api/query")
+        store = _Store()
+        library = read_one("scholar.bib")  # no abstracts: one arXiv id, two titles
+        assert len(library.lacking_abstract()) == 3
+
+        def resolve() -> object:
+            http = http_for(Settings())
+            return resolve_library(library, Enricher(store, hub=http, arxiv=http))
+
+        report = resolve()
+        entries = by_id(library)
+        # The Scholar title is arXiv's NeRF exactly: it takes the arXiv id and arXiv's abstract.
+        assert entries["arxiv:2003.08934"].abstract == "We study it." and entries["arxiv:2003.08934"].year == 2021
+        assert entries["arxiv:2305.16213"].abstract == "We study it."  # looked up by the id it had
+        mip = next(e for e in library.entries if e.title.startswith("Mip-nerf"))
+        assert mip.id.startswith("title:") and mip.abstract == ""  # only a near match: left as it was
+        assert (report.wanting, report.filled, report.resolved) == (3, 2, 1)
+        before = len(server.log)
+        report = resolve()  # every lookup is cached: nothing is sent again
+        assert len(server.log) == before and (report.wanting, report.filled) == (1, 0)
+
+
+def test_votes_find_their_papers_text_in_the_corpus() -> None:
+    from pipeline.schema import Paper
+
+    library = read_one("feedback.json")
+    day = [
+        Paper(id="arxiv:2401.00001", title="Phone-Video Gaussian Splatting", abstract="We splat.", source="x"),
+        Paper(id="title:0", title="Casual multi-view reconstruction!", abstract="We reconstruct.", source="x"),
+        Paper(id="arxiv:2409.99999", title="Unrelated", abstract="Other.", source="x"),
+    ]
+    assert library.fill_from(day) == 2
+    assert [e.abstract for e in library.entries] == ["We splat.", "", "We reconstruct."]
+    assert [e.id for e in library.lacking_abstract()] == ["arxiv:2401.00002"]

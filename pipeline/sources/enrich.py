@@ -148,7 +148,7 @@ class Enricher:
     # --- arXiv metadata ------------------------------------------------------------------------------------------
 
     def arxiv_records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """arXiv's record (title, authors, published, version, categories) of each id, 50 ids a request."""
+        """arXiv's record (title, abstract, authors, published, version, categories) of each id, 50 ids a request."""
         out: dict[str, dict[str, Any]] = {}
         missing = []
         for pid in dict.fromkeys(ids):
@@ -174,6 +174,7 @@ class Enricher:
                 pid = paper.id.removeprefix("arxiv:")
                 value = {
                     "title": paper.title,
+                    "abstract": paper.abstract,  # what a library entry known by its title only is read by
                     "authors": paper.authors,
                     "published": paper.published,
                     "version": paper.version,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError
-from pipeline.sources.files import arxiv_id, paper_identity
+from pipeline.sources.files import arxiv_id, paper_identity, title_key
 
 Vote = Literal["more", "less"]
 
@@ -100,6 +100,33 @@ class Library:
     def lacking_abstract(self) -> list[LibraryEntry]:
         """Entries known by their title only (``--resolve`` fills those with an arXiv id)."""
         return [e for e in self.entries if not e.abstract]
+
+    def fill_from(self, papers: Iterable[Any]) -> int:
+        """Entries without an abstract take the abstract (and authors) of the same paper in ``papers`` (anything
+        with ``id``, ``title``, ``abstract``, ``authors``: the day's papers, corpus records), matched by id, else by
+        title: a vote exported from the page finds its paper's text in the corpus. How many were filled."""
+        wanting = {e.id: i for i, e in enumerate(self.entries) if not e.abstract}
+        by_title = {title_key(self.entries[i].title): i for i in wanting.values()}
+        filled = 0
+        for paper in papers:
+            if not wanting:
+                break
+            at = wanting.pop(paper.id, None)
+            if at is None and title_key(paper.title) in by_title:
+                at = by_title[title_key(paper.title)]
+                if wanting.pop(self.entries[at].id, None) is None:
+                    continue
+            if at is None or not paper.abstract:
+                continue
+            entry = self.entries[at]
+            self.entries[at] = entry.model_copy(
+                update={
+                    "abstract": clean(paper.abstract)[:MAX_ABSTRACT_CHARS],
+                    "authors": entry.authors or paper.authors,
+                }
+            )
+            filled += 1
+        return filled
 
     def describe(self) -> dict[str, Any]:
         """What run.json says about the library."""

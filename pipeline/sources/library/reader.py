@@ -181,6 +181,14 @@ class _Collector:
         return True
 
 
+def merge_entries(entries: Iterable[LibraryEntry]) -> list[LibraryEntry]:
+    """``entries`` with each paper once (after resolving gave two of them the same arXiv id)."""
+    collector = _Collector(Limits(max_entries=2**62))
+    for entry in entries:
+        collector.add(entry)
+    return collector.library.entries
+
+
 def read_library(paths: Iterable[str | Path], *, limits: Limits | None = None, fmt: str | None = None) -> Library:
     """Every entry of the library files, one per paper, and every problem met (file and line).
 
