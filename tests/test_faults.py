@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,25 +40,58 @@ def _many_papers(path: Path, n: int) -> Path:
     return path
 
 
+def _cached_rows(cache_dir: Path) -> int:
+    """Summaries the cache holds now, read straight from diskcache's SQLite file (0 before it exists)."""
+    db = cache_dir / "cache.db"
+    if not db.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(str(db), timeout=10)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM Cache").fetchone()[0])
+    except sqlite3.OperationalError:  # the table is not created yet
+        return 0
+
+
+def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], *, limit: float = 120.0) -> None:
+    """SIGKILL ``proc`` as soon as ``ready()`` holds (polled every few ms, at most ``limit`` seconds), or reap it
+    if it finished first. No fixed sleep: under load the run is slower, and the wait simply lasts longer."""
+    deadline = time.monotonic() + limit
+    while proc.poll() is None and not ready():
+        assert time.monotonic() < deadline, f"the condition never held within {limit:.0f} s"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def test_kill_9_never_tears_the_corpus_and_the_next_run_resumes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     invoke("run", str(SAMPLE), "--out", str(out))
     before = (out / "corpus.jsonl").read_bytes()
+    cache_dir = Path(os.environ["SUMMARIZE_CACHE_DIR"])
+    sample_rows = _cached_rows(cache_dir)
     papers = _many_papers(tmp_path / "many.jsonl", 3000)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out)]
-    for delay in (0.8, 1.6, 2.4, 3.2):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+
+    def check_corpus() -> None:
         corpus = (out / "corpus.jsonl").read_bytes()
         lines = corpus.decode().splitlines()
         assert corpus == before or len(lines) == 69 + 3000  # the old corpus whole, or the new one whole
         for line in lines:
             json.loads(line)
+
+    # Killed mid-summarising, once some of the new summaries are cached.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _kill_when(proc, lambda: _cached_rows(cache_dir) > sample_rows)
+    check_corpus()
+    cached_before_restart = _cached_rows(cache_dir) - sample_rows
+    assert cached_before_restart > 0
+    # Killed while the corpus is being written (its temporary file is there), or after the run if it won the race.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _kill_when(proc, lambda: any(out.glob(".corpus.*.tmp")))
+    check_corpus()
     report = json.loads(invoke("run", str(papers), "--out", str(out), "--json").stdout)
-    assert report["cached"] > 0  # summaries finished before a kill are not redone
+    assert report["cached"] >= cached_before_restart  # summaries finished before a kill are not redone
     assert report["cached"] + report["new"] == 3000 and report["failed"] == 0
     assert len(read_jsonl(out / "corpus.jsonl")) == 69 + 3000
     assert not list(out.glob(".corpus.*.tmp"))
