@@ -558,3 +558,59 @@ def test_votes_on_the_page_survive_a_reload_and_export_a_feedback_file(sample_co
         assert set(item) == {"id", "title", "vote", "at"} and item["title"] == titles[item["id"]]
         assert item["at"].endswith("Z") and item["at"][:4].isdigit()
     (tmp_path / "feedback.json").write_text(seen["file"])
+
+
+# ---------------------------------------------------------------- the Action
+
+
+def _deliver_step() -> str:
+    import yaml
+
+    flow = yaml.safe_load((Path(__file__).resolve().parent.parent / ".github/workflows/daily.yml").read_text())
+    return next(s["run"] for s in flow["jobs"]["publish"]["steps"] if s.get("id") == "deliver")
+
+
+def _action_env(tmp_path: Path, out: Path, **values: str) -> dict[str, str]:
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUMMARIZE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.update(GITHUB_OUTPUT=str(tmp_path / "gh-output"), GITHUB_STEP_SUMMARY=str(tmp_path / "gh-summary"))
+    env.update({"OUT": str(out), "SUMMARIZE_SMTP_USER": "", "SUMMARIZE_SMTP_PASSWORD": "", "SUMMARIZE_WEBHOOK_URL": ""})
+    env.update({"EMAIL_TO": "", "EMAIL_FROM": "", "SMTP_HOST": "", "SMTP_PORT": "", "TOP": ""})
+    env.update(values)
+    return env
+
+
+def test_the_actions_deliver_step_mails_and_posts_once(sample: Path, tmp_path: Path, smtp_tls, hook) -> None:
+    inbox, port = smtp_tls
+    env = _action_env(
+        tmp_path, sample, SUMMARIZE_SMTP_USER=USER, SUMMARIZE_SMTP_PASSWORD=PASSWORD, SUMMARIZE_WEBHOOK_URL=hook.url,
+        EMAIL_TO="reader@example.org other@example.org", EMAIL_FROM="digest@example.org", SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(port), TOP="3", SSL_CERT_FILE=os.environ["SSL_CERT_FILE"],
+    )  # fmt: skip
+    for _ in range(2):  # the second run (a re-run of the job) sends nothing
+        subprocess.run(["bash", "-e", "-c", _deliver_step()], env=env, cwd=tmp_path, check=True, timeout=120)
+    assert len(inbox.mails) == 1 and inbox.mails[0][0] == ["reader@example.org", "other@example.org"]
+    assert len(hook.posts) == 1 and len(hook.posts[0]["json"]["papers"]) == 3
+    assert (tmp_path / "gh-output").read_text().splitlines() == ["status=0", "status=0"]
+
+
+def test_the_actions_deliver_step_is_skipped_without_secrets(sample: Path, tmp_path: Path) -> None:
+    env = _action_env(tmp_path, sample)
+    done = subprocess.run(["bash", "-e", "-c", _deliver_step()], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and "skipped" in done.stdout and not (sample / "digest.md").exists()
+
+
+def test_the_actions_deliver_step_reports_a_failed_send(sample: Path, tmp_path: Path) -> None:
+    failing = Receiver(status=403, answer=b"invalid_token")
+    try:
+        env = _action_env(tmp_path, sample, SUMMARIZE_WEBHOOK_URL=failing.url)
+        done = subprocess.run(
+            ["bash", "-e", "-c", _deliver_step()], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+    finally:
+        failing.close()
+    assert done.returncode == 0  # the step records the status; a later step fails the job after the commit
+    assert "HTTP 403: invalid_token" in done.stderr and "status=7" in (tmp_path / "gh-output").read_text()
+    assert (sample / "digest.md").exists()
