@@ -383,10 +383,12 @@ def report(out_dir: Path) -> None:
 @cli.command()
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
 def config(config: Path | None) -> None:
-    """Print the settings a run would use, after config.toml, environment and defaults."""
-    settings = _settings(config)
-    for name, value in settings.model_dump().items():
-        click.echo(f"{name} = {value!r}")
+    """Print the settings a run would use as config.toml text, each value's origin (default, file, environment)
+    in a comment."""
+    from pipeline.report import settings_toml
+    from pipeline.settings import resolve_settings
+
+    click.echo(settings_toml(*resolve_settings(config)), nl=False)
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,83 @@ def markdown_report(out_dir: Path) -> str:
             except (ValueError, KeyError, TypeError):
                 lines.append("- (an unreadable line of failures.jsonl)")
     return "\n".join(lines) + "\n"
+
+
+
+_SECRET_SETTINGS = ("webhook",)  # values that are secrets: said to be set, never printed
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    """One TOML value (the settings hold text, numbers, booleans, paths, lists and tables of those)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    # JSON's escapes are TOML's (\n, \", \\, \uXXXX); DEL is the one control character JSON leaves as it is.
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_table(model: Any, origin: Callable[[str], str]) -> list[str]:
+    """``key = value  # origin`` lines of a settings model; a value not set is a commented line."""
+    from pydantic import BaseModel
+
+    lines = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel) or (isinstance(value, list) and value and isinstance(value[0], BaseModel)):
+            continue  # a table of its own, written after this one
+        if name in _SECRET_SETTINGS and value is not None:
+            lines.append(f"# {name} = (set; a secret, not shown)  # {origin(name)}")
+        elif value is None or (name == "endpoints" and not value):
+            lines.append(f"# {name} = (not set)  # {origin(name)}")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}  # {origin(name)}")
+    return lines
+
+
+def settings_toml(settings: Any, path: Path | None, origins: dict[str, str]) -> str:
+    """``summarize config``: the settings as config.toml text a user can paste, each value's origin beside it
+    (`pipeline.settings.resolve_settings` says which file was read and where each value came from)."""
+    from pydantic import BaseModel
+
+    from pipeline.errors import redact
+    from pipeline.settings import DEFAULT_CONFIG, ENV_PREFIX
+
+    file = _CONTROL.sub("", str(path))
+
+    def origin_in(section: str) -> Callable[[str], str]:
+        def origin(name: str) -> str:
+            found = origins.get(section + "." + name if section else name) or origins.get(section)
+            variable = ENV_PREFIX + (section or name).upper()
+            return {"file": f"from {file}", "environment": f"from {variable}", "flag": "from a flag"}.get(
+                found or "", "default"
+            )
+
+        return origin
+
+    read = f"read {file}" if path is not None else f"no config file read (no ./{DEFAULT_CONFIG})"
+    lines = [
+        f"# The settings a run here would use ({read}). Each comment says where the value came from: the default,",
+        f"# the file, an environment variable ({ENV_PREFIX}<NAME>) or a flag. Paste into config.toml to keep them.",
+        "[summarize]",
+        *_toml_table(settings, origin_in("")),
+    ]
+    for endpoint in settings.endpoints:
+        lines += ["", "[[summarize.endpoints]]", *_toml_table(endpoint, origin_in("endpoints"))]
+    for name in type(settings).model_fields:
+        section = getattr(settings, name)
+        if isinstance(section, BaseModel):
+            lines += ["", f"[{name}]", *_toml_table(section, origin_in(name))]
+    return redact("\n".join(lines) + "\n")

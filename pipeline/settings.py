@@ -262,6 +262,13 @@ class Settings(BaseModel):
         return value.expanduser()
 
 
+_SECTIONS = tuple(  # settings that are tables of their own in config.toml ([delivery], [interests])
+    name
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give the config.toml file itself (--config or SUMMARIZE_CONFIG)")
@@ -297,7 +304,27 @@ def load_settings(
     config: Path | None = None, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
 ) -> Settings:
     """Settings from the config file (explicit, or ./config.toml when present), environment, then flags."""
+    return resolve_settings(config, overrides, environ)[0]
+
+
+def _origins(values: dict[str, Any], where: str) -> dict[str, str]:
+    """``where`` for every key of ``values``, and for every key of a section ([delivery], [interests]) in it."""
+    found: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and key in _SECTIONS:
+            found.update({f"{key}.{sub}": where for sub in value})
+        else:
+            found[key] = where
+    return found
+
+
+def resolve_settings(
+    config: Path | None = None, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> tuple[Settings, Path | None, dict[str, str]]:
+    """`load_settings`, with the config file it read (None: none) and where each value came from, by key
+    (``section.key`` inside a section): ``file``, ``environment`` or ``flag``; a key not there is a default."""
     environ = dict(os.environ if environ is None else environ)
+    origins: dict[str, str] = {}
     path = config or (Path(environ["SUMMARIZE_CONFIG"]).expanduser() if environ.get("SUMMARIZE_CONFIG") else None)
     values: dict[str, Any] = {}
     origin = "defaults"
@@ -313,14 +340,21 @@ def load_settings(
             raise ConfigError(
                 f"{path}: unknown key {', '.join(map(repr, unknown))}; known keys: " + ", ".join(Settings.model_fields)
             )
-    values.update(_from_env(environ))
+        origins.update(_origins(values, "file"))
+    from_env = _from_env(environ)
+    values.update(from_env)
+    origins.update(_origins(from_env, "environment"))
     for key, value in (overrides or {}).items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):  # a flag sets one key of a section
-            value = {**values[key], **{k: v for k, v in value.items() if v is not None}}
+            given = {k: v for k, v in value.items() if v is not None}
+            value = {**values[key], **given}
+            origins.update(_origins({key: given}, "flag"))
+        elif value is not None:
+            origins.update(_origins({key: value}, "flag"))
         if value is not None:
             values[key] = value
     try:
-        return Settings(**values)
+        return Settings(**values), path, origins
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
         raise ConfigError(f"invalid settings ({origin}, environment, flags): {problems}") from exc

@@ -209,3 +209,38 @@ def test_a_feed_entry_without_a_url_links_to_the_page_or_nowhere(tmp_path: Path,
     anchor = "https://example.org/papers/#f=id%3A" + paper_b["id"].replace(":", "%3A")
     assert entries["Paper B"]["links"] == [anchor]
     assert entries["Denoising Diffusion Probabilistic Models"]["links"] == ["https://arxiv.org/abs/2006.11239"]
+
+
+def test_config_prints_toml_to_paste_with_where_each_value_came_from(tmp_path: Path, monkeypatch) -> None:
+    import tomllib
+
+    from pipeline.settings import load_settings
+
+    config = tmp_path / "mine.toml"
+    config.write_text(
+        '[summarize]\nmodel = "openai/gpt-4o-mini"\nconcurrency = 3\n\n'
+        '[interests]\nkeywords = ["diffusion", "tab\\tand \\"quotes\\""]\n\n'
+        '[delivery]\nwebhook = "https://hooks.example.org/T000/B000/secret"\n'
+    )
+    monkeypatch.setenv("SUMMARIZE_OUT_DIR", str(tmp_path / "elsewhere"))
+    printed = invoke("config", "--config", str(config)).output
+    assert "PosixPath(" not in printed and " None" not in printed and "B000" not in printed
+    assert f"read {config}" in printed.splitlines()[0]
+    lines = printed.splitlines()
+    assert f'model = "openai/gpt-4o-mini"  # from {config}' in lines
+    assert f'out_dir = "{tmp_path / "elsewhere"}"  # from SUMMARIZE_OUT_DIR' in lines
+    assert "max_retries = 2  # default" in lines and "# max_cost_usd = (not set)  # default" in lines
+    assert f"# webhook = (set; a secret, not shown)  # from {config}" in lines
+    # Pasted into a config file, it gives the same settings, with no environment at all.
+    pasted = tmp_path / "pasted.toml"
+    pasted.write_text(printed)
+    tomllib.loads(printed)
+    again, before = load_settings(pasted, environ={}), load_settings(config)
+    assert again.interests.keywords == {"diffusion": 1.0, 'tab and "quotes"': 1.0}
+    assert again.model_dump(exclude={"delivery"}) == before.model_dump(exclude={"delivery"})
+
+
+def test_config_says_when_it_read_no_file() -> None:
+    printed = invoke("config").output
+    assert "no config file read" in printed.splitlines()[0]
+    assert 'model = "embedded"  # default' in printed.splitlines()
