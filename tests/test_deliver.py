@@ -558,6 +558,13 @@ def test_votes_on_the_page_survive_a_reload_and_export_a_feedback_file(sample_co
         assert set(item) == {"id", "title", "vote", "at"} and item["title"] == titles[item["id"]]
         assert item["at"].endswith("Z") and item["at"][:4].isdigit()
     (tmp_path / "feedback.json").write_text(seen["file"])
+    from pipeline.sources.library import read_library  # the file --library reads
+
+    library = read_library([str(tmp_path / "feedback.json")])
+    assert library.problems == []
+    assert {(e.id, e.vote, e.format) for e in library.entries} == {
+        (ids[0], "more", "feedback"), (ids[1], "less", "feedback"), (ids[3], "more", "feedback")
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- the Action
@@ -614,3 +621,34 @@ def test_the_actions_deliver_step_reports_a_failed_send(sample: Path, tmp_path: 
     assert done.returncode == 0  # the step records the status; a later step fails the job after the commit
     assert "HTTP 403: invalid_token" in done.stderr and "status=7" in (tmp_path / "gh-output").read_text()
     assert (sample / "digest.md").exists()
+
+
+def _has_rank_command() -> bool:
+    from pipeline.cli import cli
+
+    return "rank" in cli.commands
+
+
+def _ranked(*args: str) -> list[str]:
+    return [json.loads(line)["id"] for line in invoke("rank", *args, "--json").stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.skipif(not _has_rank_command(), reason="summarize rank (issue 25) has not landed")
+def test_feedback_fed_back_as_library_moves_the_ranking(sample: Path, tmp_path: Path) -> None:
+    corpus = str(sample / "corpus.jsonl")
+    titles = {r["id"]: r["title"] for r in read_jsonl(sample / "corpus.jsonl")}
+    before = _ranked(corpus, "--keywords", "image generation")
+    wanted, unwanted = before[-1], before[0]  # the reader wants more of the last, less of the first
+    feedback = {
+        "format": "summarize-feedback",
+        "version": 1,
+        "items": [
+            {"id": wanted, "title": titles[wanted], "vote": "more", "at": "2026-03-12T08:00:00Z"},
+            {"id": unwanted, "title": titles[unwanted], "vote": "less", "at": "2026-03-12T08:01:00Z"},
+        ],
+    }
+    (tmp_path / "feedback.json").write_text(json.dumps(feedback))
+    after = _ranked(corpus, "--keywords", "image generation", "--library", str(tmp_path / "feedback.json"))
+    assert sorted(after) == sorted(before)
+    assert after.index(wanted) < before.index(wanted), "a 'more like this' paper did not move up"
+    assert after.index(unwanted) > before.index(unwanted), "a 'less like this' paper did not move down"
