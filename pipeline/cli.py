@@ -304,6 +304,7 @@ def schema() -> None:
     help="data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
 )
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
+@click.option("--api-base", help="Base URL of an OpenAI-compatible server for --model (config: api_base).")
 @click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file scored ('scored' says which).")
@@ -314,6 +315,7 @@ def eval_command(
     grounding_file: Path | None,
     llm_fields_file: Path | None,
     model: str | None,
+    api_base: str | None,
     limit: int | None,
     config: Path | None,
     as_json: bool,
@@ -330,7 +332,7 @@ def eval_command(
 
     if not (file or tldr_file or fields_file or grounding_file or llm_fields_file):
         raise click.UsageError("give a FILE to score roles, --fields FILE, --tldr FILE or --grounding FILE")
-    settings = _settings(config, model=model)
+    settings = _settings(config, model=model, api_base=api_base)
     if file:
         from pipeline.engines import EmbeddedEngine
 
