@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLE, invoke, read_jsonl
+from test_page import CHROMIUM, _act  # the page driven in headless Chromium, as its own tests do
 
 aiosmtpd = pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -466,17 +467,8 @@ def test_every_delivery_setting_is_checked(sample: Path) -> None:
 
 # ---------------------------------------------------------------- the page's feedback
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-_STEP = """
-window.addEventListener("load", function () {
-  setTimeout(function () {
-    function finish(out) { document.body.setAttribute("data-result", JSON.stringify(out)); }
-    try { %s } catch (e) { finish({ error: String(e) }); }
-  }, 200);
-});
-"""
-# First load: vote on three rows (the third vote taken back), then reload. After the reload: what the buttons
-# show, and the file "Export feedback" hands to the browser (the Blob behind its download link).
+# First load: vote on three rows (the third vote taken back, the fourth changed), then reload. After the reload:
+# what the buttons show, and the file "Export feedback" hands to the browser (the Blob behind its download link).
 VOTE_RELOAD_EXPORT = """
 var rows = document.querySelectorAll("article.paper");
 if (!sessionStorage.getItem("ids")) {
@@ -491,7 +483,8 @@ if (!sessionStorage.getItem("ids")) {
   location.reload();
 } else {
   var ids = JSON.parse(sessionStorage.getItem("ids"));
-  var out = { ids: ids, reloaded: performance.getEntriesByType("navigation")[0].type };
+  out.ids = ids;
+  out.reloaded = performance.getEntriesByType("navigation")[0].type;
   out.pressed = ids.map(function (id) {
     var art = document.querySelector('article[data-id="' + CSS.escape(id) + '"]');
     return ["more", "less"].filter(function (v) {
@@ -499,50 +492,22 @@ if (!sessionStorage.getItem("ids")) {
   });
   var button = document.getElementById("export-feedback");
   out.button = button.textContent;
-  var made = null, create = URL.createObjectURL;
-  URL.createObjectURL = function (blob) { made = blob; return create.call(URL, blob); };
+  var Made = window.Blob, parts = null;
+  window.Blob = function (content, options) { parts = content; return new Made(content, options); };
   button.click();
   var link = document.getElementById("feedback-file");
   out.download = link.getAttribute("download");
   out.blobLink = link.href.indexOf("blob:") === 0;
-  made.text().then(function (text) { out.file = text; finish(out); });
+  out.file = parts.join("");
 }
 """
-
-
-def _browse(page: Path, tmp_path: Path, script: str) -> dict[str, Any]:
-    """A copy of ``page`` with ``script`` added (allowed by its CSP hash, as the page's own script is), loaded in
-    headless Chromium; what the script reported in <body data-result>."""
-    import base64
-    import hashlib
-    import html
-    import re
-
-    code = _STEP % script
-    digest = "sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
-    text = page.read_text().replace("script-src '", f"script-src '{digest}' '", 1)
-    copy = tmp_path / "feedback-page.html"
-    copy.write_text(text.replace("</body>", f"<script>{code}</script></body>"))
-    result = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000", "--virtual-time-budget=8000",
-         "--dump-dom", copy.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = re.search(r'data-result="([^"]*)"', result.stdout)
-    assert found, result.stdout[-2000:]
-    value = json.loads(html.unescape(found.group(1)))
-    assert "error" not in value, value
-    return value
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
 def test_votes_on_the_page_survive_a_reload_and_export_a_feedback_file(sample_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     invoke("run", str(SAMPLE), "--out", str(out), "--workers", "1")
-    seen = _browse(out / "comparison.html", tmp_path, VOTE_RELOAD_EXPORT)
+    seen = _act(out / "comparison.html", tmp_path, VOTE_RELOAD_EXPORT)
     assert seen["reloaded"] == "reload"
     assert seen["pressed"] == [["more"], ["less"], [], ["more"]]  # the 3rd taken back, the 4th changed its mind
     assert seen["button"] == "Export feedback (3)"

@@ -35,6 +35,16 @@ def _lead(digest: Digest) -> str:
     return f"{count} new paper{'s' if count != 1 else ''} for you, {order}."
 
 
+def _said(item: Item) -> list[tuple[str, str]]:
+    """What every format shows of a paper below its title, as (label, plain text): tldr, key result, why."""
+    said = [("", plain(item.tldr))] if item.tldr else []
+    if item.key_result:
+        said.append(("Key result:", plain(item.key_result)))
+    if item.reasons:
+        said.append(("Why:", "; ".join(plain(r) for r in item.reasons)))
+    return said
+
+
 def subject(title: str, date: str, digest: Digest) -> str:
     count = len(digest.items)
     return plain(f"{title}: {count} new paper{'s' if count != 1 else ''} ({date})")[:200]
@@ -45,12 +55,7 @@ def markdown(title: str, date: str, digest: Digest) -> str:
     for n, item in enumerate(digest.items, start=1):
         name = md_cell(plain(item.title))
         out.append(f"## {n}. [{name}]({_url(item.url)})\n" if item.url else f"## {n}. {name}\n")
-        if item.tldr:
-            out.append(f"**TL;DR** {md_cell(plain(item.tldr))}\n")
-        if item.key_result:
-            out.append(f"**Key result:** {md_cell(plain(item.key_result))}\n")
-        if item.reasons:
-            out.append("**Why:** " + "; ".join(md_cell(plain(r)) for r in item.reasons) + "\n")
+        out += [f"**{label}** {md_cell(value)}\n" if label else f"{md_cell(value)}\n" for label, value in _said(item)]
         if item.links:
             out.append("Links: " + " · ".join(f"[{md_cell(k)}]({_url(u)})" for k, u in item.links) + "\n")
     if digest.seen:
@@ -65,12 +70,7 @@ def text(title: str, date: str, digest: Digest) -> str:
     out = [f"{plain(title)} — {date}", "", _lead(digest), ""]
     for n, item in enumerate(digest.items, start=1):
         out.append(f"{n}. {plain(item.title)}")
-        if item.tldr:
-            out.append(f"   {plain(item.tldr)}")
-        if item.key_result:
-            out.append(f"   Key result: {plain(item.key_result)}")
-        if item.reasons:
-            out.append("   Why: " + "; ".join(plain(r) for r in item.reasons))
+        out += [f"   {label} {value}" if label else f"   {value}" for label, value in _said(item)]
         for kind, url in ((("paper", item.url),) if item.url else ()) + item.links:
             out.append(f"   {plain(kind)}: {url}")
         out.append("")
@@ -90,12 +90,7 @@ def _item_html(n: int, item: Item) -> str:
     name = e(plain(item.title))
     head = f'<a href="{e(item.url)}">{name}</a>' if item.url else name
     parts = [f"<h2>{n}. {head}</h2>"]
-    if item.tldr:
-        parts.append(f"<p>{e(plain(item.tldr))}</p>")
-    if item.key_result:
-        parts.append(f"<p><b>Key result:</b> {e(plain(item.key_result))}</p>")
-    if item.reasons:
-        parts.append('<p class="why"><b>Why:</b> ' + "; ".join(e(plain(r)) for r in item.reasons) + "</p>")
+    parts += [f"<p><b>{e(label)}</b> {e(value)}</p>" if label else f"<p>{e(value)}</p>" for label, value in _said(item)]
     if item.links:
         links = "".join(f'<a href="{e(u)}">{e(plain(k))}</a>' for k, u in item.links)
         parts.append(f'<p class="links">{links}</p>')
