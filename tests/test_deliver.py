@@ -617,3 +617,17 @@ def test_feedback_fed_back_as_library_moves_the_ranking(sample: Path, tmp_path: 
     assert sorted(after) == sorted(before)
     assert after.index(wanted) < before.index(wanted), "a 'more like this' paper did not move up"
     assert after.index(unwanted) > before.index(unwanted), "a 'less like this' paper did not move down"
+
+
+def test_digest_has_help_and_the_shipped_config_reads() -> None:
+    result = invoke("digest", "--help")
+    assert "Send the best papers of OUT_DIR" in result.output and "--email-to" in result.output
+    from pipeline.settings import load_settings
+
+    shipped = (Path(__file__).resolve().parent.parent / "config.toml").read_text()
+    import re
+
+    example = shipped.split("# [delivery]", 1)[1]  # the commented example, uncommented as a user would
+    Path("config.toml").write_text("[summarize]\n\n[delivery]" + re.sub(r"(?m)^# (?=\w+ = )", "", example))
+    delivery = load_settings(Path("config.toml"), environ={}).delivery
+    assert delivery.email_to == ["me@example.org"] and delivery.smtp_port == 587 and delivery.top == 10
