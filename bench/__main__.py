@@ -1,5 +1,6 @@
-"""python -m bench [--quick]: start-up, embedded throughput (cold and cached), LLM concurrency efficiency
-against a local server with a fixed delay, and corpus merge time and memory. Writes BENCHMARKS.md."""
+"""python -m bench [--quick] [--write]: start-up, embedded throughput (cold and cached), LLM concurrency efficiency
+against a local server with a fixed delay, and corpus merge time and memory. Prints the report; --write replaces
+BENCHMARKS.md (or --out) with it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 from bench.common import SUMMARIZE, run_child
 from bench.generate import REPO, write_corpus, write_papers
 from bench.llm import llm_ceiling, llm_concurrency
+
+NOTES = REPO / "BENCHMARKS.notes.md"  # hand-written notes appended to the report
 
 
 def startup(repeats: int) -> dict:
@@ -108,14 +111,16 @@ def ray_executor(n: int, work: Path) -> dict | None:
     return result
 
 
-def write_markdown(results: dict, path: Path) -> None:
+def render_markdown(results: dict, notes: Path = NOTES) -> str:
+    """The report as Markdown, ending with the hand-written ``notes`` (BENCHMARKS.notes.md) when they exist."""
     s, e = results["startup"], results["embedded"]
     lines = [
         "# Benchmarks",
         "",
         f"Measured {results['date']} on {results['machine']} with `{results['command']}`.",
-        "Regenerate with `python -m bench` (about 5 minutes) or `python -m bench --quick` (under a minute, smaller",
-        "inputs). Numbers are medians or single runs on a shared 2-core machine: expect ±10 %.",
+        "Regenerate with `python -m bench --write` (about 5 minutes; `--quick`: under a minute, smaller inputs;",
+        "without `--write` the report is only printed). Numbers are medians or single runs on a shared 2-core",
+        "machine: expect ±10 %.",
         "",
         "## Targets",
         "",
@@ -252,17 +257,19 @@ def write_markdown(results: dict, path: Path) -> None:
             f"caching and recording results on the driver {split.get('driver_s', 0):.1f} s; the rest is reading,",
             "cache lookups, the corpus merge and the tables, as in the local run.",
         ]
-    notes = path.with_name("BENCHMARKS.notes.md")
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs; under a minute")
-    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="where to write the report")
-    parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
+    parser.add_argument(
+        "--write", action="store_true", help="replace the tracked BENCHMARKS.md (or --out) with this run's report"
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="where --write writes the report")
+    parser.add_argument("--json", action="store_true", help="print the raw results as JSON instead of the report")
     args = parser.parse_args(argv)
     quick = args.quick
     with tempfile.TemporaryDirectory(prefix="summarize-bench-") as tmp:
@@ -304,9 +311,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"ray: {rx['ray']['papers_per_s']:.0f} papers/s vs local {rx['local']['papers_per_s']:.0f}",
                 file=sys.stderr,
             )
-    write_markdown(results, args.out)
+    report = render_markdown(results)
+    if args.write:
+        args.out.write_text(report, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))
+    elif not args.write:
+        print(report, end="")
     return 0
 
 
