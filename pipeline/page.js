@@ -194,16 +194,32 @@
     return true;
   }
 
-  var ORDER = {
-    date: function (a, b) { return (b.d || "").localeCompare(a.d || "") || a.o - b.o; },
-    upvotes: function (a, b) { return (b.v === null ? -1 : b.v) - (a.v === null ? -1 : a.v) || a.o - b.o; },
-    title: function (a, b) { return a.t.localeCompare(b.t, undefined, { sensitivity: "base" }) || a.o - b.o; }
-  };
+  // The sorts offered, the default first; each only where some paper has what it sorts by. The data comes in
+  // the source's order (a listing's trending rank), so the index o is that order.
+  function known(v) { return v !== null && v !== undefined; }
+  var SORTS = [
+    { key: "source", label: "source order", has: function (p) { return known(p.q); },
+      order: function (a, b) { return a.o - b.o; } },
+    { key: "date", label: "newest first", has: function (p) { return !!p.d; },
+      order: function (a, b) { return (b.d || "").localeCompare(a.d || "") || a.o - b.o; } },
+    { key: "upvotes", label: "most upvotes", has: function (p) { return known(p.v); },
+      order: function (a, b) { return (known(b.v) ? b.v : -1) - (known(a.v) ? a.v : -1) || a.o - b.o; } },
+    { key: "title", label: "title", has: function () { return true; },
+      order: function (a, b) { return a.t.localeCompare(b.t, undefined, { sensitivity: "base" }) || a.o - b.o; } }
+  ].filter(function (s) { return data.some(s.has); });
+  var ORDER = {};
+  SORTS.forEach(function (s) {
+    ORDER[s.key] = s.order;
+    var option = el("option", null, s.label);
+    option.value = s.key;
+    sortBox.appendChild(option);
+  });
+  var DEFAULT_SORT = SORTS[0].key;
 
   function apply(write) {
     var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
     view = data.filter(function (p) { return matches(p, words); });
-    view.sort(ORDER[state.sort] || ORDER.date);
+    view.sort(ORDER[state.sort] || ORDER[DEFAULT_SORT]);
     list.textContent = "";
     rendered = 0;
     renderMore();
@@ -348,7 +364,7 @@
     var parts = [];
     if (state.q) parts.push("q=" + encodeURIComponent(state.q));
     if (state.f.length) parts.push("f=" + state.f.map(encodeURIComponent).join(","));
-    if (state.sort !== "date") parts.push("sort=" + state.sort);
+    if (state.sort !== DEFAULT_SORT) parts.push("sort=" + state.sort);
     if (state.cmp.length) parts.push("cmp=" + state.cmp.map(encodeURIComponent).join(","));
     if (!panel.hidden) parts.push("open=1");
     var hash = parts.length ? "#" + parts.join("&") : "";
@@ -356,7 +372,7 @@
   }
 
   function readHash() {
-    state = { q: "", f: [], sort: "date", cmp: [] };
+    state = { q: "", f: [], sort: DEFAULT_SORT, cmp: [] };
     var open = false;
     location.hash.replace(/^#/, "").split("&").forEach(function (part) {
       var cut = part.indexOf("="); if (cut < 0) return;

@@ -54,8 +54,10 @@ def _chunks(
     items: Iterable[Paper | InputError], settings: Settings, fetch: Any, failures: list[Failure], size: int = CHUNK
 ) -> Iterator[list[Paper]]:
     """The usable papers of ``items`` in chunks; input errors go to ``failures``; a fetch that fails part-way
-    keeps what arrived (the report says it failed)."""
+    keeps what arrived (the report says it failed). Each paper's 1-based place among them goes into its metadata
+    (``position``), unless the source gave one."""
     chunk: list[Paper] = []
+    position = 0
     try:
         for item in items:
             if isinstance(item, InputError):
@@ -81,6 +83,8 @@ def _chunks(
                     )
                 )
             else:
+                position += 1  # the source's order (a listing's trending rank): the tables' and the page's default
+                item.meta.setdefault("position", position)
                 chunk.append(item)
                 if len(chunk) >= size:
                     yield chunk

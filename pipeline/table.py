@@ -8,12 +8,14 @@ import csv
 import hashlib
 import html
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from pipeline.corpus import Line, Spool
 from pipeline.files import temp_beside
 
 _CELL_LIMIT = 300
@@ -130,12 +132,14 @@ def page_record(record: dict[str, Any]) -> dict[str, Any]:
     meta = record.get("source_meta") or {}
     upvotes = meta.get("upvotes") if isinstance(meta, dict) else None
     published = str(record.get("published") or "")[:10]
+    position = meta.get("position") if isinstance(meta, dict) else None
     return {
         "i": str(record["id"]),
         "t": str(record.get("title", "")),
         "u": _safe_url(record.get("url")) or next((u for k, u in links if k in ("paper", "project")), None),
         "d": published,
         "v": upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+        "q": position if isinstance(position, int) and not isinstance(position, bool) else None,
         "l": str(record.get("tldr", "")),
         "p": str(record.get("problem", "")),
         "m": str(record.get("method", "")),
@@ -179,21 +183,42 @@ def page_parts(title: str) -> tuple[str, str]:
     return head, tail
 
 
-class TableWriter:
-    """Streams rows into comparison.md, .csv and .html (temporary files, renamed on success).
+def source_order(record: dict[str, Any]) -> str:
+    """The default row order: the source's (``source_meta.position``, a listing's trending rank), then by id;
+    records without a position (an older corpus) after those with one."""
+    meta = record.get("source_meta") or {}
+    position = meta.get("position") if isinstance(meta, dict) else None
+    if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < 10**12:
+        return f"0{position:012d}\x00{record['id']}"
+    return f"1{record['id']}"
 
-    Rows are written as they come, so a million-record corpus never sits in memory.
+
+class TableWriter:
+    """Writes comparison.md, .csv and .html (temporary files, renamed on success), rows in ``order``.
+
+    Records are sorted through a spool (`pipeline.corpus.Spool`: sorted runs on disk past a bound), so a
+    million-record corpus never sits in memory. ``order`` maps a record to its sort key (text); the default is
+    the source's order (`source_order`).
     """
 
-    def __init__(self, out_dir: Path, *, html_page: bool = True, title: str = "Paper comparison") -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        *,
+        html_page: bool = True,
+        title: str = "Paper comparison",
+        order: Callable[[dict[str, Any]], str] = source_order,
+    ) -> None:
         self.out_dir = out_dir
         self.html_page = html_page
         self.title = title
+        self.order = order
         self._open()
 
     def _open(self) -> None:
         out_dir, html_page, title = self.out_dir, self.html_page, self.title
         self.count = 0
+        self._rows = Spool(out_dir)
         names = ["comparison.md", "comparison.csv"] + (["comparison.html"] if html_page else [])
         self._files: dict[str, tuple[Path, Any]] = {}
         for name in names:
@@ -208,6 +233,9 @@ class TableWriter:
             self._html.write(head + "[")
 
     def add(self, record: dict[str, Any]) -> None:
+        self._rows.add(Line(self.order(record), orjson.dumps(record).decode(), None, None))
+
+    def _write(self, record: dict[str, Any]) -> None:
         r = to_row(record)
         self.count += 1
         self._md.write(_md_line(r))
@@ -218,6 +246,11 @@ class TableWriter:
 
     def close(self) -> None:
         """Finish every file first, then rename them all: a failure leaves the previous tables in place."""
+        try:
+            for line in self._rows.lines(keep="first"):
+                self._write(line.obj if line.obj is not None else orjson.loads(line.text))
+        finally:
+            self._rows.close()
         if self._html:
             self._html.write("]" + self._tail)
         for _tmp, fh in self._files.values():
@@ -228,6 +261,7 @@ class TableWriter:
             os.replace(tmp, self.out_dir / name)
 
     def abort(self) -> None:
+        self._rows.close()
         for tmp, fh in self._files.values():
             with contextlib.suppress(OSError):
                 fh.close()

@@ -245,3 +245,29 @@ def test_a_feed_entry_link_opens_the_page_on_that_one_paper(page: Path, tmp_path
     )
     assert seen["titles"] == [paper["title"]] and seen["shown"] == "1 of 69 papers"
     assert seen["chip"] == f"paper: {paper['title']} ×"
+
+
+SORTS = """
+var sort = document.getElementById("sort");
+out.options = Array.prototype.map.call(sort.options, function (o) { return o.textContent; });
+out.chosen = sort.options[sort.selectedIndex].textContent;
+out.titles = Array.prototype.map.call(document.querySelectorAll("article .title"), function (t) {
+  return t.textContent; });
+"""
+
+
+def test_the_page_opens_in_the_listing_order_and_offers_only_sorts_the_data_has(page: Path, tmp_path: Path) -> None:
+    from pipeline.sources.files import read_listing
+
+    listed = [paper.title for paper in read_listing(SAMPLE.read_bytes(), str(SAMPLE))]
+    seen = _act(page, tmp_path, SORTS)
+    assert seen["options"] == ["source order", "title"]  # the listing has no dates and no upvotes
+    assert seen["chosen"] == "source order" and seen["titles"] == listed[:50]
+    # Papers with dates and upvotes (and no source position) are offered those sorts, newest first by default.
+    writer = TableWriter(tmp_path)
+    for i, day in enumerate(["2024-01-03", "2024-01-01", "2024-01-02"]):
+        writer.add({"id": f"x{i}", "title": f"Paper {i}", "published": day, "source_meta": {"upvotes": i}})
+    writer.close()
+    dated = _act(tmp_path / "comparison.html", tmp_path, SORTS)
+    assert dated["options"] == ["newest first", "most upvotes", "title"]
+    assert dated["chosen"] == "newest first" and dated["titles"] == ["Paper 0", "Paper 2", "Paper 1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 from conftest import REPO, invoke, read_jsonl
+
+from pipeline.table import TableWriter, md_cell
 
 PAPERS = [
     {
@@ -244,3 +247,28 @@ def test_config_says_when_it_read_no_file() -> None:
     printed = invoke("config").output
     assert "no config file read" in printed.splitlines()[0]
     assert 'model = "embedded"  # default' in printed.splitlines()
+
+
+def test_the_tables_keep_the_listing_order(tmp_path: Path, out: Path) -> None:
+    from conftest import SAMPLE
+
+    from pipeline.sources.files import read_listing
+
+    listed = [paper.title for paper in read_listing(SAMPLE.read_bytes(), str(SAMPLE))]
+    _run(str(SAMPLE), "--out", str(out))
+    corpus = read_jsonl(out / "corpus.jsonl")
+    assert [r["id"] for r in corpus] == sorted(r["id"] for r in corpus)  # the corpus stays sorted by id
+    assert sorted(r["source_meta"]["position"] for r in corpus) == list(range(1, 70))
+    with (out / "comparison.csv").open(newline="") as fh:
+        assert [row["title"] for row in csv.DictReader(fh)] == listed
+    rows = (out / "comparison.md").read_text().splitlines()[2:]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows[:3]] == [md_cell(t) for t in listed[:3]]
+    # Records of an older corpus, without a position, follow those with one, by id.
+    writer = TableWriter(tmp_path)
+    for record in ({**corpus[0], "id": "z", "title": "old, z", "source_meta": {}}, *corpus[:3]):
+        writer.add({**record, "source_meta": {}} if record["id"] == corpus[0]["id"] else record)
+    writer.close()
+    with (tmp_path / "comparison.csv").open(newline="") as fh:
+        titles = [row["title"] for row in csv.DictReader(fh)]
+    in_listing = sorted(corpus[1:3], key=lambda r: r["source_meta"]["position"])
+    assert titles == [r["title"] for r in in_listing] + [corpus[0]["title"], "old, z"]  # ids "arxiv:…"/"title:…" < "z"
