@@ -321,3 +321,49 @@ def test_votes_find_their_papers_text_in_the_corpus() -> None:
     assert library.fill_from(day) == 2
     assert [e.abstract for e in library.entries] == ["We splat.", "", "We reconstruct."]
     assert [e.id for e in library.lacking_abstract()] == ["arxiv:2401.00002"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (r"{NeRF}: {Representing} {Scenes}", "NeRF: Representing Scenes"),
+        (r"M{\"u}ller and Leimk\"{u}hler, caf\'e", "Müller and Leimkühler, café"),
+        (
+            r"We present \textbf{EulerESG}, 50\% better~results --- on $\alpha$-nets",
+            "We present EulerESG, 50% better results — on α-nets",
+        ),
+        (r"Smith \& Jones, \emph{unbalanced", "Smith & Jones, unbalanced"),
+        (r"see \href{https://example.org}", "see https://example.org"),  # pylatexenc raises on this one: kept as text
+    ],
+)
+def test_latex_in_bibtex_values_is_read_as_text(value: str, text: str) -> None:
+    from pipeline.sources.library.latex import latex_text
+
+    assert latex_text(value) == text
+
+
+def test_an_entry_whose_latex_pylatexenc_cannot_read_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "odd.bib"
+    path.write_text("@misc{a,\n  title = {Links \\href{https://example.org}},\n  abstract = {Code at \\href{x}.},\n}\n")
+    library = read_library([path])
+    assert [(e.title, e.abstract) for e in library.entries] == [("Links https://example.org", "Code at x.")]
+    assert library.problems == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-01-15 10:00:00 +0000", datetime(2024, 1, 15, 10, tzinfo=UTC)),  # BibDesk
+        ("2024/01/15/10:31:02", datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC)),  # RIS Y2
+        ("2024/01/15/", datetime(2024, 1, 15, tzinfo=UTC)),  # RIS DA
+        ("2026-03-13T08:00:00+01:00", datetime(2026, 3, 13, 7, tzinfo=UTC)),  # the feedback export
+        ({"date-parts": [["2024", "2"]]}, datetime(2024, 2, 1, tzinfo=UTC)),  # CSL, digits as text
+        ("2024-02-30", None),
+        ("9999-01-01", None),
+        ("yesterday", None),
+    ],
+)
+def test_dates_exports_write(value: object, expected: datetime | None) -> None:
+    from pipeline.sources.library.model import moment
+
+    assert moment(value) == expected

@@ -1,8 +1,8 @@
 """BibTeX libraries (Zotero, Better BibTeX, Mendeley, JabRef, BibDesk, Google Scholar), read with bibtexparser 2.
 
 bibtexparser splits the file into blocks and keeps going past a broken one (a ``ParsingFailedBlock`` with the
-line it starts on), resolves ``@string`` macros and decodes LaTeX (accents, braces, ``\\&``, dashes) through
-pylatexenc. Names are split by its BibTeX name rules ('Last, First', 'First von Last', '{Corporate Name}').
+line it starts on), resolves ``@string`` macros and splits names by BibTeX's rules ('Last, First', 'First von
+Last', '{Corporate Name}'). The values read are decoded from LaTeX by `latex` (pylatexenc, command by command).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 import bibtexparser
 from bibtexparser import middlewares
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
-from pylatexenc.latex2text import LatexNodes2Text
 
 from pipeline.errors import InputError
+from pipeline.sources.library.latex import latex_text
 from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
@@ -37,16 +37,14 @@ _ADDED_FIELDS = ("date-added", "dateadded", "added-at", "creationdate", "timesta
 _KEYWORD_FIELDS = ("keywords", "mendeley-tags", "mendeley-groups", "groups", "collections", "tags")
 _ARXIV_FIELDS = ("arxivid", "arxiv", "url", "note", "journal", "howpublished", "number", "annote", "eprint")
 
-_latex = LatexNodes2Text()
-
 
 def _name(part: list[str]) -> str:
-    return clean(_latex.latex_to_text(" ".join(part))) if part else ""
+    return latex_text(" ".join(part)) if part else ""
 
 
 def _authors(value: Any) -> list[str]:
     if isinstance(value, str):
-        return [clean(value)] if value.strip() else []
+        return [latex_text(value)] if value.strip() else []
     names = []
     for parts in value if isinstance(value, list) else []:
         if hasattr(parts, "last"):
@@ -66,13 +64,13 @@ def _entry(block: Entry, path: str) -> LibraryEntry | InputError:
     keywords: list[str] = []
     for name in _KEYWORD_FIELDS:
         if text.get(name):
-            keywords.extend(part for part in text[name].replace(";", ",").split(",") if part.strip())
+            keywords.extend(p for p in latex_text(text[name]).replace(";", ",").split(",") if p.strip())
     return build_entry(
-        title=text.get("title"),
+        title=latex_text(text.get("title") or ""),
         path=path,
         line=line,
         fmt="bibtex",
-        abstract=text.get("abstract", ""),
+        abstract=latex_text(text.get("abstract", "")),
         authors=_authors(fields.get("author") or fields.get("editor")),
         arxiv=arxiv,
         doi=text.get("doi"),
@@ -91,17 +89,17 @@ def _failure(block: Any) -> str:
 
 def read_bibtex(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
     """The entries of a BibTeX file in order, each broken block as an error on the line it starts on."""
-    stack = [middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(), middlewares.LatexDecodingMiddleware()]
+    stack = [middlewares.SeparateCoAuthors(), middlewares.SplitNameParts()]
     library = bibtexparser.parse_string(text, append_middleware=stack)
     found: list[tuple[int, LibraryEntry | InputError]] = []
     for block in library.entries:
         found.append(((block.start_line or 0), _entry(block, path)))
-    for block in library.failed_blocks:
-        start = block.start_line or 0
-        if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
+    for failed in library.failed_blocks:
+        start = failed.start_line or 0
+        if isinstance(failed, DuplicateBlockKeyBlock) and isinstance(failed.ignore_error_block, Entry):
             # Two entries under one citation key are still two papers (or the same one, merged by id later).
-            found.append((start, _entry(block.ignore_error_block, path)))
+            found.append((start, _entry(failed.ignore_error_block, path)))
             continue
-        found.append((start, InputError(f"malformed BibTeX entry: {_failure(block)}", path=path, line=start + 1)))
+        found.append((start, InputError(f"malformed BibTeX entry: {_failure(failed)}", path=path, line=start + 1)))
     for _, item in sorted(found, key=lambda pair: pair[0]):
         yield item
