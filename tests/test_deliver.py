@@ -267,6 +267,13 @@ def test_one_mail_over_starttls_lists_the_top_n_in_ranking_order_and_a_rerun_sen
             assert PASSWORD not in path.read_text(errors="replace"), path
 
 
+def test_without_a_ranking_the_digest_keeps_the_sources_order(sample: Path, hook) -> None:
+    records = read_jsonl(sample / "corpus.jsonl")
+    by_rank = sorted(records, key=lambda r: r["source_meta"]["position"])  # the listing's trending order
+    _digest(sample, "--top", "3", "--webhook", hook.url)
+    assert _titles(hook.posts[0]) == [r["title"] for r in by_rank[:3]]
+
+
 def test_a_refused_login_is_an_error_with_the_servers_answer_and_the_files_stay(
     sample: Path, certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:

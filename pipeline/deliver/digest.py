@@ -1,9 +1,10 @@
 """Which papers a digest delivers: the best ones new to this reader, from the ranking or, without one, the corpus.
 
 Candidates come in the order of ``ranking.jsonl`` (best first, written by ``summarize run`` with interests), else
-newest first (publication date, else when the record was summarised). A paper an earlier digest delivered is
-"seen" and left out of "new for you" unless its arXiv version is newer. Only the records a digest needs are kept
-while the corpus streams by, so a large corpus costs a few hundred records of memory.
+newest day first (publication date, else when the record was summarised), in the source's order within a day. A
+paper an earlier digest delivered is "seen" and left out of "new for you" unless its arXiv version is newer. Only
+the records a digest needs are kept while the corpus streams by, so a large corpus costs a few hundred records of
+memory.
 """
 
 from __future__ import annotations
@@ -152,6 +153,16 @@ class _Best:
 
 
 _MASK = 2**128 - 1
+_NO_POSITION = 10**12
+
+
+def _newest_first(record: dict[str, Any]) -> tuple[str, int]:
+    """Without a ranking: the newest day first, and within a day the source's own order (a listing's trending
+    rank, ``source_meta.position``); the corpus line breaks ties."""
+    meta = record.get("source_meta") or {}
+    position = meta.get("position") if isinstance(meta, dict) else None
+    valid = isinstance(position, int) and not isinstance(position, bool) and 0 <= position < _NO_POSITION
+    return record_date(record)[:10], -(position if valid else _NO_POSITION)
 
 
 def select(out_dir: Path, state: State, top: int) -> Digest:
@@ -185,7 +196,7 @@ def select(out_dir: Path, state: State, top: int) -> Digest:
         else:
             one = hashlib.sha256(json.dumps([paper_id, version]).encode("utf-8")).digest()[:16]
             unordered = (unordered + int.from_bytes(one, "big")) & _MASK
-            entry, order = {}, (record_date(line.obj), -line.number)
+            entry, order = {}, _newest_first(line.obj)
         candidates += 1
         heap = new if state.is_new(paper_id, version) else again if (paper_id, version) in in_last else old
         heap.add(order, -line.number, line.obj, entry)
