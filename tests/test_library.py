@@ -334,6 +334,7 @@ def test_votes_find_their_papers_text_in_the_corpus() -> None:
         ),
         (r"Smith \& Jones, \emph{unbalanced", "Smith & Jones, unbalanced"),
         (r"see \href{https://example.org}", "see https://example.org"),  # pylatexenc raises on this one: kept as text
+        (r"GS\^{}2 and \textbackslash{}ell\textasciitilde{}4 \{x\}", "GS^2 and \\ell~4 {x}"),  # Zotero's escapes
     ],
 )
 def test_latex_in_bibtex_values_is_read_as_text(value: str, text: str) -> None:
@@ -367,3 +368,33 @@ def test_dates_exports_write(value: object, expected: datetime | None) -> None:
     from pipeline.sources.library.model import moment
 
     assert moment(value) == expected
+
+
+def _zotero_escaped(text: str) -> str:
+    """Text as Zotero's BibTeX export escapes it (its special-character table)."""
+    table = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "%": "\\%", "&": "\\&", "$": "\\$", "#": "\\#"}
+    table |= {"_": "\\_", "~": "\\textasciitilde{}", "^": "\\^{}"}
+    return "".join(table.get(c, c) for c in text)
+
+
+def test_a_bibtex_library_reads_the_same_papers_as_jsonl(tmp_path: Path) -> None:
+    papers = [
+        ("2604.00001", "PAR$^2$-RAG: Planned Retrieval", "Error below 1.0% on 50_000 cases & more; cost ~3x."),
+        ("2604.00002", "GS^2: Compact {3D} Gaussians", r"We bound $\ell^4$-norms of $f^{-1}(\sigma)$ in #steps."),
+        ("2604.00003", "Café: Müller's Œuvre", "Naïve façade — unicode stays unicode."),
+    ]
+    jsonl = tmp_path / "library.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": i, "title": t, "abstract": a}) + "\n" for i, t, a in papers))
+    bib = tmp_path / "library.bib"
+    bib.write_text(
+        "".join(
+            f"@misc{{k{n},\n\ttitle = {{{_zotero_escaped(t)}}},\n\tabstract = {{{_zotero_escaped(a)}}},\n"
+            f"\turl = {{http://arxiv.org/abs/{i}}},\n}}\n\n"
+            for n, (i, t, a) in enumerate(papers)
+        )
+    )
+    from_jsonl, from_bib = read_library([jsonl]), read_library([bib])
+    assert from_bib.problems == [] and len(from_bib.entries) == 3
+    assert [(e.id, e.title, e.abstract) for e in from_bib.entries] == [
+        (e.id, e.title, e.abstract) for e in from_jsonl.entries
+    ]

@@ -57,6 +57,8 @@ def _command_end(text: str, i: int) -> int:
 
 
 def _command(span: str) -> str:
+    if len(span) == 4 and span[1] in _ACCENTS and span[2:] == "{}":  # Zotero's escape of a literal ^ or ~
+        return span[1]
     try:
         return _DECODER.latex_to_text(span)
     except Exception:  # noqa: BLE001 - pylatexenc raises IndexError/AttributeError on malformed macros
