@@ -398,3 +398,13 @@ def test_a_bibtex_library_reads_the_same_papers_as_jsonl(tmp_path: Path) -> None
     assert [(e.id, e.title, e.abstract) for e in from_bib.entries] == [
         (e.id, e.title, e.abstract) for e in from_jsonl.entries
     ]
+
+
+def test_latex_decoding_is_bounded_and_still_reads_the_text() -> None:
+    from pipeline.sources.library.latex import Latex
+
+    latex = Latex(budget=2)
+    assert latex.text(r"\textbf{one} \textit{two} \emph{three} \textbf{one}") == "one two three one"
+    assert latex.budget == 0  # two commands went to pylatexenc; the third kept its text; the repeat was known
+    assert Latex().text("\\textbf{" + "x" * 5000 + "}") == "x" * 5000  # too long for pylatexenc: its text kept
+    assert Latex().text("A" * 50 + r"\'e", limit=10) == "A" * 10  # a value is read up to its limit

@@ -16,8 +16,10 @@ from bibtexparser import middlewares
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
 
 from pipeline.errors import InputError
-from pipeline.sources.library.latex import latex_text
+from pipeline.sources.library.latex import Latex
 from pipeline.sources.library.model import (
+    MAX_ABSTRACT_CHARS,
+    MAX_TITLE_CHARS,
     LibraryEntry,
     build_entry,
     clean,
@@ -38,21 +40,21 @@ _KEYWORD_FIELDS = ("keywords", "mendeley-tags", "mendeley-groups", "groups", "co
 _ARXIV_FIELDS = ("arxivid", "arxiv", "url", "note", "journal", "howpublished", "number", "annote", "eprint")
 
 
-def _name(part: list[str]) -> str:
-    return latex_text(" ".join(part)) if part else ""
+def _name(part: list[str], latex: Latex) -> str:
+    return latex.text(" ".join(part), 1_000) if part else ""
 
 
-def _authors(value: Any) -> list[str]:
+def _authors(value: Any, latex: Latex) -> list[str]:
     if isinstance(value, str):
-        return [latex_text(value)] if value.strip() else []
+        return [latex.text(value, 1_000)] if value.strip() else []
     names = []
     for parts in value if isinstance(value, list) else []:
         if hasattr(parts, "last"):
-            names.append(person(_name(parts.last), _name(parts.first), _name(parts.von), _name(parts.jr)))
+            names.append(person(*(_name(p, latex) for p in (parts.last, parts.first, parts.von, parts.jr))))
     return names
 
 
-def _entry(block: Entry, path: str) -> LibraryEntry | InputError:
+def _entry(block: Entry, path: str, latex: Latex) -> LibraryEntry | InputError:
     fields = {key.lower(): f.value for key, f in block.fields_dict.items()}
     text = {k: v for k, v in fields.items() if isinstance(v, str)}
     line = (block.start_line or 0) + 1
@@ -64,14 +66,14 @@ def _entry(block: Entry, path: str) -> LibraryEntry | InputError:
     keywords: list[str] = []
     for name in _KEYWORD_FIELDS:
         if text.get(name):
-            keywords.extend(p for p in latex_text(text[name]).replace(";", ",").split(",") if p.strip())
+            keywords.extend(p for p in latex.text(text[name], 20_000).replace(";", ",").split(",") if p.strip())
     return build_entry(
-        title=latex_text(text.get("title") or ""),
+        title=latex.text(text.get("title") or "", 4 * MAX_TITLE_CHARS),
         path=path,
         line=line,
         fmt="bibtex",
-        abstract=latex_text(text.get("abstract", "")),
-        authors=_authors(fields.get("author") or fields.get("editor")),
+        abstract=latex.text(text.get("abstract", ""), 2 * MAX_ABSTRACT_CHARS),
+        authors=_authors(fields.get("author") or fields.get("editor"), latex),
         arxiv=arxiv,
         doi=text.get("doi"),
         url=text.get("url"),
@@ -91,14 +93,15 @@ def read_bibtex(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
     """The entries of a BibTeX file in order, each broken block as an error on the line it starts on."""
     stack = [middlewares.SeparateCoAuthors(), middlewares.SplitNameParts()]
     library = bibtexparser.parse_string(text, append_middleware=stack)
+    latex = Latex()
     found: list[tuple[int, LibraryEntry | InputError]] = []
     for block in library.entries:
-        found.append(((block.start_line or 0), _entry(block, path)))
+        found.append(((block.start_line or 0), _entry(block, path, latex)))
     for failed in library.failed_blocks:
         start = failed.start_line or 0
         if isinstance(failed, DuplicateBlockKeyBlock) and isinstance(failed.ignore_error_block, Entry):
             # Two entries under one citation key are still two papers (or the same one, merged by id later).
-            found.append((start, _entry(failed.ignore_error_block, path)))
+            found.append((start, _entry(failed.ignore_error_block, path, latex)))
             continue
         found.append((start, InputError(f"malformed BibTeX entry: {_failure(failed)}", path=path, line=start + 1)))
     for _, item in sorted(found, key=lambda pair: pair[0]):

@@ -56,28 +56,58 @@ def _command_end(text: str, i: int) -> int:
     return j
 
 
-def _command(span: str) -> str:
-    if len(span) == 4 and span[1] in _ACCENTS and span[2:] == "{}":  # Zotero's escape of a literal ^ or ~
-        return span[1]
-    try:
-        return _DECODER.latex_to_text(span)
-    except Exception:  # noqa: BLE001 - pylatexenc raises IndexError/AttributeError on malformed macros
-        return _plain(span.lstrip("\\").lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+def _fallback(span: str) -> str:
+    """A command's argument text, without the command."""
+    return _plain(span.lstrip("\\").lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 
-def latex_text(text: str) -> str:
-    """``text`` (a BibTeX value) as plain Unicode text, its whitespace runs single spaces."""
-    if "\\" not in text:
-        return " ".join(_plain(text).split())
-    out: list[str] = []
-    i = 0
-    while True:
-        start = text.find("\\", i)
-        if start < 0:
-            out.append(_plain(text[i:]))
-            break
-        out.append(_plain(text[i:start]))
-        end = _command_end(text, start)
-        out.append(_command(text[start:end]))
-        i = end
-    return " ".join("".join(out).split())
+MAX_SPAN = 1_000  # longer commands (a whole \\textbf{paragraph}) keep their text without pylatexenc
+MAX_COMMANDS = 20_000  # per file: pylatexenc's ~0.5 ms a command stays bounded, however hostile the file
+
+
+class Latex:
+    """Decodes the values of one file: each distinct command read once, at most `MAX_COMMANDS` read at all."""
+
+    def __init__(self, budget: int = MAX_COMMANDS) -> None:
+        self.budget = budget
+        self._seen: dict[str, str] = {}
+
+    def _command(self, span: str) -> str:
+        if len(span) == 4 and span[1] in _ACCENTS and span[2:] == "{}":  # Zotero's escape of a literal ^ or ~
+            return span[1]
+        if span in self._seen:
+            return self._seen[span]
+        if len(span) > MAX_SPAN or self.budget <= 0:
+            return _fallback(span)
+        self.budget -= 1
+        try:
+            text = _DECODER.latex_to_text(span)
+        except Exception:  # noqa: BLE001 - pylatexenc raises IndexError/AttributeError on malformed macros
+            text = _fallback(span)
+        if len(self._seen) < 100_000:
+            self._seen[span] = text
+        return text
+
+    def text(self, value: str, limit: int = 100_000) -> str:
+        """``value`` (a BibTeX value; its first ``limit`` characters) as plain Unicode text, whitespace runs single
+        spaces."""
+        value = value[:limit]
+        if "\\" not in value:
+            return " ".join(_plain(value).split())
+        out: list[str] = []
+        i = 0
+        while True:
+            start = value.find("\\", i)
+            if start < 0:
+                out.append(_plain(value[i:]))
+                break
+            out.append(_plain(value[i:start]))
+            end = _command_end(value, start)
+            out.append(self._command(value[start:end]))
+            i = end
+        return " ".join("".join(out).split())
+
+
+def latex_text(value: str) -> str:
+    """``value`` as plain text (one value on its own; a file's values share a `Latex`)."""
+    return Latex().text(value)

@@ -177,43 +177,50 @@ def split_keywords(*values: Any) -> list[str]:
     return list(out.values())[:MAX_KEYWORDS]
 
 
+def _from_text(value: str) -> datetime | None:
+    text = clean(value).replace("/", "-").strip("-")
+    if not text or len(text) > 64:
+        return None
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}-\d{1,2}:.*", text):  # RIS: 2024/01/15/10:00:00
+        head, _, clock = text.rpartition("-")
+        text = f"{head} {clock}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    day = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})\b", text)  # a day followed by words fromisoformat refuses
+    try:
+        return datetime(int(day[1]), int(day[2]), int(day[3])) if day else None
+    except ValueError:
+        return None
+
+
+def _from_csl(value: dict[str, Any]) -> datetime | None:
+    """CSL: {"date-parts": [[2024, 1, 15]]} (numbers or digit strings, month and day optional) or {"raw": ...}."""
+    parts = value.get("date-parts")
+    if not (isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]):
+        raw = value.get("raw") or value.get("literal")
+        return _from_text(raw) if isinstance(raw, str) else None
+    try:
+        numbers = [int(p) for p in parts[0][:3]] + [1, 1]
+        return datetime(numbers[0], numbers[1], numbers[2])
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def moment(value: Any) -> datetime | None:
     """A UTC datetime from the date forms exports write ('2024-01-15 10:00:00 +0000', '2024/01/15/', ISO 8601,
     CSL date-parts), or None when it is no date between the years 1000 and 2999."""
+    found: datetime | None = None
     if isinstance(value, datetime):
         found = value
     elif isinstance(value, date):
         found = datetime(value.year, value.month, value.day)
-    elif isinstance(value, dict):  # CSL: {"date-parts": [[2024, 1, 15]]} or {"raw": "..."}
-        parts = value.get("date-parts")
-        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-            try:
-                numbers = [int(p) for p in parts[0][:3]] + [1, 1]
-                found = datetime(numbers[0], numbers[1], numbers[2])
-            except (TypeError, ValueError, OverflowError):
-                return None
-        else:
-            return moment(value.get("raw") or value.get("literal"))
+    elif isinstance(value, dict):
+        found = _from_csl(value)
     elif isinstance(value, str):
-        text = clean(value).replace("/", "-").strip("-")
-        if not text or len(text) > 64:
-            return None
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}-\d{1,2}:.*", text):  # RIS: 2024/01/15/10:00:00
-            head, _, clock = text.rpartition("-")
-            text = f"{head} {clock}"
-        try:
-            found = datetime.fromisoformat(text)
-        except ValueError:
-            day = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})\b.*", text)
-            try:
-                found = datetime(*(int(g) for g in day.groups())) if day else None  # type: ignore[misc]
-            except ValueError:
-                return None
-            if found is None:
-                return None
-    else:
-        return None
-    if not MIN_YEAR <= found.year <= MAX_YEAR:
+        found = _from_text(value)
+    if found is None or not MIN_YEAR <= found.year <= MAX_YEAR:
         return None
     try:
         return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)

@@ -7,7 +7,7 @@ lookup goes through the enricher's cache, so a second ranking sends nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pipeline.schema import Paper
 from pipeline.sources.enrich import Enricher
@@ -23,6 +23,9 @@ class LibraryResolve:
     wanting: int = 0  # entries without an abstract
     filled: int = 0  # of those, now with arXiv's abstract
     resolved: int = 0  # titles matched to an arXiv id
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
 
 
 def _filled(entry: LibraryEntry, pid: str, record: dict) -> LibraryEntry:
