@@ -1,0 +1,150 @@
+"""Ranking by the reader's interests: the stage between the corpus and rendering.
+
+    from pipeline.rank import rank_papers, profile_of, write_ranking
+    profile = profile_of(settings.interests, library)          # library: pipeline.sources.library.Library
+    ranked = rank_papers(papers, profile)                      # best first, each with score and reasons
+    write_ranking(out_dir / "ranking.jsonl", ranked)           # one JSON object a line, best first
+
+The corpus never holds a reader's score: ranking reads papers (any input, or corpus records) plus the interests
+and writes a ranking; rendering and delivery read both. Modules: ``vectors`` (tf-idf, global idf), ``embedded``
+(the ranker and its reasons), ``baselines`` (the rankers it was chosen against), ``evaluate`` (P@10, nDCG@10 on
+library-vs-day cases), ``judge`` (the optional LLM judge; imports litellm/instructor only when used), ``train``
+(writes the shipped idf table).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.rank.embedded import Params, Profile, Ranked, rank, score_of
+
+RANKING_FILE = "ranking.jsonl"
+
+__all__ = [
+    "RANKING_FILE",
+    "Params",
+    "Profile",
+    "Ranked",
+    "interests_used",
+    "load_library",
+    "print_ranking",
+    "profile_of",
+    "rank",
+    "rank_papers",
+    "read_ranking",
+    "score_of",
+    "select",
+    "wanted",
+    "write_ranking",
+]
+
+
+def load_library(interests: Any, papers: Iterable[Any] = ()) -> Any:
+    """The library named by ``interests.library`` (None when none is), entries without an abstract filled from
+    the same paper among ``papers`` (the day, the corpus). Raises InputError for a file that cannot be read."""
+    if not getattr(interests, "library", None):
+        return None
+    from pipeline.sources.library import read_library
+
+    library = read_library(list(interests.library))
+    library.fill_from(papers)
+    return library
+
+
+def interests_used(interests: Any, library: Any, ranked: Sequence[Ranked], chosen: Sequence[Ranked]) -> dict[str, Any]:
+    """What run.json says about the ranking: which interests were used and how many papers passed."""
+    return {
+        "library": library.describe() if library is not None else None,
+        "library_papers": len(library.positives) if library is not None else 0,
+        "library_negatives": len(library.negatives) if library is not None else 0,
+        "keywords": dict(interests.keywords),
+        "authors": list(interests.authors),
+        "exclude": list(interests.exclude),
+        "top": interests.top,
+        "threshold": interests.threshold,
+        "judge": interests.rank_model,
+        "ranked": len(ranked),
+        "passed": len(chosen),
+    }
+
+
+def wanted(interests: Any) -> bool:
+    """Whether the reader gave anything to rank by."""
+    return bool(interests.library or interests.keywords or interests.authors)
+
+
+def print_ranking(ranked: Sequence[Ranked]) -> None:
+    """Numbered lines for a terminal: score, title, then the reasons (untrusted text made terminal-safe)."""
+    from rich.console import Console
+
+    from pipeline.report import terminal_safe
+
+    console = Console(highlight=False, soft_wrap=True)
+    for n, item in enumerate(ranked, 1):
+        console.print(
+            f"{n:>3}. [bold]{item.score:5.1f}[/bold]  {terminal_safe(item.title)}  [dim]{terminal_safe(item.id)}[/dim]"
+        )
+        for reason in item.reasons:
+            console.print(f"        [dim]{terminal_safe(reason)}[/dim]")
+
+
+def profile_of(interests: Any, library: Any = None) -> Profile:
+    """A ranker's profile from ``Settings.interests`` and the library read from its files (or None)."""
+    return Profile(
+        positives=list(library.positives) if library is not None else [],
+        negatives=list(library.negatives) if library is not None else [],
+        keywords=dict(getattr(interests, "keywords", {}) or {}),
+        authors=list(getattr(interests, "authors", []) or []),
+        exclude=list(getattr(interests, "exclude", []) or []),
+    )
+
+
+def rank_papers(papers: Sequence[Any], profile: Profile, params: Params | None = None) -> list[Ranked]:
+    """``papers`` best first; the same paper twice (same id) is ranked once."""
+    seen: set[str] = set()
+    unique = []
+    for paper in papers:
+        key = str(getattr(paper, "id", None) or (paper.get("id") if isinstance(paper, dict) else ""))
+        if key not in seen:
+            seen.add(key)
+            unique.append(paper)
+    return rank(unique, profile, params)
+
+
+def select(ranked: Sequence[Ranked], top: int | None, threshold: float | None) -> list[Ranked]:
+    """The digest: the best ``top`` papers, and only those scoring at least ``threshold`` when one is set."""
+    chosen = [r for r in ranked if threshold is None or r.score >= threshold]
+    return chosen[:top] if top is not None else chosen
+
+
+def ranking_lines(ranked: Iterable[Ranked]) -> str:
+    return "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in ranked)
+
+
+def write_ranking(path: Path, ranked: Iterable[Ranked]) -> None:
+    """ranking.jsonl, written beside its name and renamed into place (never through a planted link)."""
+    from pipeline.files import write_text_atomic
+
+    write_text_atomic(path, ranking_lines(ranked))
+
+
+def read_ranking(path: Path, limit: int = 1_000_000) -> list[dict[str, Any]]:
+    """The objects of a ranking.jsonl, best first (lines that are not objects skipped); [] when there is none."""
+    out: list[dict[str, Any]] = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if len(out) >= limit:
+                    break
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    out.append(item)
+    except (OSError, UnicodeDecodeError):
+        return []
+    return out
