@@ -267,6 +267,112 @@ def digest(out_dir: Path, dry_run: bool, config: Path | None, **flags: Any) -> N
         raise DeliveryError("; ".join(str(exc) for exc in outcome.errors))
 
 
+def _keywords(values: tuple[str, ...]) -> dict[str, float] | None:
+    """--keywords "nerf" --keywords "gaussian splatting=2": phrase, or phrase=weight."""
+    if not values:
+        return None
+    out: dict[str, float] = {}
+    for value in values:
+        phrase, sep, weight = value.rpartition("=")
+        try:
+            out[phrase if sep else value] = float(weight) if sep else 1.0
+        except ValueError:
+            out[value] = 1.0
+    return out
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1)
+@click.option("--source", "source", default=None, help="Input format: listing, jsonl, csv, json (default: by name).")
+@click.option(
+    "--library",
+    "library",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Papers you care about: BibTeX, RIS, CSL-JSON, a feedback export, JSONL/CSV/JSON, a corpus.jsonl "
+    "(repeatable; config: interests.library).",
+)
+@click.option("--keywords", multiple=True, help="A phrase that pulls papers up; 'phrase=weight' (repeatable).")
+@click.option("--authors", multiple=True, help="An author to follow: their papers come first (repeatable).")
+@click.option("--exclude", multiple=True, help="A phrase that pushes papers down (repeatable).")
+@click.option("--top", type=click.IntRange(1, 100_000), help="Print only the best N.")
+@click.option("--threshold", type=click.FloatRange(0, 100), help="Print only papers scoring at least this (0-100).")
+@click.option("--rank-model", help="LLM that re-judges the top K, e.g. openai/gpt-4o-mini (config: interests).")
+@click.option("--judge-top-k", type=click.IntRange(1, 1000), help="Papers the LLM judge reads (default 50).")
+@click.option("--description", help="Your interests in words, for the LLM judge (config: interests.description).")
+@click.option("--api-base", help="Base URL of an OpenAI-compatible server for --rank-model (config: api_base).")
+@click.option("--max-cost", "max_cost_usd", type=float, help="Stop sending papers to the judge at this spend (USD).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, best first: id, title, score, reasons.")
+def rank(
+    inputs: tuple[str, ...],
+    source: str | None,
+    library: tuple[Path, ...],
+    keywords: tuple[str, ...],
+    authors: tuple[str, ...],
+    exclude: tuple[str, ...],
+    top: int | None,
+    threshold: float | None,
+    rank_model: str | None,
+    judge_top_k: int | None,
+    description: str | None,
+    api_base: str | None,
+    max_cost_usd: float | None,
+    config: Path | None,
+    as_json: bool,
+) -> None:
+    """Rank papers from INPUTS (any file `run` reads, a corpus.jsonl, or - for stdin) by your interests, without
+    summarising them: the library's papers, keywords and followed authors pull papers up, --exclude pushes down.
+    Each paper comes with its score (0-100) and the reasons behind it."""
+    from pipeline import rank as ranking
+    from pipeline.errors import InputError
+    from pipeline.sources import files as sources
+
+    given = {
+        "library": list(library) or None,
+        "keywords": _keywords(keywords),
+        "authors": list(authors) or None,
+        "exclude": list(exclude) or None,
+        "rank_model": rank_model,
+        "judge_top_k": judge_top_k,
+        "description": description,
+    }
+    settings = _settings(
+        config,
+        api_base=api_base,
+        max_cost_usd=max_cost_usd,
+        interests={k: v for k, v in given.items() if v is not None},
+    )
+    interests = settings.interests
+    if not ranking.wanted(interests):
+        raise InputError("nothing to rank by: give --library FILE, --keywords or --authors (or [interests] in config)")
+    if not inputs:
+        raise InputError("no input given: name files of papers (or - for stdin)")
+    if source is not None and source not in sources.FILE_FORMATS:
+        raise InputError(f"unknown --source {source!r}; choose from {', '.join(sources.FILE_FORMATS)}")
+    papers = []
+    for item in sources.read_inputs(inputs, source):
+        if isinstance(item, InputError):
+            click.secho(f"warning: {item}", fg="yellow", err=True)
+        else:
+            papers.append(item)
+    lib = ranking.load_library(interests, papers)
+    for problem in lib.problems if lib is not None else []:
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+    ranked = ranking.rank_papers(papers, ranking.profile_of(interests, lib))
+    if interests.rank_model:
+        from pipeline.rank.judge import judge_ranking
+
+        ranked, note = judge_ranking(ranked, interests, settings)
+        if note:
+            click.secho(note, fg="yellow", err=True)
+    chosen = ranking.select(ranked, top, threshold)
+    if as_json:
+        click.echo(ranking.ranking_lines(chosen), nl=False)
+    else:
+        ranking.print_ranking(chosen)
+
+
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of one corpus record (schema version 2)."""
@@ -303,6 +409,19 @@ def schema() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
 )
+@click.option(
+    "--ranking",
+    "ranking_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of library-vs-day cases (cases.jsonl + papers.jsonl, as data/ranking/): P@10 and nDCG@10.",
+)
+@click.option(
+    "--ranker",
+    default="embedded",
+    show_default=True,
+    help="--ranking: embedded, or a baseline it was chosen against (centroid, nearest, logistic).",
+)
+@click.option("--rank-model", help="--ranking: also score the LLM judge (litellm model) on the embedded top K.")
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
 @click.option("--api-base", help="Base URL of an OpenAI-compatible server for --model (config: api_base).")
 @click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
@@ -314,6 +433,9 @@ def eval_command(
     fields_file: Path | None,
     grounding_file: Path | None,
     llm_fields_file: Path | None,
+    ranking_dir: Path | None,
+    ranker: str,
+    rank_model: str | None,
     model: str | None,
     api_base: str | None,
     limit: int | None,
@@ -330,9 +452,16 @@ def eval_command(
     from pipeline import evaluate as ev
     from pipeline.report import print_eval, print_field_eval, print_tldr_eval
 
-    if not (file or tldr_file or fields_file or grounding_file or llm_fields_file):
-        raise click.UsageError("give a FILE to score roles, --fields FILE, --tldr FILE or --grounding FILE")
+    if not (file or tldr_file or fields_file or grounding_file or llm_fields_file or ranking_dir):
+        raise click.UsageError(
+            "give a FILE to score roles, --fields FILE, --tldr FILE, --grounding FILE or --ranking DIR"
+        )
     settings = _settings(config, model=model, api_base=api_base)
+    if ranking_dir:
+        from pipeline.rank.evaluate import print_ranking_eval, ranking_eval
+
+        for result in ranking_eval(ranking_dir, ranker, settings, rank_model=rank_model, limit=limit):
+            click.echo(json.dumps({"scored": "ranking", **result})) if as_json else print_ranking_eval(result)
     if file:
         from pipeline.engines import EmbeddedEngine
 
