@@ -18,7 +18,8 @@
 
   data.forEach(function (p, n) {
     p.o = n;
-    p.hay = [p.i, p.t, p.l, p.p, p.m, p.r.join(" "), p.k.join(" "), p.s.join(" "), p.x.join(" ")].join(" ").toLowerCase();
+    p.hay = [p.i, p.t, p.l, p.p, p.m, p.r.join(" "), p.k.join(" "), p.s.join(" "), p.x.join(" "), p.a.join(" ")]
+      .join(" ").toLowerCase();
     byId[p.i] = p;
   });
 
@@ -29,7 +30,8 @@
     return node;
   }
 
-  var NUMBER = /((?<![\w.])\d+(?:[.,]\d+)*\s?(?:%|×|x\b|times\b)?(?!\w))/;
+  // A number whole, with its unit or scale ("1.5B", "20x", "3.2%"); never a part of one (the "1" of "1.5GB").
+  var NUMBER = /((?<![\w.])\d+(?:[.,]\d+)*(?:\s?(?:%|×|x\b|times\b)|[KMBT](?!\w)|k(?!\w))?(?![.,]?\w))/;
   function withNumbers(parent, text) {
     String(text).split(NUMBER).forEach(function (part, k) {
       parent.appendChild(k % 2 ? el("mark", null, part) : document.createTextNode(part));
@@ -295,23 +297,39 @@
   compareButton.addEventListener("click", function () {
     panel.hidden = false;
     renderCompare();
-    panel.scrollIntoView();
+    panel.scrollIntoView();  // below the sticky header: scroll-margin-top is its height (--head)
     writeHash();
   });
 
-  function mentions(claim, name) { return claim.toLowerCase().indexOf(name.toLowerCase()) >= 0; }
+  // Whether a claim names a metric or dataset: as a whole word ("is" inside "This" is not IS), and a metric with
+  // its case ("IS" is the Inception Score, "is" a verb).
+  function mentions(claim, name, withCase) {
+    var word = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp("(?<![\\p{L}\\p{N}])" + word + "(?![\\p{L}\\p{N}])", withCase ? "u" : "iu").test(claim);
+  }
+
+  // The sticky header's height, so that the comparison opens below it and scrolls inside its own box.
+  var header = document.getElementById("top");
+  function headerHeight() {
+    var sticky = getComputedStyle(header).position === "sticky";
+    document.documentElement.style.setProperty("--head", (sticky ? header.offsetHeight : 0) + "px");
+  }
+  window.addEventListener("resize", headerHeight);
+  headerHeight();
 
   function renderCompare() {
     var papers = state.cmp.map(function (id) { return byId[id]; }).filter(Boolean);
     panel.textContent = "";
     if (papers.length < 2) { panel.hidden = true; return; }
-    var close = el("button", null, "Close comparison");
+    var close = el("button", "close", "Close");
     close.type = "button";
+    close.setAttribute("aria-label", "Close comparison");
     close.addEventListener("click", function () { panel.hidden = true; writeHash(); });
-    panel.appendChild(close);
     var table = el("table");
-    var head = el("tr");
-    head.appendChild(el("th"));
+    var head = el("tr", "titles");  // sticks to the top of the comparison's box, the close button with it
+    var corner = el("th");
+    corner.appendChild(close);
+    head.appendChild(corner);
     papers.forEach(function (p) {
       var th = el("th");
       th.setAttribute("scope", "col");
@@ -332,17 +350,22 @@
     line("Method", function (p, td) { td.textContent = p.m; });
     // Claims on the same metric or dataset, one line each, where at least two of the papers name it.
     var used = papers.map(function () { return {}; });
-    var names = [];
-    papers.forEach(function (p) { p.x.concat(p.s).forEach(function (n) { if (names.indexOf(n) < 0) names.push(n); }); });
+    var names = [], metric = Object.create(null);
+    papers.forEach(function (p) {
+      p.x.forEach(function (n) { metric[n] = true; });
+      p.x.concat(p.s).forEach(function (n) { if (names.indexOf(n) < 0) names.push(n); });
+    });
     var aligned = 0;
     names.forEach(function (name) {
-      var having = papers.filter(function (p) { return p.r.some(function (c) { return mentions(c, name); }); });
+      var having = papers.filter(function (p) {
+        return p.r.some(function (c) { return mentions(c, name, metric[name]); });
+      });
       if (having.length < 2) return;
       aligned++;
       line("on " + name, function (p, td) {
         var k = papers.indexOf(p);
         p.r.forEach(function (c, j) {
-          if (mentions(c, name)) { used[k][j] = true; td.appendChild(withNumbers(el("div"), c)); }
+          if (mentions(c, name, metric[name])) { used[k][j] = true; td.appendChild(withNumbers(el("div"), c)); }
         });
       }, "same");
     });

@@ -52,7 +52,7 @@ def _browser(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedPro
     return result
 
 
-def _act(page: Path, tmp_path: Path, script: str, fragment: str = "") -> dict:
+def _act(page: Path, tmp_path: Path, script: str, fragment: str = "", window: str = "1400,1000") -> dict:
     """A copy of the page with ``script`` appended (allowed by its own CSP hash, as the page's script is)."""
     code = ACT % script
     digest = "sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
@@ -65,7 +65,7 @@ def _act(page: Path, tmp_path: Path, script: str, fragment: str = "") -> dict:
             CHROMIUM,
             *FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1400,1000",
+            f"--window-size={window}",
             "--virtual-time-budget=5000",
             "--dump-dom",
             uri_page.as_uri() + fragment,
@@ -271,3 +271,152 @@ def test_the_page_opens_in_the_listing_order_and_offers_only_sorts_the_data_has(
     dated = _act(tmp_path / "comparison.html", tmp_path, SORTS)
     assert dated["options"] == ["newest first", "most upvotes", "title"]
     assert dated["chosen"] == "newest first" and dated["titles"] == ["Paper 0", "Paper 2", "Paper 1"]
+
+
+def _record(i: int, results: list[str], metrics: list[str], **extra: object) -> dict:
+    return {
+        "id": f"arxiv:2401.0000{i}",
+        "title": f"Paper {i}",
+        "abstract": " ".join(results),
+        "tldr": f"We study {i}.",
+        "problem": "p",
+        "method": "m",
+        "results": results,
+        "metrics": metrics,
+        "datasets": [],
+        "links": [],
+        "tasks": ["image generation"],
+        "evidence": {"tldr": [], "problem": [], "method": [], "results": [[0]]},
+        **extra,
+    }
+
+
+def test_shared_metric_rows_match_whole_words_with_case_and_numbers_are_marked_whole(tmp_path: Path) -> None:
+    writer = TableWriter(tmp_path)
+    writer.add(_record(1, ["Our 1.5B model reaches an IS of 80.4 and is 20x faster.", "This studies scaling."], ["IS"]))
+    writer.add(_record(2, ["This analysis studies what is left of the 7B model, at 3.2% error."], ["FID"]))
+    writer.add(_record(3, ["It lifts IS to 90.1 on ImageNet-1K."], ["IS"]))
+    writer.close()
+    seen = _act(
+        tmp_path / "comparison.html",
+        tmp_path,
+        """
+        out.rows = Array.prototype.map.call(document.querySelectorAll("#comparison tr.same th"), function (t) {
+          return t.textContent; });
+        out.marks = Array.prototype.map.call(document.querySelectorAll("#comparison mark"), function (m) {
+          return m.textContent; });
+        """,
+        fragment="#cmp=arxiv%3A2401.00001,arxiv%3A2401.00002&open=1",
+    )
+    # "is" inside "This", "studies", "analysis" and the verb "is" are not the Inception Score: no "on IS" row
+    # for two papers of which only one reports it.
+    assert seen["rows"] == []
+    assert {"1.5B", "80.4", "20x", "7B", "3.2%"} <= set(seen["marks"]) and "1" not in seen["marks"]
+    both = _act(
+        tmp_path / "comparison.html",
+        tmp_path,
+        "out.rows = Array.prototype.map.call(document.querySelectorAll('#comparison tr.same th'), "
+        "function (t) { return t.textContent; });",
+        fragment="#cmp=arxiv%3A2401.00001,arxiv%3A2401.00003&open=1",
+    )
+    assert both["rows"] == ["on IS"]
+
+
+CONTRAST = """
+function rgb(text) { return text.match(/[\\d.]+/g).slice(0, 3).map(Number); }
+function luminance(c) {
+  var v = c.map(function (x) { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+function contrast(a, b) {
+  var x = luminance(rgb(a)), y = luminance(rgb(b));
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}
+"""
+
+
+def test_the_active_chip_label_is_readable(page: Path, tmp_path: Path) -> None:
+    seen = _act(
+        page,
+        tmp_path,
+        CONTRAST
+        + """
+        var chip = document.querySelector('article button.chip.task.on');
+        var style = getComputedStyle(chip), label = getComputedStyle(chip, "::before");
+        out.label = label.content;
+        out.ratio = contrast(label.color, style.backgroundColor);
+        out.text = contrast(style.color, style.backgroundColor);
+        """,
+        fragment="#f=task%3Aimage%20generation",
+    )
+    assert seen["label"] == '"task "'
+    assert seen["ratio"] >= 4.5 and seen["text"] >= 4.5, seen  # WCAG AA for small text
+
+
+def test_compare_opens_below_the_sticky_header_and_keeps_its_titles_in_view(page: Path, tmp_path: Path) -> None:
+    seen = _act(
+        page,
+        tmp_path,
+        """
+        window.scrollTo(0, 2500);
+        var boxes = document.querySelectorAll("input.pick");
+        for (var k = 0; k < 4; k++) boxes[k].click();
+        document.getElementById("compare").click();
+        var header = document.getElementById("top").getBoundingClientRect().bottom;
+        function visible(el) {
+          var r = el.getBoundingClientRect(); return r.top >= header - 1 && r.bottom <= innerHeight; }
+        var panel = document.getElementById("comparison");
+        var close = Array.prototype.filter.call(panel.querySelectorAll("button"), function (b) {
+          return /close/i.test(b.getAttribute("aria-label") || b.textContent); })[0];
+        var titles = panel.querySelectorAll("th[scope=col]");
+        out.opened = visible(close) && Array.prototype.every.call(titles, visible);
+        panel.scrollTop = panel.scrollHeight;  // read down to the links
+        out.scrolled = panel.scrollTop > 0;
+        out.after = visible(close) && Array.prototype.every.call(titles, visible);
+        """,
+    )
+    assert seen == {"opened": True, "scrolled": True, "after": True}
+
+
+def test_compare_on_a_phone_shows_two_papers_side_by_side(page: Path, tmp_path: Path) -> None:
+    seen = _act(
+        page,
+        tmp_path,
+        """
+        var boxes = document.querySelectorAll("input.pick");
+        boxes[0].click(); boxes[1].click();
+        document.getElementById("compare").click();
+        out.width = innerWidth;
+        out.rights = Array.prototype.map.call(document.querySelectorAll("#comparison th[scope=col]"), function (t) {
+          return t.getBoundingClientRect().right; });
+        """,
+        window="390,844",  # headless Chromium's window is at least 500 wide: still the phone layout (< 40rem)
+    )
+    assert seen["width"] <= 640 and len(seen["rights"]) == 2
+    assert max(seen["rights"]) <= seen["width"], seen
+
+
+def test_the_filter_reads_the_abstract_too(page: Path, tmp_path: Path) -> None:
+    records = [json.loads(line) for line in (page.parent / "corpus.jsonl").read_text().splitlines()]
+
+    def elsewhere(r: dict) -> str:
+        fields = [r["id"], r["title"], r["tldr"], r["problem"], r["method"], *r["results"]]
+        return " ".join(fields + r["tasks"] + r["datasets"] + r["metrics"]).lower()
+
+    word, owner = next(
+        (w, r)
+        for r in records
+        for w in re.findall(r"[a-z]{9,}", r["abstract"].lower())
+        if not any(w in elsewhere(x) for x in records) and sum(w in x["abstract"].lower() for x in records) == 1
+    )
+    seen = _act(
+        page,
+        tmp_path,
+        f"""
+        var box = document.getElementById("filter"); box.value = {json.dumps(word)};
+        box.dispatchEvent(new Event("input"));
+        out.titles = Array.prototype.map.call(document.querySelectorAll("article .title"), function (t) {{
+          return t.textContent; }});
+        """,
+    )
+    assert seen["titles"] == [owner["title"]], word
