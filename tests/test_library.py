@@ -95,7 +95,7 @@ def test_ris_export() -> None:
     assert gaussian.line == 24
     assert problems(library) == [
         ("zotero.ris", 18, "RIS record without its closing 'ER  -' line"),
-        ("zotero.ris", 41, "no title"),
+        ("zotero.ris", 41, "missing title"),
     ]
 
 
@@ -408,3 +408,19 @@ def test_latex_decoding_is_bounded_and_still_reads_the_text() -> None:
     assert latex.budget == 0  # two commands went to pylatexenc; the third kept its text; the repeat was known
     assert Latex().text("\\textbf{" + "x" * 5000 + "}") == "x" * 5000  # too long for pylatexenc: its text kept
     assert Latex().text("A" * 50 + r"\'e", limit=10) == "A" * 10  # a value is read up to its limit
+
+
+def test_the_page_export_as_the_browser_writes_it(tmp_path: Path) -> None:
+    """page.js writes JSON.stringify(export, null, 1): one key a line."""
+    items = [
+        {"id": "arxiv:2604.00010", "title": "Liked", "vote": "more", "at": "2026-04-01T10:00:00.000Z"},
+        {"id": "arxiv:2604.00011", "title": "", "vote": "less", "at": "2026-04-01T10:01:00.000Z"},
+    ]
+    path = tmp_path / "summarize-feedback.json"
+    path.write_text(json.dumps({"format": "summarize-feedback", "version": 1, "items": items}, indent=1) + "\n")
+    library = read_library([path])
+    assert [(e.id, e.vote, e.line) for e in library.entries] == [("arxiv:2604.00010", "more", 5)]
+    assert problems(library) == [("summarize-feedback.json", 11, "missing title")]
+    empty = tmp_path / "nothing-yet.json"
+    empty.write_text(json.dumps({"format": "summarize-feedback", "version": 1, "items": []}, indent=1))
+    assert read_library([empty]).problems == []  # no votes yet is not a problem

@@ -286,7 +286,7 @@ def build_entry(
     """The entry, with its id by the corpus's rule (arXiv id, else DOI, else the title's hash), or the problem."""
     text = clean(title) if isinstance(title, str) else ""
     if not text:
-        return InputError("no title", path=path, line=line)
+        return InputError("missing title", path=path, line=line)
     if len(text) > MAX_TITLE_CHARS:
         return InputError(f"title of {len(text):,} characters; the limit is {MAX_TITLE_CHARS:,}", path=path, line=line)
     link = clean(url) if isinstance(url, str) and url.strip() else None
