@@ -23,6 +23,7 @@ from diskcache.core import MODE_RAW, UNKNOWN
 
 from pipeline.errors import ConfigError
 from pipeline.schema import SCHEMA_VERSION
+from pipeline.secrets import redact
 
 
 class UnsafeCacheRow(Exception):
@@ -159,7 +160,8 @@ class SummaryCache:
             self._cache.delete(key)
 
     def set(self, key: str, value: dict[str, Any]) -> None:
-        self._cache.set(key, orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+        # Secrets never reach the cache folder (a key an LLM echoed, a URL's user:password): masked on the way in.
+        self._cache.set(key, redact(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()))
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -27,7 +27,9 @@ class _Errors(click.Group):
         try:
             return super().invoke(ctx)
         except SummarizeError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            from pipeline.secrets import redact
+
+            click.secho(f"error: {redact(str(exc))}", fg="red", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:  # before a run started, or in a command with nothing to save
             click.secho("interrupted", fg="red", err=True)
@@ -208,7 +210,9 @@ def run(
     }
     if fetched.get("status") in problems:
         code, message = problems[fetched["status"]]
-        click.secho(f"error: {message}", fg="red", err=True)
+        from pipeline.secrets import redact
+
+        click.secho(f"error: {redact(message)}", fg="red", err=True)
         sys.exit(code)
     if not report.ok:
         sys.exit(1)

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from pipeline.errors import NewerCorpusError, OutputError
-from pipeline.files import temp_beside
+from pipeline.errors import CorpusError, NewerCorpusError, OutputError
+from pipeline.files import append_atomic, open_regular, temp_beside
 from pipeline.schema import READABLE_VERSIONS, SCHEMA_VERSION, Record
 
 CORPUS_NAME = "corpus.jsonl"
@@ -57,6 +57,12 @@ def _parse(text: str) -> Line:
     if found != SCHEMA_VERSION:  # an older record: upgraded, and written back in this version
         obj = Record.upgrade(obj)
         text = orjson.dumps(obj).decode()
+    # Validated as a whole, as a run's own records are: a line of wrongly typed fields ("links": [1, 2]) would
+    # crash every writer that reads it, on every run, so it goes aside like any other bad line.
+    record = Record.model_validate(obj)
+    if record.published != obj.get("published"):  # a date outside what the writers can represent: dropped
+        obj = {**obj, "published": record.published}
+        text = orjson.dumps(obj).decode()
     meta = obj.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
     return Line(obj["id"], text, version if isinstance(version, int) else None, obj)
@@ -68,9 +74,13 @@ class _Newer(Exception):
 
 def scan(path: Path, report: MergeReport) -> Iterator[Line]:
     """Valid lines of an existing corpus in file order; invalid ones go to the report (kept whole)."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return
-    with path.open("rb") as fh:
+    try:
+        handle = open_regular(path, follow=False)  # a link planted here could copy a private file aside
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read the corpus: {exc.strerror or exc}; move it aside") from exc
+    with handle as fh:
         for number, raw in enumerate(fh, start=1):
             try:
                 text = raw.decode("utf-8").rstrip("\r\n")
@@ -154,11 +164,11 @@ def _one_per_id(lines: Iterable[Line], pick: Callable[[Line, Line], Line]) -> It
 
 
 def _keep_aside(out_dir: Path, report: MergeReport) -> None:
-    """Invalid and duplicate lines of an existing corpus, whole, in corpus.rejected.jsonl (never dropped)."""
+    """Invalid and duplicate lines of an existing corpus, whole, in corpus.rejected.jsonl (never dropped): written
+    before the new corpus is swapped in, atomically and never through a link."""
     if report.invalid_lines:
-        with (out_dir / REJECTED_NAME).open("a", encoding="utf-8") as rejected:
-            for item in report.invalid_lines:
-                rejected.write(json.dumps(item, ensure_ascii=False) + "\n")
+        lines = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in report.invalid_lines)
+        append_atomic(out_dir / REJECTED_NAME, lines)
 
 
 SPOOL_LINES = 20_000  # lines a spool holds in memory before it writes a sorted run to disk
@@ -282,6 +292,7 @@ def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | 
             os.fsync(out.fileno())
         if sink is not None:
             sink.close()
+        _keep_aside(path.parent, report)  # kept first, then the swap: a failed append loses no line
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
@@ -342,7 +353,6 @@ def merge(
             old.close()
     finally:
         spool.close()
-    _keep_aside(out_dir, report)
     return report
 
 
@@ -368,6 +378,29 @@ def _in_order(path: Path, report: MergeReport) -> Iterator[Line]:
         yield line
 
 
+def _resolved(sources: list[Path]) -> set[str]:
+    """The ids that valid records of ``sources`` were resolved from (``source_meta.resolved_from``): those papers
+    are known by another id now, and their old records go (a record that exists supersedes them)."""
+    found: set[str] = set()
+    for source in sources:
+        try:
+            handle = open_regular(source, follow=False)
+        except OSError:  # missing, or not a file we read: `scan` says so, by name
+            continue
+        with handle as fh:
+            for raw in fh:
+                if b'"resolved_from"' not in raw:  # the cheap test first: most lines were never resolved
+                    continue
+                try:
+                    line = _parse(raw.decode("utf-8").rstrip("\r\n"))
+                except (UnicodeDecodeError, ValueError, _Newer):
+                    continue
+                old = ((line.obj or {}).get("source_meta") or {}).get("resolved_from")
+                if isinstance(old, str) and old != line.id:
+                    found.add(old)
+    return found
+
+
 def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -> MergeReport:
     """``summarize merge``: the corpora in ``inputs`` (folders) upserted into ``out_dir``'s, one id each.
 
@@ -382,9 +415,19 @@ def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -
     if path.exists():
         sources.append(path)
     report = MergeReport()
+    resolved = _resolved(sources)
+
+    def current(lines: Iterable[Line]) -> Iterator[Line]:
+        """Lines whose paper no other record says it was resolved from (title: → arxiv:)."""
+        for line in lines:
+            if line.id in resolved:
+                report.superseded += 1
+                continue
+            yield line
+
     streams = [_in_order(source, report) for source in sources]
     try:
-        _write(path, _one_per_id(heapq.merge(*streams, key=lambda item: item.id), _best), report, sink)
+        _write(path, current(_one_per_id(heapq.merge(*streams, key=lambda item: item.id), _best)), report, sink)
     except _Unsorted:  # an edited corpus among them: every input sorted through a spool (still bounded memory)
         if sink is not None:
             sink.restart()
@@ -397,9 +440,8 @@ def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -
                 for line in scan(source, report):
                     spool.add(line)
             ordered = heapq.merge(*(spool.lines(keep="first", report=report) for spool in spools), key=lambda x: x.id)
-            _write(path, _one_per_id(ordered, _best), report, sink)
+            _write(path, current(_one_per_id(ordered, _best)), report, sink)
         finally:
             for spool in spools:
                 spool.close()
-    _keep_aside(out_dir, report)
     return report

@@ -107,10 +107,8 @@ _SECRET_VARIABLES = ("API_KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every secret-looking environment variable replaced by ***."""
-    import os
+    """``text`` with every known secret (by value, any long run of one) and URL userinfo replaced by ***
+    (`pipeline.secrets`)."""
+    from pipeline.secrets import redact as _redact
 
-    for name, value in os.environ.items():
-        if value and len(value) >= 8 and any(part in name.upper() for part in _SECRET_VARIABLES):
-            text = text.replace(value, "***")
-    return text
+    return _redact(text)

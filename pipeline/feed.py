@@ -33,11 +33,11 @@ def _when(record: dict[str, Any]) -> str:
         text = str(value).strip().replace("Z", "+00:00")
         try:
             moment = datetime.fromisoformat(text)
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        except (ValueError, OverflowError):  # year 9999 less a zone overflows: never the whole feed's end
             continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return "1970-01-01T00:00:00Z"
 
 
@@ -128,7 +128,7 @@ class FeedWriter:
         ET.register_namespace("", ATOM)
         newest = sorted(self._heap, key=lambda item: item[:3], reverse=True)
         feed = ET.Element(f"{{{ATOM}}}feed")
-        ET.SubElement(feed, f"{{{ATOM}}}title").text = self.title
+        ET.SubElement(feed, f"{{{ATOM}}}title").text = _xml_text(self.title)
         feed_id = self.site_url or "urn:summarize:feed:" + uuid.uuid5(uuid.NAMESPACE_URL, self.title).hex
         ET.SubElement(feed, f"{{{ATOM}}}id").text = feed_id
         ET.SubElement(feed, f"{{{ATOM}}}updated").text = newest[0][0] if newest else "1970-01-01T00:00:00Z"

@@ -6,7 +6,9 @@ way, so a web server could not read the page and a run would narrow an existing 
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -44,14 +46,81 @@ def temp_beside(path: Path, mode: str = "w") -> tuple[Path, IO]:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    tmp, fh = temp_beside(path)
+    """``text`` as ``path``, whole or not at all: written beside it and renamed over it, so a symbolic link planted
+    at ``path`` is replaced, never followed. A lone surrogate (a file name that is not UTF-8) is written as its JSON
+    escape (``\\udcff``), never a UnicodeEncodeError half-way through."""
+    write_bytes_atomic(path, text.encode("utf-8", "backslashreplace"))
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, keep: bytes = b"") -> None:
+    """``keep`` then ``data`` as ``path``, flushed to disk, renamed into place."""
+    tmp, fh = temp_beside(path, "wb")
     try:
         with fh:
-            fh.write(text)
+            fh.write(keep)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def append_atomic(path: Path, text: str, *, limit: int = 1 << 30) -> None:
+    """``path`` with ``text`` added at its end, written whole beside it and renamed into place (an append that
+    fails leaves the old file as it was). An existing ``path`` that is a symbolic link or not a regular file is
+    not ours: it is replaced, and what it points to is never read or written."""
+    keep = b""
+    try:
+        with open_regular(path, follow=False) as fh:
+            keep = fh.read(limit + 1)
+    except FileNotFoundError:
+        pass
+    except OSError:  # a link or a device planted here: not read, replaced
+        keep = b""
+    if len(keep) > limit:
+        raise OSError(errno.EFBIG, f"{path.name} is over {limit >> 20} MB; move it aside")
+    if keep and not keep.endswith(b"\n"):
+        keep += b"\n"
+    write_bytes_atomic(path, text.encode("utf-8", "backslashreplace"), keep=keep)
+
+
+def read_regular(path: Path | str, *, limit: int, follow: bool = True) -> bytes:
+    """The bytes of a regular file (see `open_regular`), refused past ``limit`` bytes (an OSError: EFBIG)."""
+    with open_regular(path, follow=follow) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"is over {limit:,} bytes", str(path))
+    return data
+
+
+class NotRegularFile(OSError):
+    """A path where a regular file is expected names a device, pipe, folder or (when links are not followed) a
+    symbolic link."""
+
+
+def open_regular(path: Path | str, *, follow: bool = True) -> IO[bytes]:
+    """``path`` opened for reading in binary, only when it is a regular file: never a device (``/dev/zero`` never
+    ends), a FIFO (a read never returns) or a folder; with ``follow=False``, never through a symbolic link."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow and exc.errno == errno.ELOOP:
+            raise NotRegularFile(errno.ELOOP, "is a symbolic link (not followed)", str(path)) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise NotRegularFile(errno.EINVAL, f"is {kind}, not a regular file", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def sweep_stale(folder: Path) -> int:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from pipeline.schema import Link, normalise_url
+from pipeline.schema import MAX_LINKS, Link, normalise_url
 
 _TLDS = r"(?:com|org|io|be|net|ai|edu|dev|app|co|page|site|me|info|ly|gl|gg)"
 _URL = re.compile(
@@ -87,14 +87,21 @@ _CONTEXT_WORDS = (
 
 
 def _clean(raw: str) -> str:
-    url = raw
-    while url:
-        last = url[-1]
-        if last in _TRAILING or last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
-            url = url[:-1]
+    """``raw`` less the prose punctuation after it: a closing bracket goes only when the URL holds more of it
+    than of its opening one. Counted once and updated as characters go, so a flood of ")" costs linear time."""
+    closing = {c: raw.count(c) for c in _PAIRS}
+    opening = {c: raw.count(c) for c in _PAIRS.values()}
+    end = len(raw)
+    while end:
+        last = raw[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in _PAIRS and closing[last] > opening[_PAIRS[last]]:
+            closing[last] -= 1
+            end -= 1
         else:
             break
-    return url
+    return raw[:end]
 
 
 def _host_matches(host: str, domains: Iterable[str]) -> bool:
@@ -131,11 +138,14 @@ def classify(url: str, before: str = "") -> str:
     return nearest[1] if nearest[0] >= 0 else "other"
 
 
-def extract_links(text: str) -> list[Link]:
-    """Every URL of ``text`` exactly once, cleaned, in order of appearance."""
+def extract_links(text: str, limit: int = MAX_LINKS) -> list[Link]:
+    """Every URL of ``text`` exactly once, cleaned, in order of appearance; the first ``limit`` of them (a text of
+    20,000 URLs is a flood, not a paper's links)."""
     links: list[Link] = []
     seen: set[str] = set()
     for match in _URL.finditer(text):
+        if len(links) >= limit:
+            break
         url = _clean(match.group(0))
         if not url.lower().startswith(("http://", "https://")):
             url = "https://" + url
@@ -146,12 +156,13 @@ def extract_links(text: str) -> list[Link]:
         if key in seen:
             continue
         seen.add(key)
-        links.append(Link(url=url, kind=classify(url, text[: match.start()])))  # type: ignore[arg-type]
+        before = text[max(0, match.start() - 80) : match.start()]  # what `classify` reads: never the whole prefix
+        links.append(Link(url=url, kind=classify(url, before)))  # type: ignore[arg-type]
     return links
 
 
-def merge(*groups: Iterable[Link]) -> list[Link]:
-    """Links of several origins, each URL once, first origin's kind kept."""
+def merge(*groups: Iterable[Link], limit: int = MAX_LINKS) -> list[Link]:
+    """Links of several origins, each URL once (by key), first origin's kind kept; at most ``limit``."""
     out: list[Link] = []
     seen: set[str] = set()
     for group in groups:
@@ -160,4 +171,6 @@ def merge(*groups: Iterable[Link]) -> list[Link]:
             if key not in seen:
                 seen.add(key)
                 out.append(link)
+                if len(out) >= limit:
+                    return out
     return out

@@ -22,8 +22,9 @@ from pipeline.cache import SummaryCache
 from pipeline.dispatch import Failure, Progress, Runner, RunReport
 from pipeline.engines import Engine, get_engine
 from pipeline.errors import FetchError, InputError, Interrupted, LockedError, OutputError
-from pipeline.files import sweep_stale, write_text_atomic
+from pipeline.files import read_regular, sweep_stale, write_text_atomic
 from pipeline.schema import Paper
+from pipeline.secrets import redact, redact_deep
 from pipeline.settings import Settings
 
 
@@ -111,7 +112,7 @@ class _Enrichment:
         self.arxiv = http_for(settings, interval_s=settings.arxiv_interval_s)
         self.enricher = Enricher(self.store, hub=self.hub, arxiv=self.arxiv)
 
-    def enrich(self, papers: list[Paper]) -> tuple[list[Paper], set[str]]:
+    def enrich(self, papers: list[Paper]) -> tuple[list[Paper], dict[str, str]]:
         return self.enricher.enrich(papers, resolve=self.settings.resolve, full_text=self.settings.full_text)
 
     def close(self) -> dict[str, Any]:
@@ -139,14 +140,26 @@ def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
     if not failures:
         path.unlink(missing_ok=True)
         return
-    with path.open("w", encoding="utf-8") as fh:
-        for failure in failures:
-            fh.write(json.dumps(asdict(failure), ensure_ascii=False) + "\n")
+    # Whole or not at all, never through a link planted in the folder (like every output), secrets masked.
+    text = "".join(json.dumps(asdict(failure), ensure_ascii=False) + "\n" for failure in failures)
+    write_text_atomic(path, redact(text))
+
+
+def _redact_report(report: RunReport) -> None:
+    """Secrets out of everything the report holds before it is printed or written (a key a server echoed into an
+    error, a URL's user:password)."""
+    for failure in report.failures:
+        failure.error, failure.title = redact(failure.error), redact(failure.title)
+        failure.source = redact(failure.source)
+    for name in ("fetch", "enrich", "executor"):
+        value = getattr(report, name, None)
+        if isinstance(value, dict):
+            setattr(report, name, redact_deep(value))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     try:
-        write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(path, redact(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -231,7 +244,7 @@ def _run_locked(
         raise
     enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
     seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
-    superseded: set[str] = set()
+    superseded: dict[str, str] = {}  # a title: id → the arXiv id it resolved to
     try:
         size = RAY_CHUNK if cluster is not None else CHUNK
         for chunk in _chunks(items, settings, fetch, input_failures, size):
@@ -244,15 +257,15 @@ def _run_locked(
                 chunk = mine
             if enrichment is not None:
                 chunk, replaced = enrichment.enrich(chunk)
-                superseded |= replaced
+                superseded.update(replaced)
                 chunk, duplicates = dedupe(chunk)
                 report.duplicates += duplicates
             fresh = []
-            for paper in chunk:  # a paper seen in an earlier chunk is done again only for a newer arXiv version
-                if paper.id in seen:
+            for paper in chunk:  # one rule inside a chunk and across chunks: the later copy wins (`dedupe`),
+                if paper.id in seen:  # unless it is an older arXiv version (the corpus spool keeps the latest)
                     report.duplicates += 1
                     old = seen[paper.id]
-                    if paper.version is None or old is None or paper.version <= old:
+                    if paper.version is not None and old is not None and paper.version < old:
                         continue
                 else:
                     report.total += 1
@@ -293,9 +306,13 @@ def _run_locked(
     report.failures[:0] = input_failures
     report.failed += len(input_failures)
     if not dry_run:
+        # A record is superseded only by a record that exists: a resolved paper whose summary failed (or was not
+        # sent, past --max-cost) leaves its old title: record in place.
+        missing = {failure.id for failure in report.failures}
+        drop = {old for old, new in superseded.items() if new not in missing}
         try:
             merged = corpus.merge(
-                settings.out_dir, runner.records, sink=outputs(settings), drop=superseded
+                settings.out_dir, runner.records, sink=outputs(settings), drop=drop
             )  # finishes or aborts the tables and the feed
         except KeyboardInterrupt:
             raise _interrupted(report) from None
@@ -304,6 +321,7 @@ def _run_locked(
         report.corpus_replaced, report.corpus_unchanged = merged.replaced, merged.unchanged
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]
     report.seconds = round(time.perf_counter() - started, 3)
+    _redact_report(report)
     if not dry_run:
         _write_failures(settings.out_dir, report.failures)
         _write_json(settings.out_dir / "run.json", report.to_json())
@@ -361,9 +379,11 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
         for folder in inputs:
             if folder.resolve() == out_dir.resolve():
                 continue
-            try:
-                run_report = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+            try:  # never through a link, never unbounded: a folder to merge is data, not trusted
+                run_report = json.loads(read_regular(folder / "run.json", limit=64 * 2**20, follow=False))
             except (OSError, ValueError):
+                run_report = {}
+            if not isinstance(run_report, dict):
                 run_report = {}
             for name in SUMMED:
                 value = run_report.get(name)
@@ -373,7 +393,11 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             for name in ("engine", "model"):
                 summary.setdefault(name, run_report.get(name))
             if (folder / "failures.jsonl").exists():
-                failures += (folder / "failures.jsonl").read_text(encoding="utf-8", errors="replace").splitlines()
+                try:
+                    text = read_regular(folder / "failures.jsonl", limit=256 * 2**20, follow=False)
+                except OSError:
+                    text = b""
+                failures += text.decode("utf-8", "replace").splitlines()
         summary.update(
             merged_from=[str(folder) for folder in inputs],
             out_dir=str(out_dir),
@@ -386,7 +410,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             fetch=None,
         )
         if failures:
-            write_text_atomic(out_dir / "failures.jsonl", "\n".join(failures) + "\n")
+            write_text_atomic(out_dir / "failures.jsonl", redact("\n".join(failures) + "\n"))
         else:
             (out_dir / "failures.jsonl").unlink(missing_ok=True)
         _write_json(out_dir / "run.json", summary)

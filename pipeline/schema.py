@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from pipeline.grounding import THRESHOLD as GROUNDING_THRESHOLD
 from pipeline.grounding import support
@@ -51,6 +51,20 @@ def foreign_urls(value: str, source: str) -> list[str]:
     return [url for url in found if url not in source]
 
 
+NAME_THRESHOLD = 0.5  # a name is short: half its (idf-weighted) words must be the abstract's
+
+
+def name_grounded(name: str, abstract: str) -> bool:
+    """Whether the abstract states ``name`` (a task, dataset or metric): every number it cites is in the abstract,
+    and it is written there as is or its words are (`support`); a name with no words to judge ("F1") must occur."""
+    if numbers_in(name) - numbers_in(abstract):
+        return False
+    if name.lower() in abstract.lower():
+        return True
+    share = support(name, abstract)
+    return share is not None and share >= NAME_THRESHOLD
+
+
 def _number_form(raw: str) -> str:
     """1,000 → 1000; 1.80 → 1.8; 2.0 → 2: the same quantity written two ways compares equal."""
     value = raw.replace(",", "")
@@ -71,6 +85,77 @@ def normalise_url(url: str) -> str:
     url = re.sub(r"^www\.", "", url, flags=re.IGNORECASE)
     host, _, rest = url.partition("/")
     return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
+
+
+# What a record may hold, checked where it is read (a source, or corpus.jsonl read back): text XML can carry in
+# ids, dates every writer can represent (a UTC conversion of year 9999 overflows), metadata of bounded depth.
+_NOT_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+MIN_YEAR, MAX_YEAR = 1000, 2999
+MAX_META_DEPTH = 20
+
+
+def check_id(value: str) -> str:
+    """``value`` when it is a usable record id; ValueError for an empty one or one holding control characters."""
+    if not value or not value.strip():
+        raise ValueError("the id is empty")
+    found = _NOT_IN_ID.search(value)
+    if found:
+        raise ValueError(f"the id holds the control character U+{ord(found.group(0)):04X}")
+    if len(value) > 2000:
+        raise ValueError(f"the id is {len(value):,} characters; the limit is 2,000")
+    return value
+
+
+def bounded_date(value: object) -> str | None:
+    """``value`` (ISO 8601, a year, year-month, or an RFC 2822 date) when it names a moment between the years
+    `MIN_YEAR` and `MAX_YEAR` in UTC; None otherwise (never an overflow later, in a writer)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    text = value.strip()
+    moment: datetime | None = None
+    try:
+        if re.fullmatch(r"\d{4}(-\d{2})?", text):  # a year, or a year and month
+            moment = datetime.strptime(text + ("-01" if len(text) == 7 else "-01-01"), "%Y-%m-%d")
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        import email.utils
+
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if moment is None:
+        return None
+    try:
+        utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    except (OverflowError, ValueError):
+        return None
+    return text if MIN_YEAR <= utc.year <= MAX_YEAR else None
+
+
+RecordId = Annotated[str, AfterValidator(check_id)]
+Published = Annotated[str | None, BeforeValidator(bounded_date)]
+
+
+def json_depth(value: Any, limit: int = MAX_META_DEPTH) -> int:
+    """Nesting depth of JSON-like data, counting no further than ``limit + 1`` (no recursion blow-up)."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, list):
+                nxt.extend(item)
+        if not nxt:
+            break
+        depth += 1
+        level = nxt
+    return depth
+
+
+MAX_LINKS = 100  # links one paper keeps (its text, metadata and full text together): a flood stops here
 
 
 def url_occurs_in(url: str, text: str) -> bool:
@@ -103,12 +188,12 @@ class Paper(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: RecordId
     title: str
     abstract: str
     url: str | None = None
     authors: list[str] = Field(default_factory=list)
-    published: str | None = None
+    published: Published = None
     source: str = Field(description="Where the paper came from: file path, 'stdin', 'hf-daily', 'arxiv'.")
     version: int | None = Field(default=None, description="arXiv version number, when known.")
     meta: dict[str, Any] = Field(default_factory=dict, description="Source metadata kept as given.")
@@ -207,20 +292,43 @@ class Summary(BaseModel):
         """Drop any link the paper's text does not contain: a model cannot invent one."""
         text = _grounding(info).get("text")
         if text is None:
-            return links
-        kept = [link for link in links if url_occurs_in(link.url, text)]
+            return links[:MAX_LINKS]
+        # Deduplicated by key and capped: an answer repeating one URL 20,000 times, or listing 20,000, costs a
+        # set lookup per link and at most 2 x MAX_LINKS searches of the text (lower-cased once).
+        lowered = text.lower()
+        kept: list[Link] = []
+        seen: set[str] = set()
         dropped = _grounding(info).setdefault("dropped_links", set())  # a set: re-asks repeat them
-        dropped.update(link.url for link in links if link not in kept)
+        for link in links:
+            key = normalise_url(link.url).lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            if len(seen) > 2 * MAX_LINKS or len(kept) >= MAX_LINKS:
+                break
+            if key and key in lowered:
+                kept.append(link)
+            elif len(dropped) < MAX_LINKS:
+                dropped.add(link.url)
         return kept
 
     @field_validator("tasks", "datasets", "metrics")
     @classmethod
-    def _short_names(cls, names: list[str]) -> list[str]:
+    def _short_names(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        """Names the abstract states, like every other field: a name with a URL the text lacks, a number the
+        abstract does not state, or words it does not hold ("SOTA 99.9%", an echoed key) is dropped."""
+        abstract = _grounding(info).get("abstract")
+        text = _grounding(info).get("text")
         out: list[str] = []
-        for name in names:
+        for name in names[:50]:
             name = " ".join(name.split())
-            if name and len(name) <= 120 and name not in out:
-                out.append(name)
+            if not name or len(name) > 120 or name in out:
+                continue
+            if text is not None and foreign_urls(name, text):
+                continue
+            if abstract is not None and not name_grounded(name, abstract):
+                continue
+            out.append(name)
         return out
 
 
@@ -258,12 +366,12 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[2] = 2
-    id: str = Field(description="'arxiv:<id>' without version, else the source's id, else 'title:<hash>'.")
+    id: RecordId = Field(description="'arxiv:<id>' without version, else the source's id, else 'title:<hash>'.")
     title: str
     authors: list[str] = Field(default_factory=list)
     abstract: str
     url: str | None = None
-    published: str | None = None
+    published: Published = None
     source: str
     source_meta: dict[str, Any] = Field(default_factory=dict)
     tldr: str
@@ -276,6 +384,13 @@ class Record(BaseModel):
     metrics: list[str]
     evidence: Evidence
     provenance: Provenance
+
+    @field_validator("source_meta")
+    @classmethod
+    def _shallow_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if json_depth(value) > MAX_META_DEPTH:
+            raise ValueError(f"source_meta is nested deeper than {MAX_META_DEPTH} levels")
+        return value
 
     @classmethod
     def build(cls, paper: Paper, output: dict[str, Any]) -> Record:

@@ -7,9 +7,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.files import read_regular
 
 ENV_PREFIX = "SUMMARIZE_"
 DEFAULT_CONFIG = Path("config.toml")
@@ -255,6 +256,15 @@ class Settings(BaseModel):
                 raise ValueError(f"shard {value}: K must be at least 0 and below N")
         return value
 
+    @model_validator(mode="after")
+    def _secrets_known(self) -> Settings:
+        """The variables and URLs these settings name hold secrets: masked wherever text leaves (secrets.py)."""
+        from pipeline import secrets
+
+        secrets.register_variables(e.api_key_env for e in self.endpoints)
+        secrets.register_urls([self.api_base, self.site_url, *(e.api_base for e in self.endpoints)])
+        return self
+
     @field_validator("out_dir", "cache_dir", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -269,12 +279,14 @@ _SECTIONS = tuple(  # settings that are tables of their own in config.toml ([del
 )
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give the config.toml file itself (--config or SUMMARIZE_CONFIG)")
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+    try:  # a regular file of bounded size: never a device such as /dev/zero, which never ends
+        data = tomllib.loads(read_regular(path, limit=MAX_CONFIG_BYTES).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     except UnicodeDecodeError as exc:

@@ -15,18 +15,34 @@ _ABBREVIATIONS = frozenset(
 # A boundary candidate: terminal punctuation (optionally closed by quotes/brackets), whitespace, then
 # something that can start a sentence.
 _BOUNDARY = re.compile(r"([.!?])([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
-_WORD_BEFORE = re.compile(r"(?:^|[\s(\[])([\w.]+)$")
+_WORD_CHAR = re.compile(r"[\w.]")
+_LONGEST_WORD = 40  # no abbreviation or dotted acronym is longer: the look back stops here (linear splitting)
 
 
-def _is_abbreviation(before: str) -> bool:
-    match = _WORD_BEFORE.search(before)
-    if not match:
+def _word_before(text: str, start: int, end: int) -> str | None:
+    """The word (letters, digits, dots) that ends at ``end``, after a space or bracket or at ``start``; None when
+    there is none or it is longer than any abbreviation. Reads at most `_LONGEST_WORD` characters back, so a
+    text of abbreviations ("e.g. A e.g. A ...") splits in linear time."""
+    low = max(start, end - _LONGEST_WORD - 1)
+    i = end
+    while i > low and _WORD_CHAR.match(text, i - 1):
+        i -= 1
+    if i == end or (i == low and i > start and _WORD_CHAR.match(text, i - 1)):
+        return None
+    if i > start and not (text[i - 1].isspace() or text[i - 1] in "(["):
+        return None
+    return text[i:end]
+
+
+def _is_abbreviation(text: str, start: int, end: int) -> bool:
+    found = _word_before(text, start, end)
+    if not found:
         return False
-    word = match.group(1).lower().rstrip(".")
+    word = found.lower().rstrip(".")
     if word in _ABBREVIATIONS or word.split(".")[-1] in _ABBREVIATIONS:
         return True
     # A dotted acronym ("U.S."); a lone capital ("method A.") ends sentences too often to count.
-    return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", match.group(1)))
+    return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", found))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -37,7 +53,7 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        if match.group(1) == "." and _is_abbreviation(text[start : match.start()]):
+        if match.group(1) == "." and _is_abbreviation(text, start, match.start()):
             continue
         end = match.end(2)
         piece = text[start:end].strip()

@@ -184,13 +184,17 @@ class LLMEngine:
             raise ConfigError(f"--model {settings.model} needs the LLM extra: pip install -e '.[llm]'") from exc
 
         if self.uses_litellm:
-            try:
-                litellm.get_llm_provider(self.model)
-            except Exception as exc:  # litellm raises BadRequestError for a model it cannot route
-                raise ConfigError(
-                    f"litellm cannot route the model {self.model!r}: name it provider/model, e.g. "
-                    "openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama/llama3.1"
-                ) from exc
+            # With [[endpoints]], --model names the Router's group (any name: "llama-8b"); each endpoint's model
+            # is what litellm must route.
+            for routed in [e.model for e in settings.endpoints] or [self.model]:
+                try:
+                    litellm.get_llm_provider(routed)
+                except Exception as exc:  # litellm raises BadRequestError for a model it cannot route
+                    where = " (an [[endpoints]] model)" if settings.endpoints else ""
+                    raise ConfigError(
+                        f"litellm cannot route the model {routed!r}{where}: name it provider/model, e.g. "
+                        "openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama/llama3.1"
+                    ) from exc
             litellm.suppress_debug_info = True
         self.template, self.prompt_hash = load_prompt()
         self.api_base = settings.api_base

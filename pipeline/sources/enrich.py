@@ -29,7 +29,7 @@ from pipeline.links import merge as merge_links
 from pipeline.schema import Paper, SourcedLink
 from pipeline.sources.files import arxiv_id, title_key
 from pipeline.sources.fulltext import links_from_html, links_from_pdf
-from pipeline.sources.http import Http
+from pipeline.sources.http import Http, metadata_value
 from pipeline.sources.remote import ARXIV_API_DEFAULT, HF_DEFAULT, arxiv_entry, parse_xml
 
 ARXIV_HTML_DEFAULT = "https://arxiv.org/html"
@@ -206,8 +206,9 @@ class Enricher:
             return None
         value = {"found": True}
         for name in ("githubRepo", "projectPage", "upvotes", "githubStars", "ai_keywords"):
-            if item.get(name) is not None:
-                value[name] = item[name]
+            kept = metadata_value(item.get(name)) if item.get(name) is not None else None
+            if kept is not None:  # absent, or nested too deep or too large to keep: left out
+                value[name] = kept
         self.store.set("hub:" + pid, value)
         return value
 
@@ -242,9 +243,10 @@ class Enricher:
 
     # --- everything ----------------------------------------------------------------------------------------------
 
-    def enrich(self, papers: list[Paper], *, resolve: bool, full_text: bool) -> tuple[list[Paper], set[str]]:
-        """The papers with what could be learnt about them, and the ids that resolved papers replace."""
-        superseded: set[str] = set()
+    def enrich(self, papers: list[Paper], *, resolve: bool, full_text: bool) -> tuple[list[Paper], dict[str, str]]:
+        """The papers with what could be learnt about them, and the ids that resolved papers replace (old id →
+        the arXiv record's id: the old record goes only once the new one exists)."""
+        superseded: dict[str, str] = {}
         found = self.resolve_titles(papers) if resolve else {}
         ids: dict[str, str] = {}
         for paper in papers:
@@ -270,7 +272,7 @@ class Enricher:
                     self.report.unresolved_titles.append(paper.title)
                     out.append(paper)
                     continue
-                superseded.add(paper.id)
+                superseded[paper.id] = f"arxiv:{pid}"
                 self.report.resolved += 1
             out.append(self._update(paper, pid, record, resolve=resolve, full_text=full_text))
         return out, superseded
@@ -296,8 +298,9 @@ class Enricher:
             if hub is not None and hub.get("found"):
                 self.report.on_hub += 1
                 for name in ("upvotes", "githubStars", "ai_keywords"):
-                    if name in hub:
-                        meta.setdefault(name, hub[name])
+                    kept = metadata_value(hub.get(name))  # a cached row is checked like a response
+                    if kept is not None:
+                        meta.setdefault(name, kept)
                 for name, kind in (("githubRepo", "code"), ("projectPage", "project")):
                     url = hub.get(name)
                     if isinstance(url, str) and url.lower().startswith(("http://", "https://")):

@@ -18,7 +18,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from pipeline.errors import InputError
-from pipeline.schema import Paper
+from pipeline.files import open_regular
+from pipeline.schema import MAX_META_DEPTH, Paper, bounded_date, check_id, json_depth
 
 FILE_FORMATS = ("listing", "jsonl", "json", "csv")
 _EXTENSIONS = {
@@ -76,24 +77,7 @@ def paper_identity(given: str | None, url: str | None, title: str) -> tuple[str,
     return f"title:{digest}", None
 
 
-MAX_META_DEPTH = 20
-
-
-def _depth(value: Any, limit: int = MAX_META_DEPTH) -> int:
-    """Nesting depth of JSON-like data, counting no further than ``limit + 1`` (no recursion blow-up)."""
-    depth, level = 0, [value]
-    while level and depth <= limit:
-        nxt: list[Any] = []
-        for item in level:
-            if isinstance(item, dict):
-                nxt.extend(item.values())
-            elif isinstance(item, list):
-                nxt.extend(item)
-        if not nxt:
-            break
-        depth += 1
-        level = nxt
-    return depth
+_depth = json_depth
 
 
 def _text_field(fields: dict[str, Any], name: str) -> str | None:
@@ -129,12 +113,19 @@ def make_paper(
     if not abstract and require_abstract:
         return InputError(f"empty abstract for {title[:60]!r}", path=path, line=line, title=title)
     pid, version = paper_identity(given_id, url, title)
+    try:
+        check_id(pid)
+    except ValueError as exc:
+        return InputError(str(exc), path=path, line=line, title=title)
     if url is None and pid.startswith("arxiv:"):  # an arXiv id alone still links the title to its page
         url = f"https://arxiv.org/abs/{pid.removeprefix('arxiv:')}"
     known = {"id", "title", "abstract", "summary", "url", "authors", "published"}
     meta = {k: v for k, v in fields.items() if k not in known and v not in (None, "")}
     if _depth(meta) > MAX_META_DEPTH:
         return InputError(f"metadata nested deeper than {MAX_META_DEPTH} levels", path=path, line=line, title=title)
+    if published is not None and bounded_date(published) is None:  # kept as given, never a date a writer reads
+        meta["published_as_given"] = published[:64]
+        published = None
     return Paper(
         id=pid,
         title=title,
@@ -152,19 +143,49 @@ Source = bytes | BinaryIO  # a whole input, or an open file read line by line (m
 Make = Callable[..., Any]  # (fields, *, source, path, line) -> one item or its InputError
 
 
-def _raw_lines(data: Source) -> Iterator[bytes]:
-    """The input's lines without their ends (and without a UTF-8 byte-order mark on the first)."""
-    lines: Iterable[bytes] = data.splitlines() if isinstance(data, bytes) else (r.rstrip(b"\r\n") for r in data)
+MAX_LINE_BYTES = 32 * 2**20  # one input line (a 2M-character abstract, JSON-escaped, fits)
+
+
+def _stream_lines(fh: BinaryIO, limit: int) -> Iterator[bytes | None]:
+    """Lines of an open file read at most ``limit`` bytes at a time: an over-long line (a file with no newline,
+    such as a device) is skipped in bounded memory and comes as None."""
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while True:
+                more = fh.readline(1 << 20)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield raw.rstrip(b"\r\n")
+
+
+def _raw_lines(data: Source, limit: int | None = None) -> Iterator[bytes | None]:
+    """The input's lines without their ends (and without a UTF-8 byte-order mark on the first); None for a line
+    over ``limit`` bytes (`MAX_LINE_BYTES`)."""
+    limit = limit or MAX_LINE_BYTES
+    lines: Iterable[bytes | None] = (
+        (line if len(line) <= limit else None for line in data.splitlines())
+        if isinstance(data, bytes)
+        else _stream_lines(data, limit)
+    )
     first = True
     for raw in lines:
-        if first:
-            raw, first = raw.removeprefix(b"\xef\xbb\xbf"), False
+        if first and raw is not None:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        first = False
         yield raw
 
 
 def _decode_lines(data: Source, path: str) -> Iterator[tuple[int, str | None, InputError | None]]:
     """Numbered lines; a line that is not UTF-8 or holds NUL bytes comes with its error instead."""
     for number, raw in enumerate(_raw_lines(data), start=1):
+        if raw is None:
+            yield number, None, InputError(f"line is over {MAX_LINE_BYTES:,} bytes; refused", path=path, line=number)
+            continue
         if b"\x00" in raw:
             yield number, None, InputError("line contains NUL bytes", path=path, line=number)
             continue
@@ -322,18 +343,53 @@ def detect_format(name: str, head: bytes) -> str:
     return "jsonl" if head == b"{" else "json" if head == b"[" else "listing"
 
 
+class _Prefixed(io.RawIOBase):
+    """``head`` (bytes already read to detect the format), then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head = head
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        read = getattr(self.stream, "read1", self.stream.read)
+        chunk = read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _stdin() -> tuple[BinaryIO, bytes]:
+    """stdin as a stream, and its first bytes (at least one that is not blank, when there is one)."""
+    stream = sys.stdin.buffer
+    read = getattr(stream, "read1", stream.read)
+    head = b""
+    while len(head) < 4096 and not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        chunk = read(4096)
+        if not chunk:
+            break
+        head += chunk
+    return io.BufferedReader(_Prefixed(head, stream), 1 << 16), head  # type: ignore[return-value]
+
+
 def read_inputs(inputs: Iterable[str], fmt: str | None = None) -> Iterator[Item]:
     """Papers of every input in order; ``-`` reads stdin. A missing file is an error for that input only."""
     for name in inputs:
-        if name == "-":
-            data, label = sys.stdin.buffer.read(), "stdin"
-            kind = fmt or detect_format("", data)
+        if name == "-":  # streamed like a file: memory stays flat however much is piped in
+            data, head = _stdin()
+            kind = fmt or detect_format("", head)
             if kind not in _READERS:
-                raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path=label)
-            yield from _READERS[kind](data, label)
+                raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path="stdin")
+            yield from _READERS[kind](data, "stdin")
             continue
         try:
-            handle = open(name, "rb")  # noqa: SIM115 - closed below, after the reader has streamed it
+            handle = open_regular(name)  # never a device (/dev/zero never ends), a FIFO or a folder
         except OSError as exc:
             yield InputError(f"cannot read: {exc.strerror}", path=name)
             continue

@@ -16,6 +16,7 @@ import orjson
 
 from pipeline import __version__
 from pipeline.errors import FetchError
+from pipeline.schema import MAX_META_DEPTH, json_depth
 
 USER_AGENT = f"summarize/{__version__} (research-paper digest; python-httpx)"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -129,11 +130,35 @@ class Fetched:
     content: bytes
 
     def json(self) -> Any:
+        """The body as JSON, nested no deeper than `MAX_JSON_DEPTH` (a FetchError otherwise, like bad JSON)."""
         try:
-            return orjson.loads(self.content)
+            value = orjson.loads(self.content)
         except orjson.JSONDecodeError as exc:
             kind = "an empty body" if not self.content.strip() else f"not JSON ({exc.msg})"
             raise FetchError(f"{self.url}: the response is {kind}", url=self.url, status=self.status_code) from exc
+        if json_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            raise FetchError(
+                f"{self.url}: the response is nested deeper than {MAX_JSON_DEPTH} levels; refused",
+                url=self.url,
+                status=self.status_code,
+            )
+        return value
+
+
+MAX_JSON_DEPTH = 32  # a whole response (a daily-papers page is 5 deep)
+MAX_META_BYTES = 64 * 1024  # one metadata value kept from a response
+
+
+def metadata_value(value: Any) -> Any:
+    """``value`` when it may go into a paper's metadata as input files' metadata may (at most `MAX_META_DEPTH`
+    levels below the metadata object, `MAX_META_BYTES` as JSON); None when it may not (it is left out)."""
+    if json_depth(value, MAX_META_DEPTH) >= MAX_META_DEPTH:
+        return None
+    try:
+        size = len(orjson.dumps(value))
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return value if size <= MAX_META_BYTES else None
 
 
 def http_for(settings: Any, *, interval_s: float = 0.0) -> Http:

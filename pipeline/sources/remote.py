@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.errors import FetchError, InputError
 from pipeline.schema import Paper, SourcedLink
 from pipeline.sources.files import arxiv_id
-from pipeline.sources.http import Fetched, Http, http_for
+from pipeline.sources.http import Fetched, Http, http_for, metadata_value
 
 HF_DEFAULT = "https://huggingface.co"
 ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"
@@ -145,7 +145,8 @@ def _hf_paper(item: dict[str, Any]) -> Paper:
         links.append(SourcedLink(url=paper["githubRepo"], kind="code", origin="metadata"))
     if paper.get("projectPage"):
         links.append(SourcedLink(url=paper["projectPage"], kind="project", origin="metadata"))
-    meta = {k: paper[k] for k in ("upvotes", "ai_keywords", "ai_summary") if paper.get(k) is not None}
+    meta = {k: metadata_value(paper[k]) for k in ("upvotes", "ai_keywords", "ai_summary") if paper.get(k) is not None}
+    meta = {k: v for k, v in meta.items() if v is not None}  # nested too deep or too large: left out
     return Paper(
         id=f"arxiv:{found[0]}" if found else f"hf:{pid}",
         title=" ".join(str(paper.get("title") or item.get("title") or "").split()),
