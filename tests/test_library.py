@@ -424,3 +424,18 @@ def test_the_page_export_as_the_browser_writes_it(tmp_path: Path) -> None:
     empty = tmp_path / "nothing-yet.json"
     empty.write_text(json.dumps({"format": "summarize-feedback", "version": 1, "items": []}, indent=1))
     assert read_library([empty]).problems == []  # no votes yet is not a problem
+
+
+def test_zotero_csv_export() -> None:
+    library = read_one("zotero.csv")
+    entries = by_id(library)
+    assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433"]
+    nerf = entries["arxiv:2003.08934"]
+    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
+    assert nerf.added == datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC) and nerf.year == 2020
+    assert nerf.keywords == ["nerf", "view synthesis", "Computer Science - Graphics"]
+    assert nerf.abstract.endswith("novel views of complex scenes.") and nerf.line == 2
+    gaussian = entries["doi:10.1145/3592433"]
+    assert gaussian.abstract == "" and gaussian.authors == ["Bernhard Kerbl", "Thomas Leimkühler"]
+    assert gaussian.line == 5  # after a row whose abstract spans two lines
+    assert problems(library) == [("zotero.csv", 4, "missing title")]

@@ -16,6 +16,7 @@ from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
     find_arxiv,
+    inverted_name,
     moment,
     person,
     split_keywords,
@@ -157,12 +158,31 @@ def read_csl(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
         yield problem or _csl_entry(item, path, line)
 
 
+# Zotero's CSV export: its columns, as our names.
+_ZOTERO_CSV = {
+    "abstract note": "abstract",
+    "publication year": "year",
+    "date added": "added",
+    "manual tags": "keywords",
+}
+
+
+def _zotero_csv(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of Zotero's CSV export in our fields: 'Last, First; Last, First' authors, tags split on ';'."""
+    fields = {_ZOTERO_CSV.get(k, k): v for k, v in row.items() if k not in ("key", "author", "automatic tags")}
+    fields["authors"] = [inverted_name(a) for a in str(row.get("author") or "").split(";") if a.strip()]
+    fields["keywords"] = split_keywords(str(row.get("manual tags") or ""), str(row.get("automatic tags") or ""))
+    return fields
+
+
 def make_entry(
     fields: dict[str, Any], *, source: str, path: str, line: int, fmt: str = "jsonl"
 ) -> LibraryEntry | InputError:
     """A library entry from one of our own paper objects (a JSONL line, JSON item, CSV row, corpus record), read
     by `make_paper` (the abstract may be empty); ``vote``, ``keywords``/``tags`` and ``added``/``at`` come from
     its extra fields."""
+    if fmt == "csv" and "abstract note" in fields:
+        fields = _zotero_csv(fields)
     paper = make_paper(fields, source=source, path=path, line=line, require_abstract=False)
     if isinstance(paper, InputError):
         return paper
