@@ -144,6 +144,12 @@ def test_the_same_paper_in_two_files_is_one_entry_and_the_later_vote_counts(tmp_
     assert nerf[0].abstract.startswith("We present")  # what the Zotero entry knew is kept
     assert nerf[0].added == datetime(2026, 3, 12, 9, tzinfo=UTC)  # the latest date: the vote
     assert library.describe()["negatives"] == 1
+    # The vote counts whichever file comes first; of two votes, the later one.
+    assert [e.vote for e in read_library([feedback, FIXTURES / "zotero.bib"]).entries if "NeRF" in e.title] == ["less"]
+    later = tmp_path / "later.json"
+    item |= {"vote": "more", "at": "2026-03-20T09:00:00Z"}
+    later.write_text(json.dumps({"format": "summarize-feedback", "version": 1, "items": [item]}))
+    assert [e.vote for e in read_library([later, feedback]).entries] == ["more"]
 
 
 def test_our_own_jsonl_csv_json_lists_and_a_corpus(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pipeline.errors import InputError
 from pipeline.sources.files import read_csv, read_jsonl, title_key
 from pipeline.sources.library.bibtex import read_bibtex
 from pipeline.sources.library.jsonfmt import kind, make_entry, parse, read_csl, read_feedback, read_paper_array
-from pipeline.sources.library.model import Library, LibraryEntry, LibraryFile, Limits, split_keywords
+from pipeline.sources.library.model import Library, LibraryEntry, LibraryFile, Limits, Vote, split_keywords
 from pipeline.sources.library.ris import read_ris
 
 LIBRARY_FORMATS = ("bibtex", "ris", "csl-json", "feedback", "json", "jsonl", "csv")
@@ -126,8 +126,16 @@ def _strength(pid: str) -> int:
     )
 
 
+def _vote(old: LibraryEntry, new: LibraryEntry) -> Vote:
+    """A vote from the page beats being in a library; of two votes (or two libraries), the later one counts."""
+    if (old.format == "feedback") != (new.format == "feedback"):
+        return old.vote if old.format == "feedback" else new.vote
+    return old.vote if old.added and new.added and old.added > new.added else new.vote
+
+
 def _merged(old: LibraryEntry, new: LibraryEntry) -> LibraryEntry:
-    """One entry for a paper met twice: the strongest id, what either knows, the later vote, the latest date."""
+    """One entry for a paper met twice: the strongest id, what either knows, the vote that counts, the latest
+    date."""
     dates = [d for d in (old.added, new.added) if d is not None]
     return old.model_copy(
         update={
@@ -137,7 +145,7 @@ def _merged(old: LibraryEntry, new: LibraryEntry) -> LibraryEntry:
             "year": old.year or new.year,
             "added": max(dates) if dates else None,
             "keywords": split_keywords(old.keywords, new.keywords),
-            "vote": new.vote,
+            "vote": _vote(old, new),
             "url": old.url or new.url,
             "doi": old.doi or new.doi,
         }
