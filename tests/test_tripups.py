@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import REPO, invoke, read_jsonl
 
 from pipeline.table import TableWriter, md_cell
@@ -105,12 +106,13 @@ def _cached_rows(cache: Path) -> int:
         return 0
 
 
-def test_ctrl_c_exits_130_saying_what_was_saved_and_a_rerun_resumes(tmp_path: Path, out: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # this process; worker processes
+def test_ctrl_c_exits_130_saying_what_was_saved_and_a_rerun_resumes(tmp_path: Path, out: Path, workers: str) -> None:
     papers = _many(tmp_path / "many.jsonl", 1500)
     cache = tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(REPO), "SUMMARIZE_CACHE_DIR": str(cache)}
     run = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", "1"],
+        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", workers],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -130,7 +132,7 @@ def test_ctrl_c_exits_130_saying_what_was_saved_and_a_rerun_resumes(tmp_path: Pa
     assert 0 < saved < 1500 and saved == _cached_rows(cache)
     assert "Run the same command again to resume" in stderr
     assert not (out / "corpus.jsonl").exists()  # the corpus is as it was: none yet
-    rerun = _run(str(papers), "--out", str(out), "--workers", "1")
+    rerun = _run(str(papers), "--out", str(out), "--workers", workers)
     assert rerun["cached"] == saved and rerun["new"] == 1500 - saved and rerun["failed"] == 0
 
 

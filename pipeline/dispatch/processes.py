@@ -132,6 +132,7 @@ class ProcessPool:
     def _record(
         runner: Runner, block: list[tuple[str, Paper]], outcomes: list[tuple[str, str]], on_progress: Progress | None
     ) -> None:
+        interrupted = False
         with runner.cache.batch():
             for (key, paper), (value, error) in zip(block, outcomes):
                 if error:
@@ -139,9 +140,14 @@ class ProcessPool:
                 else:
                     try:
                         runner.accept_value(key, paper, json.loads(value))
+                    except KeyboardInterrupt:  # Ctrl-C: what is recorded so far is committed, then the run stops
+                        interrupted = True
+                        break
                     except Exception as exc:  # as in this process: one paper's failure never stops the others
                         runner.fail(paper, "engine", exc)
                 runner.done += 1
+        if interrupted:
+            raise KeyboardInterrupt
         if on_progress:
             on_progress(runner.done, runner.report.total)
 
