@@ -131,6 +131,11 @@ def test_a_feedback_export_from_a_newer_summarize_is_refused(tmp_path: Path) -> 
     with pytest.raises(InputError, match="version 2; this summarize reads version 1") as caught:
         read_library([path])
     assert caught.value.path == str(path)
+    path.write_text('{"items": [], "format": "summarize-feedback"}')
+    with pytest.raises(InputError, match="version None"):
+        read_library([path])
+    path.write_text('{"items": [{"title": "Kept", "vote": "less"}], "version": 1, "format": "summarize-feedback"}')
+    assert [e.vote for e in read_library([path]).entries] == ["less"]  # keys in any order
 
 
 def test_the_same_paper_in_two_files_is_one_entry_and_the_later_vote_counts(tmp_path: Path) -> None:

@@ -217,25 +217,24 @@ def read_paper_array(text: str, path: str) -> Iterator[LibraryEntry | InputError
 
 def read_feedback(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
     """The page's "Export feedback" file: each vote an entry ("less": a negative), its time the date added."""
+    whole = parse(text, path)
+    version = whole.get("version") if isinstance(whole, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FEEDBACK_VERSION:
+        raise InputError(
+            f"feedback export of version {str(version)[:20]}; this summarize reads version {FEEDBACK_VERSION}",
+            path=path,
+        )
+    if not isinstance(whole.get("items"), list):
+        raise InputError("feedback export without its list of 'items'", path=path)
     cursor = _Cursor(text)
-    version = None
     for key, offset, value in cursor.members(cursor.skip(0)):
-        if key == "version":
-            version = value
-            if not isinstance(value, int) or isinstance(value, bool) or value > FEEDBACK_VERSION or value < 1:
-                raise InputError(
-                    f"feedback export of version {str(value)[:20]}; this summarize reads version {FEEDBACK_VERSION}",
-                    path=path,
-                )
-        if key == "items" and value is None:
-            if version is None:
-                raise InputError("feedback export without its 'version' before 'items'", path=path)
-            for line, item in cursor.items(offset):
-                problem = _shallow(item, path, line)
-                if problem:
-                    yield problem
-                    continue
-                if "vote" not in item:
-                    yield InputError('a vote without \'vote\' ("more" or "less")', path=path, line=line)
-                    continue
+        if key != "items" or value is not None:
+            continue
+        for line, item in cursor.items(offset):
+            problem = _shallow(item, path, line)
+            if problem:
+                yield problem
+            elif "vote" not in item:
+                yield InputError('a vote without \'vote\' ("more" or "less")', path=path, line=line)
+            else:
                 yield make_entry(item, source=path, path=path, line=line, fmt="feedback")
