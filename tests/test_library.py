@@ -450,3 +450,22 @@ def test_zotero_csv_export() -> None:
     assert gaussian.abstract == "" and gaussian.authors == ["Bernhard Kerbl", "Thomas Leimkühler"]
     assert gaussian.line == 5  # after a row whose abstract spans two lines
     assert problems(library) == [("zotero.csv", 4, "missing title")]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("arXiv:2003.08934 [cs]", "2003.08934"),  # Zotero's note
+        ("arXiv: 2003.08934", "2003.08934"),  # Zotero's Extra
+        ("arXiv preprint arXiv:2305.16213", "2305.16213"),  # Google Scholar's journal
+        ("http://arxiv.org/abs/2003.08934v2", "2003.08934"),
+        ("10.48550/arXiv.2003.08934", "2003.08934"),  # arXiv's DOI
+        ("2003.08934", "2003.08934"),  # a field holding only the id
+        ("Proc. 2021, pp. 2003.08934 and more", None),  # a number in prose is no id
+        ("https://doi.org/10.1145/3592433", None),
+    ],
+)
+def test_arxiv_ids_in_free_text(text: str, found: str | None) -> None:
+    from pipeline.sources.library.model import find_arxiv
+
+    assert find_arxiv(text) == found

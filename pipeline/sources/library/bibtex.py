@@ -37,7 +37,7 @@ logging.getLogger("bibtexparser").propagate = False
 # is the day a web item was saved).
 _ADDED_FIELDS = ("date-added", "dateadded", "added-at", "creationdate", "timestamp", "urldate")
 _KEYWORD_FIELDS = ("keywords", "mendeley-tags", "mendeley-groups", "groups", "collections", "tags")
-_ARXIV_FIELDS = ("arxivid", "arxiv", "url", "note", "journal", "howpublished", "number", "annote", "eprint")
+_ARXIV_FIELDS = ("arxivid", "arxiv", "url", "note", "journal", "howpublished", "number")  # not prose: annote
 
 
 def _name(part: list[str], latex: Latex) -> str:
@@ -61,7 +61,7 @@ def _entry(block: Entry, path: str, latex: Latex) -> LibraryEntry | InputError:
     prefix = (text.get("archiveprefix") or text.get("eprinttype") or "").lower()
     eprint = text.get("eprint", "")
     arxiv = find_arxiv(f"arxiv:{eprint}") if eprint and prefix in ("arxiv", "") else None
-    arxiv = arxiv or find_arxiv(*(text.get(name) for name in _ARXIV_FIELDS if name != "eprint"))
+    arxiv = arxiv or find_arxiv(*(text.get(name) for name in _ARXIV_FIELDS))
     added = next((m for m in (moment(text.get(name)) for name in _ADDED_FIELDS) if m is not None), None)
     keywords: list[str] = []
     for name in _KEYWORD_FIELDS:

@@ -199,6 +199,7 @@ def make_entry(
         abstract=paper.abstract,
         authors=paper.authors,
         given_id=paper.id if fields.get("id") else None,  # the id the file gives (a corpus id), normalised
+        arxiv=None if paper.id.startswith("arxiv:") else find_arxiv(meta.get("extra"), meta.get("note")),
         doi=meta.get("doi") or meta.get("DOI"),
         url=paper.url,
         year=year_of(paper.published, meta.get("year")),

@@ -244,16 +244,20 @@ def year_of(*values: Any) -> int | None:
 
 
 def find_arxiv(*texts: Any) -> str | None:
-    """The arXiv id an entry's fields name: a bare id, 'arXiv:2003.08934 [cs]', an abs/pdf URL, arXiv's DOI."""
+    """The arXiv id free text names: 'arXiv:2003.08934 [cs]', 'arXiv: 2003.08934', an abs/pdf URL, arXiv's DOI.
+    A bare number ('2003.08934') counts only as a whole value (a field that holds an id), never inside prose."""
     for text in texts:
         if not isinstance(text, str):
             continue
-        for token in text.split():
-            token = token.strip(",;()[]{}<>\"'")
+        tokens = [t.strip(",;()[]{}<>\"'") for t in text.split()]
+        if len(tokens) == 1 and (found := arxiv_id(tokens[0])):
+            return found[0]
+        for token, following in zip(tokens, [*tokens[1:], ""]):
+            if token.lower() == "arxiv:":  # Zotero's Extra field: 'arXiv: 2003.08934'
+                token += following
             if token.lower().startswith("10.48550/arxiv."):
                 token = "arxiv:" + token[len("10.48550/arxiv.") :]
-            found = arxiv_id(token)
-            if found:
+            if "arxiv" in token.lower() and (found := arxiv_id(token)):
                 return found[0]
     return None
 
