@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.sources.files import MAX_META_DEPTH, _depth, make_paper
+from pipeline.schema import MAX_META_DEPTH, json_depth
+from pipeline.sources.files import make_paper
 from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
@@ -107,7 +108,7 @@ def kind(value: Any) -> str | None:
 def _shallow(value: Any, path: str, line: int) -> InputError | None:
     if not isinstance(value, dict):
         return InputError(f"expected a JSON object, not {type(value).__name__}", path=path, line=line)
-    if _depth(value) > MAX_META_DEPTH:
+    if json_depth(value) > MAX_META_DEPTH:
         return InputError(f"item nested deeper than {MAX_META_DEPTH} levels", path=path, line=line)
     return None
 
