@@ -243,6 +243,11 @@ def test_the_library_is_bounded(tmp_path: Path) -> None:
     library = read_library([deep])
     assert [e.title for e in library.entries] == ["Shallow"]
     assert problems(library)[0][:2] == ("deep.json", 1) and "nested deeper" in problems(library)[0][2]
+    ris = tmp_path / "control.ris"
+    ris.write_text("TY  - JOUR\nTI  - Fine\nER  - \n\nTY  - JOUR\nTI  - Odd\nDO  - 10.1/a\x01b\nER  - \n")
+    library = read_library([ris])
+    assert [e.title for e in library.entries] == ["Fine"]
+    assert problems(library) == [("control.ris", 5, "the id holds the control character U+0001")]
     noisy = tmp_path / "noisy.jsonl"
     noisy.write_text("{bad\n" * 50)
     library = read_library([noisy], limits=Limits(max_problems=5))

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError
+from pipeline.schema import check_id
 from pipeline.sources.files import arxiv_id, paper_identity, title_key
 
 Vote = Literal["more", "less"]
@@ -298,6 +299,10 @@ def build_entry(
     arxiv = arxiv or find_arxiv(link or "", doi_text or "")
     given = f"arxiv:{arxiv}" if arxiv else given_id or (f"doi:{doi_text}" if doi_text else None)
     pid, _ = paper_identity(given, link, text)
+    try:
+        check_id(pid)
+    except ValueError as exc:
+        return InputError(str(exc), path=path, line=line)
     names = [n for n in (clean(a) for a in authors) if n and n.lower() not in ("others", "et al.", "et al")]
     return LibraryEntry(
         id=pid,
