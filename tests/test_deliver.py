@@ -622,8 +622,8 @@ def test_feedback_fed_back_as_library_moves_the_ranking(sample: Path, tmp_path: 
     (tmp_path / "feedback.json").write_text(json.dumps(feedback))
     after = _ranked(corpus, "--keywords", "image generation", "--library", str(tmp_path / "feedback.json"))
     assert sorted(after) == sorted(before)
-    assert after.index(wanted) < before.index(wanted), "a 'more like this' paper did not move up"
-    assert after.index(unwanted) > before.index(unwanted), "a 'less like this' paper did not move down"
+    assert after.index(wanted) < 5 < before.index(wanted), "a 'more like this' paper did not move up"
+    assert after.index(unwanted) > len(after) // 2 > before.index(unwanted), "a 'less like this' paper did not go down"
 
 
 def test_digest_has_help_and_the_shipped_config_reads() -> None:
@@ -638,3 +638,25 @@ def test_digest_has_help_and_the_shipped_config_reads() -> None:
     Path("config.toml").write_text("[summarize]\n\n[delivery]" + re.sub(r"(?m)^# (?=\w+ = )", "", example))
     delivery = load_settings(Path("config.toml"), environ={}).delivery
     assert delivery.email_to == ["me@example.org"] and delivery.smtp_port == 587 and delivery.top == 10
+
+
+@pytest.mark.skipif(not _has_rank_command(), reason="summarize rank (issue 25) has not landed")
+@pytest.mark.xfail(
+    raises=AttributeError,
+    reason="known bug, ranking stage: pipeline/rank/render.py gives corpus dicts to Library.fill_from, which reads "
+    "paper.id; remove this mark when it is fixed",
+)
+def test_run_with_the_feedback_as_library_then_digest_follows_the_ranking_with_reasons(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(SAMPLE, out)
+    records = read_jsonl(out / "corpus.jsonl")
+    liked = next(r for r in records if "Open Images" in r["title"])
+    feedback = {"format": "summarize-feedback", "version": 1, "items": [
+        {"id": liked["id"], "title": liked["title"], "vote": "more", "at": "2026-03-12T08:00:00.000Z"}]}  # fmt: skip
+    (tmp_path / "feedback.json").write_text(json.dumps(feedback))
+    _run(SAMPLE, out, "--library", str(tmp_path / "feedback.json"))
+    ranked = [json.loads(line)["id"] for line in (out / "ranking.jsonl").read_text().splitlines()]
+    _digest(out, "--top", "3", "--webhook", hook.url)
+    papers = hook.posts[0]["json"]["papers"]
+    assert [p["id"] for p in papers] == ranked[:3] and papers[0]["id"] == liked["id"]
+    assert all(p["reasons"] for p in papers) and "ranked by your interests" in hook.posts[0]["json"]["text"]

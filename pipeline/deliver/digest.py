@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline import rank
 from pipeline.corpus import CORPUS_NAME, MergeReport, scan
 from pipeline.deliver.state import State, split_version
 from pipeline.errors import InputError
 from pipeline.feed import _when as record_date
 from pipeline.table import to_row
 
-RANKING_NAME = "ranking.jsonl"
+RANKING_NAME = rank.RANKING_FILE
 MAX_RANKED = 200_000  # lines of ranking.jsonl read (best first); the rest cannot reach a digest
-MAX_LINE_BYTES = 256 * 1024
 MAX_REASONS = 5
 
 
@@ -77,35 +77,23 @@ def _reasons(value: Any) -> tuple[str, ...]:
 
 
 def read_ranking(path: Path) -> list[dict[str, Any]]:
-    """ranking.jsonl's entries, best first: id, score and reasons (a line that is not one is an error by line)."""
+    """ranking.jsonl's entries, best first (read by the ranking stage's own reader): id without its arXiv version,
+    score and reasons; the first of an id counts."""
     entries: list[dict[str, Any]] = []
     seen: set[str] = set()
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if number > MAX_RANKED:
-                break
-            if len(raw) > MAX_LINE_BYTES:
-                raise InputError(f"line longer than {MAX_LINE_BYTES:,} bytes", path=str(path), line=number)
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except ValueError as exc:
-                raise InputError(f"not JSON ({exc})", path=str(path), line=number) from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
-                raise InputError('not a ranking entry {"id", "title", "score", "reasons"}', path=str(path), line=number)
-            paper_id, _ = split_version(obj["id"])
-            if paper_id in seen:
-                continue
-            seen.add(paper_id)
-            score = obj.get("score")
-            entries.append(
-                {
-                    "id": paper_id,
-                    "score": float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
-                    "reasons": _reasons(obj.get("reasons")),
-                }
-            )
+    for obj in rank.read_ranking(path, limit=MAX_RANKED):
+        paper_id, _ = split_version(obj["id"])
+        if not paper_id or paper_id in seen:
+            continue
+        seen.add(paper_id)
+        score = obj.get("score")
+        entries.append(
+            {
+                "id": paper_id,
+                "score": float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
+                "reasons": _reasons(obj.get("reasons")),
+            }
+        )
     return entries
 
 
