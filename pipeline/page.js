@@ -18,6 +18,9 @@
 
   data.forEach(function (p, n) {
     p.o = n;
+    // A reader's ranking (run with --library/--keywords/--authors): score y (0-100) and reasons w; the band is
+    // the relevance facet.
+    if (typeof p.y === "number") p.band = p.y >= 75 ? "high" : p.y >= 50 ? "medium" : "low";
     p.hay = [p.i, p.t, p.l, p.p, p.m, p.r.join(" "), p.k.join(" "), p.s.join(" "), p.x.join(" "), p.a.join(" ")]
       .join(" ").toLowerCase();
     byId[p.i] = p;
@@ -69,15 +72,18 @@
     var head = el("div", "head");
     head.appendChild(p.u ? link(p.u, "title", p.t) : el("span", "title", p.t));
     var meta = [p.d, p.v !== null && p.v !== undefined ? "▲ " + p.v : ""].filter(Boolean).join(" · ");
+    if (p.band) head.appendChild(el("span", "score", String(p.y)));
     if (meta) head.appendChild(el("span", "meta", meta));
     var chips = el("span", "chips");
     p.n.forEach(function (l) { chips.appendChild(link(l[1], "chip link", l[0])); });
     p.k.forEach(function (x) { chips.appendChild(facetChip("task", x)); });
     p.s.forEach(function (x) { chips.appendChild(facetChip("dataset", x)); });
     p.x.forEach(function (x) { chips.appendChild(facetChip("metric", x)); });
+    if (p.band) chips.appendChild(facetChip("relevance", p.band));
     head.appendChild(chips);
     head.appendChild(voteButtons(p));
     body.appendChild(head);
+    if (p.band && p.w && p.w.length) body.appendChild(el("p", "why", "Why: " + p.w.join(" · ")));
     body.appendChild(el("p", "tldr", p.l));
     if (p.r.length) {
       var key = el("p", "key");
@@ -190,7 +196,7 @@
     for (var k = 0; k < words.length; k++) if (p.hay.indexOf(words[k]) < 0) return false;
     for (var j = 0; j < state.f.length; j++) {
       var cut = state.f[j].indexOf(":"), kind = state.f[j].slice(0, cut), name = state.f[j].slice(cut + 1);
-      var names = kind === "id" ? [p.i] : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
+      var names = kind === "id" ? [p.i] : kind === "relevance" ? [p.band] : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
       if (names.indexOf(name) < 0) return false;
     }
     return true;
@@ -200,8 +206,10 @@
   // the source's order (a listing's trending rank), so the index o is that order.
   function known(v) { return v !== null && v !== undefined; }
   var SORTS = [
+    { key: "foryou", label: "for you", has: function (p) { return typeof p.y === "number"; },
+      order: function (a, b) { return (known(b.y) ? b.y : -1) - (known(a.y) ? a.y : -1) || a.o - b.o; } },
     { key: "source", label: "source order", has: function (p) { return known(p.q); },
-      order: function (a, b) { return a.o - b.o; } },
+      order: function (a, b) { return (known(a.q) && known(b.q) ? a.q - b.q : 0) || a.o - b.o; } },
     { key: "date", label: "newest first", has: function (p) { return !!p.d; },
       order: function (a, b) { return (b.d || "").localeCompare(a.d || "") || a.o - b.o; } },
     { key: "upvotes", label: "most upvotes", has: function (p) { return known(p.v); },
@@ -297,6 +305,7 @@
   compareButton.addEventListener("click", function () {
     panel.hidden = false;
     renderCompare();
+    headerHeight();  // the header grows when filter chips wrap
     panel.scrollIntoView();  // below the sticky header: scroll-margin-top is its height (--head)
     writeHash();
   });
