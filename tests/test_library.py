@@ -36,6 +36,7 @@ def test_zotero_bibtex_export() -> None:
     assert nerf.title == "NeRF: Representing Scenes as Neural Radiance Fields for View Synthesis"  # braces gone
     assert nerf.authors[:2] == ["Ben Mildenhall", "Pratul P. Srinivasan"]
     assert nerf.year == 2020 and nerf.added == datetime(2024, 1, 15, tzinfo=UTC)  # urldate: the day it was saved
+    assert nerf.published == datetime(2020, 8, 1, tzinfo=UTC)  # year + month = aug
     assert "Computer Science - Graphics" in nerf.keywords
     assert nerf.abstract.startswith("We present a method") and nerf.vote == "more"
     gaussian = entries["doi:10.1145/3592433"]
@@ -86,6 +87,7 @@ def test_ris_export() -> None:
     nerf = entries["arxiv:2003.08934"]
     assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
     assert nerf.added == datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC) and nerf.year == 2020
+    assert nerf.published == datetime(2020, 8, 3, tzinfo=UTC)  # DA
     assert nerf.keywords == [
         "Computer Science - Computer Vision and Pattern Recognition",
         "Computer Science - Graphics",
@@ -106,6 +108,7 @@ def test_csl_json_export() -> None:
     nerf = entries["arxiv:2003.08934"]
     assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
     assert nerf.year == 2020 and nerf.added == datetime(2024, 1, 15, tzinfo=UTC)
+    assert nerf.published == datetime(2020, 8, 3, tzinfo=UTC)  # issued
     gaussian = entries["doi:10.1145/3592433"]
     assert gaussian.authors == ["Bernhard Kerbl", "Thomas Leimkühler", "Inria"]
     assert gaussian.keywords == ["gaussian splatting", "real-time rendering"]
@@ -182,6 +185,7 @@ def test_our_own_jsonl_csv_json_lists_and_a_corpus(tmp_path: Path) -> None:
     assert negative.vote == "less" and negative.added == datetime(2025, 1, 2, tzinfo=UTC)
     assert next(e for e in library.entries if e.title == "Only a Title").authors == ["Ada Lovelace"]
     assert "arxiv:2402.00009" in entries and entries["arxiv:2403.00001"].year == 2024
+    assert entries["arxiv:2403.00001"].when == datetime(2024, 3, 1, tzinfo=UTC)  # published, when never added
     assert [f.format for f in library.files] == ["jsonl", "csv", "json", "jsonl"]
     assert [(f, line) for f, line, _ in problems(library)] == [("mine.jsonl", 2), ("titles.csv", 3)]
 

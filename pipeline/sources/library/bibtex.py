@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import bibtexparser
@@ -78,9 +79,21 @@ def _entry(block: Entry, path: str, latex: Latex) -> LibraryEntry | InputError:
         doi=text.get("doi"),
         url=text.get("url"),
         year=year_of(text.get("year"), text.get("date")),
+        published=moment(text.get("date")) or _month_of(text.get("year"), text.get("month")),
         added=added,
         keywords=keywords,
     )
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _month_of(year: str | None, month: str | None) -> datetime | None:
+    """The first day of ``month`` ('aug', 'August', '8') of ``year``, when both are there."""
+    name = (month or "").strip().lower()[:3]
+    number = _MONTHS.index(name) + 1 if name in _MONTHS else int(name) if name.isdigit() else 0
+    found = year_of(year)
+    return moment(f"{found:04d}-{number:02d}-01") if found and 1 <= number <= 12 else None
 
 
 def _failure(block: Any) -> str:

@@ -123,6 +123,11 @@ def _csl_name(name: Any) -> str:
     raise ValueError("an author must be an object with 'family' (and 'given') or 'literal'")
 
 
+def _has_day(issued: Any) -> bool:
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    return isinstance(parts, list) and bool(parts) and isinstance(parts[0], list) and len(parts[0]) >= 3
+
+
 def _csl_entry(item: dict[str, Any], path: str, line: int) -> LibraryEntry | InputError:
     try:
         names = item.get("author") or []
@@ -146,6 +151,7 @@ def _csl_entry(item: dict[str, Any], path: str, line: int) -> LibraryEntry | Inp
         doi=item.get("DOI"),
         url=item.get("URL"),
         year=year_of(item.get("issued")),
+        published=moment(item.get("issued")) if _has_day(item.get("issued")) else None,
         added=moment(item.get("accessed")),
         keywords=split_keywords(item.get("keyword"), item.get("categories")),
     )
@@ -204,6 +210,7 @@ def make_entry(
         doi=meta.get("doi") or meta.get("DOI"),
         url=paper.url,
         year=year_of(paper.published, meta.get("year")),
+        published=moment(paper.published) if paper.published and len(paper.published) >= 10 else None,
         added=added,
         keywords=split_keywords(meta.get("keywords"), meta.get("tags")),
         vote=vote,

@@ -47,6 +47,9 @@ class LibraryEntry(BaseModel):
     abstract: str = Field(default="", description="Empty when the export has none (the title still counts).")
     authors: list[str] = Field(default_factory=list, description="'First Last', in the export's order.")
     year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR, description="Year of publication.")
+    published: datetime | None = Field(
+        default=None, description="Its publication date, to the day or month the export gives."
+    )
     added: datetime | None = Field(
         default=None, description="When the reader added it (Zotero's dateAdded, an access date, a vote's time), UTC."
     )
@@ -60,9 +63,10 @@ class LibraryEntry(BaseModel):
 
     @property
     def when(self) -> datetime | None:
-        """The entry's date for recency: when it was added, else 1 January of its year (UTC)."""
-        if self.added is not None:
-            return self.added
+        """The entry's date for recency: when it was added, else when it was published, else 1 January of its
+        year (UTC)."""
+        if self.added is not None or self.published is not None:
+            return self.added or self.published
         return datetime(self.year, 1, 1, tzinfo=UTC) if self.year else None
 
     @property
@@ -285,6 +289,7 @@ def build_entry(
     given_id: str | None = None,
     year: int | None = None,
     added: datetime | None = None,
+    published: datetime | None = None,
     keywords: Iterable[str] = (),
     vote: Vote = "more",
 ) -> LibraryEntry | InputError:
@@ -310,6 +315,7 @@ def build_entry(
         abstract=clean(abstract)[:MAX_ABSTRACT_CHARS] if isinstance(abstract, str) else "",
         authors=names[:MAX_AUTHORS],
         year=year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None,
+        published=published,
         added=added,
         keywords=split_keywords(list(keywords)),
         vote=vote,

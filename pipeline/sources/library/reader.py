@@ -143,6 +143,7 @@ def _merged(old: LibraryEntry, new: LibraryEntry) -> LibraryEntry:
             "abstract": max(old.abstract, new.abstract, key=len),
             "authors": old.authors or new.authors,
             "year": old.year or new.year,
+            "published": old.published or new.published,
             "added": max(dates) if dates else None,
             "keywords": split_keywords(old.keywords, new.keywords),
             "vote": _vote(old, new),

@@ -74,6 +74,7 @@ def _entry(record: dict[str, Any], path: str) -> LibraryEntry | InputError:
         doi=record.get("doi"),
         url=next((u for u in urls if u.strip()), None),
         year=year_of(record.get("year"), record.get("publication_year"), record.get("date")),
+        published=moment(record.get("date")),
         added=moment(record.get("access_date")),
         keywords=[k for k in record.get("keywords") or [] if isinstance(k, str)],
     )
