@@ -106,6 +106,19 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     help="LLM: send papers not cached through the provider's batch API at batch prices; resumes a saved batch "
     "(config: batch).",
 )
+@click.option(
+    "--library",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Papers you care about (BibTeX, RIS, CSL-JSON, JSONL/CSV, a corpus): the tables, page and feed follow "
+    "your interests and ranking.jsonl is written (repeatable; config: interests.library).",
+)
+@click.option("--keywords", multiple=True, help="A phrase that pulls papers up; 'phrase=weight' (repeatable).")
+@click.option("--authors", multiple=True, help="An author to follow (repeatable).")
+@click.option("--exclude", multiple=True, help="A phrase that pushes papers down (repeatable).")
+@click.option("--top", type=click.IntRange(1, 10_000), help="Papers in the digest and feed (config: interests.top).")
+@click.option("--threshold", type=click.FloatRange(0, 100), help="Only papers scoring at least this in the digest.")
+@click.option("--rank-model", help="LLM that re-judges the ranking's top K (config: interests.rank_model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
     inputs: tuple[str, ...],
@@ -133,6 +146,13 @@ def run(
     executor: str | None,
     workers: int | None,
     batch: bool | None,
+    library: tuple[Path, ...],
+    keywords: tuple[str, ...],
+    authors: tuple[str, ...],
+    exclude: tuple[str, ...],
+    top: int | None,
+    threshold: float | None,
+    rank_model: str | None,
     as_json: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
@@ -166,6 +186,7 @@ def run(
         executor=executor,
         workers=workers,
         batch=batch,
+        interests=_interest_flags(library, keywords, authors, exclude, top, threshold, rank_model),
     )
     remote = None
     items: Any
@@ -271,6 +292,30 @@ def digest(out_dir: Path, dry_run: bool, config: Path | None, **flags: Any) -> N
         raise DeliveryError("; ".join(str(exc) for exc in outcome.errors))
 
 
+def _interest_flags(
+    library: tuple[Path, ...],
+    keywords: tuple[str, ...],
+    authors: tuple[str, ...],
+    exclude: tuple[str, ...],
+    top: int | None,
+    threshold: float | None,
+    rank_model: str | None,
+    **more: Any,
+) -> dict[str, Any] | None:
+    """The [interests] keys the flags set (None: none)."""
+    given = {
+        "library": list(library) or None,
+        "keywords": _keywords(keywords),
+        "authors": list(authors) or None,
+        "exclude": list(exclude) or None,
+        "top": top,
+        "threshold": threshold,
+        "rank_model": rank_model,
+        **more,
+    }
+    return {k: v for k, v in given.items() if v is not None} or None
+
+
 def _keywords(values: tuple[str, ...]) -> dict[str, float] | None:
     """--keywords "nerf" --keywords "gaussian splatting=2": phrase, or phrase=weight."""
     if not values:
@@ -332,21 +377,10 @@ def rank(
     from pipeline.errors import InputError
     from pipeline.sources import files as sources
 
-    given = {
-        "library": list(library) or None,
-        "keywords": _keywords(keywords),
-        "authors": list(authors) or None,
-        "exclude": list(exclude) or None,
-        "rank_model": rank_model,
-        "judge_top_k": judge_top_k,
-        "description": description,
-    }
-    settings = _settings(
-        config,
-        api_base=api_base,
-        max_cost_usd=max_cost_usd,
-        interests={k: v for k, v in given.items() if v is not None},
+    flags = _interest_flags(
+        library, keywords, authors, exclude, None, None, rank_model, judge_top_k=judge_top_k, description=description
     )
+    settings = _settings(config, api_base=api_base, max_cost_usd=max_cost_usd, interests=flags)
     interests = settings.interests
     if not ranking.wanted(interests):
         raise InputError("nothing to rank by: give --library FILE, --keywords or --authors (or [interests] in config)")

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pipeline import corpus, table
+from pipeline import corpus, rank, table
 from pipeline.cache import SummaryCache
 from pipeline.dispatch import Failure, Progress, Runner, RunReport
 from pipeline.engines import Engine, get_engine
@@ -122,17 +122,33 @@ class _Enrichment:
         return self.enricher.report.to_json()
 
 
-def outputs(settings: Settings) -> corpus.Sink:
-    """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed."""
-    tables = table.TableWriter(settings.out_dir, html_page=settings.html, title=settings.title)
+def outputs(settings: Settings, ranking: Any = None) -> corpus.Sink:
+    """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed.
+    With a reader's ranking (`pipeline.rank.render`) the tables follow it and the feed holds its digest."""
+    tables = table.TableWriter(settings.out_dir, html_page=settings.html, title=settings.title, ranking=ranking)
     if not settings.feed:
         return tables
     from pipeline.feed import FeedWriter
 
-    feed = FeedWriter(
+    feed: Any = FeedWriter(
         settings.out_dir, title=settings.title, max_entries=settings.feed_max_entries, site_url=settings.site_url
     )
+    if ranking is not None:
+        from pipeline.rank.render import Chosen
+
+        feed = Chosen(feed, ranking.chosen)
     return corpus.Fanout(tables, feed)
+
+
+def _merge_ranked(settings: Settings, records: Any, drop: set[str]) -> tuple[corpus.MergeReport, dict[str, Any]]:
+    """With interests: the corpus merged first (reader-independent), then ranked (ranking.jsonl), then the tables,
+    page and feed rendered from it in the reader's order."""
+    from pipeline.rank.render import rank_corpus
+
+    merged = corpus.merge(settings.out_dir, records, sink=None, drop=drop)
+    ranking = rank_corpus(settings.out_dir, settings)
+    corpus.merge_corpora(settings.out_dir, [], sink=outputs(settings, ranking))
+    return merged, ranking.summary
 
 
 def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
@@ -311,9 +327,13 @@ def _run_locked(
         missing = {failure.id for failure in report.failures}
         drop = {old for old, new in superseded.items() if new not in missing}
         try:
-            merged = corpus.merge(
-                settings.out_dir, runner.records, sink=outputs(settings), drop=drop
-            )  # finishes or aborts the tables and the feed
+            if rank.wanted(settings.interests):
+                merged, report.interests = _merge_ranked(settings, runner.records, drop)
+            else:
+                merged = corpus.merge(
+                    settings.out_dir, runner.records, sink=outputs(settings), drop=drop
+                )  # finishes or aborts the tables and the feed
+                (settings.out_dir / rank.RANKING_FILE).unlink(missing_ok=True)  # no reader: no stale ranking
         except KeyboardInterrupt:
             raise _interrupted(report) from None
         report.corpus_superseded = merged.superseded
@@ -369,7 +389,13 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
         raise LockedError(f"another summarize run is writing to {out_dir}; wait for it, or use another --out") from exc
     try:
         sweep_stale(out_dir)
-        merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings))
+        if rank.wanted(settings.interests):  # merged first, then ranked, then rendered in the reader's order
+            from pipeline.rank.render import rank_corpus
+
+            merged = corpus.merge_corpora(out_dir, inputs, sink=None)
+            corpus.merge_corpora(out_dir, [], sink=outputs(settings, rank_corpus(out_dir, settings)))
+        else:
+            merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings))
         from pipeline.deliver.state import merge_states
 
         merge_states(inputs, out_dir, settings.delivery.remember)  # what each folder's digests delivered

@@ -208,11 +208,14 @@ class TableWriter:
         html_page: bool = True,
         title: str = "Paper comparison",
         order: Callable[[dict[str, Any]], str] = source_order,
+        ranking: Any = None,
     ) -> None:
         self.out_dir = out_dir
         self.html_page = html_page
         self.title = title
-        self.order = order
+        # a reader's ranking (pipeline.rank.render.CorpusRanking): rows in relevance order, a score and a why
+        self.ranking = ranking
+        self.order = ranking.order if ranking is not None else order
         self._open()
 
     def _open(self) -> None:
@@ -226,8 +229,12 @@ class TableWriter:
         self._md = self._files["comparison.md"][1]
         self._csv = csv.writer(self._files["comparison.csv"][1], lineterminator="\n")
         self._html = self._files["comparison.html"][1] if html_page else None
-        self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
-        self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
+        if self.ranking is not None:
+            self._md.write("| Score | Title | Why | Problem | Method | Key result | Code |\n" + "|---" * 7 + "|\n")
+            self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code"])
+        else:
+            self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
+            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
         head, self._tail = page_parts(title)
         if self._html:
             self._html.write(head + "[")
@@ -238,11 +245,23 @@ class TableWriter:
     def _write(self, record: dict[str, Any]) -> None:
         r = to_row(record)
         self.count += 1
-        self._md.write(_md_line(r))
-        cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
+        place = self.ranking.places.get(r.id) if self.ranking is not None else None
+        if self.ranking is not None:
+            score, why = (f"{place['score']:.1f}", place["why"]) if place else ("", "")
+            line = _md_line(r)
+            title_cell, _, rest = line[2:].partition(" | ")
+            self._md.write(f"| {score} | {title_cell} | {md_cell(why)} | {rest}")
+            cells: tuple[str, ...] = (r.id, r.title, score, why, r.url or "", r.problem, r.method, r.key_result)
+            cells += (r.code or "",)
+        else:
+            self._md.write(_md_line(r))
+            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
         self._csv.writerow([_csv_cell(" ".join(c.split())) for c in cells])
         if self._html:
-            self._html.write(("," if self.count > 1 else "") + json_for_html(page_record(record)))
+            data = page_record(record)
+            if place:  # the page's "for you" order, its reasons and the relevance facet
+                data.update({"y": place["score"], "o": place["position"], "w": place["reasons"]})
+            self._html.write(("," if self.count > 1 else "") + json_for_html(data))
 
     def close(self) -> None:
         """Finish every file first, then rename them all: a failure leaves the previous tables in place."""

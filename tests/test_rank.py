@@ -221,3 +221,70 @@ def test_rank_without_interests_says_what_to_give(tmp_path):
     day.write_text(json.dumps({"title": "A", "abstract": "B"}) + "\n")
     result = invoke("rank", str(day), expect=2)
     assert "--library" in result.output
+
+
+def _day_and_library(tmp_path: Path) -> tuple[Path, Path]:
+    day = tmp_path / "day.jsonl"
+    day.write_text("".join(json.dumps({"title": t, "abstract": a, "authors": au}) + "\n" for t, a, au in DAY))
+    library = tmp_path / "library.jsonl"
+    library.write_text("".join(json.dumps({"title": t, "abstract": a}) + "\n" for t, a in SPEECH))
+    return day, library
+
+
+def test_run_with_a_library_renders_in_the_readers_order_and_the_corpus_stays_the_same(tmp_path, out):
+    day, library = _day_and_library(tmp_path)
+    plain = tmp_path / "plain"
+    invoke("run", str(day), "--out", str(plain), "--workers", "1")
+    invoke("run", str(day), "--out", str(out), "--workers", "1", "--library", str(library), "--top", "3")
+    # the corpus is reader-independent: the same records as a run without interests
+    assert read_jsonl(out / "corpus.jsonl") == read_jsonl(plain / "corpus.jsonl")
+    assert not (plain / "ranking.jsonl").exists()
+    ranking = read_jsonl(out / "ranking.jsonl")
+    assert len(ranking) == len(DAY)
+    assert {r["title"] for r in ranking[:3]} == {DAY[0][0], DAY[1][0], DAY[5][0]}
+    table = (out / "comparison.md").read_text().splitlines()
+    assert table[0].startswith("| Score | Title | Why |")
+    assert ranking[0]["title"] in table[2]
+    assert "close to your library" in table[2] or "like your library" in table[2]
+    csv_head = (out / "comparison.csv").read_text().splitlines()[0]
+    assert csv_head.startswith("id,title,score,why,")
+    assert (out / "feed.xml").read_text().count("<entry>") == 3  # the top 3
+    report = json.loads((out / "run.json").read_text())["interests"]
+    assert report["library_papers"] == len(SPEECH)
+    assert report["ranked"] == len(DAY) and report["passed"] == 3
+    # run again without interests: no stale ranking left for the digest to read
+    invoke("run", str(day), "--out", str(out), "--workers", "1")
+    assert not (out / "ranking.jsonl").exists()
+
+
+def test_the_page_opens_for_you_with_the_reasons_on_each_row(tmp_path, out):
+    from test_page import CHROMIUM, _act
+
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    day, library = _day_and_library(tmp_path)
+    invoke("run", str(day), "--out", str(out), "--workers", "1", "--library", str(library))
+    best = read_jsonl(out / "ranking.jsonl")[0]
+    seen = _act(
+        out / "comparison.html",
+        tmp_path,
+        """
+        var rows = document.querySelectorAll("article.paper");
+        out.sort = document.getElementById("sort").value;
+        out.first = rows[0].querySelector(".title").textContent;
+        out.why = Array.prototype.map.call(rows, function (r) {
+          var w = r.querySelector(".why"); return w ? w.textContent : "";
+        });
+        var chip = rows[0].querySelector("[data-facet^='relevance:']");
+        out.band = chip ? chip.getAttribute("data-facet") : null;
+        if (chip) chip.click();
+        out.filtered = document.querySelectorAll("article.paper").length;
+        """,
+    )
+    assert seen.get("error") is None, seen
+    assert seen["sort"] == "foryou"
+    assert seen["first"] == best["title"]
+    assert len(seen["why"]) == len(DAY) and all(w.startswith("Why: ") for w in seen["why"])
+    assert "Conformer Models for Streaming Speech Recognition" in " ".join(seen["why"][:2])
+    assert seen["band"] in ("relevance:high", "relevance:medium", "relevance:low")
+    assert 1 <= seen["filtered"] < len(DAY)

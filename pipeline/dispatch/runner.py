@@ -67,6 +67,7 @@ class RunReport:
     estimated_batch_cost_usd: float | None = None
     fetch: dict[str, Any] | None = None
     executor: dict[str, Any] | None = None
+    interests: dict[str, Any] | None = None  # the reader's ranking: interests used, papers ranked and passed
     warnings: list[str] = field(default_factory=list)  # what a dry run found that the real run would refuse
     failures: list[Failure] = field(default_factory=list)
 

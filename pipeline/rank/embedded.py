@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ class Params:
 
 
 DEFAULT = Params()
+NEIGHBOUR_TERMS = 24  # words of each paper compared when naming its closest library papers
 
 
 @dataclass
@@ -73,9 +75,10 @@ class Ranked:
     reasons: list[str]
     closest: list[str]
     paper: Any = None
+    judge: dict[str, Any] | None = None  # the LLM judge's answer (relevance, reason, model) or its error
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "title": self.title,
             "score": self.score,
@@ -83,6 +86,9 @@ class Ranked:
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "closest": self.closest,
         }
+        if self.judge is not None:
+            out["judge"] = self.judge
+        return out
 
 
 def score_of(total: float) -> float:
@@ -111,6 +117,7 @@ _NAME = re.compile(r"[^\w\s]")
 _PHRASE_WORD = re.compile(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """An author's name compared without case, accents, dots or commas: "J. Müller" ~ "j muller"."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
@@ -170,7 +177,8 @@ def rank(papers: Sequence[Any], profile: Profile, params: Params | None = None) 
         if scale <= 1e-9:  # a library indistinguishable from the day: fall back to its plain spread
             scale = float(np.abs(own).max()) or 1.0
         content = day.dot(query) / scale
-        sims = day.similarities(library)
+        # the closest library papers, by what each pair shares of their strongest words (fast at any size)
+        sims = day.strongest(NEIGHBOUR_TERMS).similarities(library.strongest(NEIGHBOUR_TERMS))
         k = min(params.closest, library.rows)
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < library.rows else np.tile(np.arange(k), (day.rows, 1))
         for i in range(day.rows):
@@ -189,7 +197,10 @@ def rank(papers: Sequence[Any], profile: Profile, params: Params | None = None) 
     out: list[Ranked] = []
     for i, paper in enumerate(papers):
         title = str(get(paper, "title") or "")
-        words = _phrase(f"{title} {get(paper, 'abstract') or ''}") if keywords or excludes else ()
+        text = f"{title} {get(paper, 'abstract') or ''}"
+        lowered = text.lower()
+        # a phrase can only match where its first word's stem starts (the cheap test first)
+        words = _phrase(text) if any(ph and ph[0][:4] in lowered for _, ph, *_ in (*keywords, *excludes)) else ()
         names = [str(a) for a in (get(paper, "authors", []) or [])]
         keys = [name_key(a) for a in names]
         follow = [followed.get(k) or followed_initials.get(_initial_key(k)) for k in keys]

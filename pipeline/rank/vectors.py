@@ -147,6 +147,19 @@ class Matrix:
     def resized(self, width: int) -> Matrix:
         return Matrix(self.indptr, self.indices, self.data, width)
 
+    def strongest(self, terms: int) -> Matrix:
+        """Each row cut to its ``terms`` largest weights (not renormalised): what two papers share most."""
+        counts = np.diff(self.indptr)
+        if counts.size == 0 or counts.max() <= terms:
+            return self
+        rows = self.row_ids()
+        order = np.lexsort((-self.data, rows))  # by row, largest weight first
+        rank_in_row = np.arange(len(order)) - self.indptr[rows[order]]
+        keep = np.sort(order[rank_in_row < terms])
+        indptr = np.zeros(self.rows + 1, dtype=np.int64)
+        np.cumsum(np.minimum(counts, terms), out=indptr[1:])
+        return Matrix(indptr, self.indices[keep], self.data[keep], self.width)
+
     def similarities(self, other: Matrix, batch: int = 64) -> np.ndarray:
         """Cosines of every row of ``self`` with every row of ``other`` (rows x other.rows), by posting lists:
         work in proportion to the shared words, never a dense vocabulary-wide matrix."""
