@@ -274,6 +274,16 @@ def test_without_a_ranking_the_digest_keeps_the_sources_order(sample: Path, hook
     assert _titles(hook.posts[0]) == [r["title"] for r in by_rank[:3]]
 
 
+def test_the_published_page_is_linked_from_every_message(sample: Path, smtp_plain, hook) -> None:
+    inbox, port = smtp_plain
+    (sample.parent / "work" / "config.toml").write_text('site_url = "https://me.github.io/papers/"\n')
+    _digest(sample, "--top", "2", *_mail_args(port), "--webhook", hook.url)
+    parts = _parts(inbox.mails[0][1])
+    assert "All papers: https://me.github.io/papers/" in parts["text/plain"]
+    assert '<a href="https://me.github.io/papers/">All papers</a>' in parts["text/html"]
+    assert "<https://me.github.io/papers/|All papers>" in hook.posts[0]["json"]["text"]
+
+
 def test_a_refused_login_is_an_error_with_the_servers_answer_and_the_files_stay(
     sample: Path, certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,6 +77,9 @@ def _deliver_locked(settings: Settings, delivery: Delivery, dry_run: bool, now: 
     out_dir = settings.out_dir
     known = state.load(out_dir)
     digest = select(out_dir, known, delivery.top)
+    site = settings.site_url or ""
+    if site.lower().startswith(("https://", "http://")) and all(ch.isprintable() and not ch.isspace() for ch in site):
+        digest.page_url = site  # linked at the end of each message
     date = now.date().isoformat()
     title = settings.title
     page = render.page(title, date, digest)

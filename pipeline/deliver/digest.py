@@ -64,6 +64,7 @@ class Digest:
     seen: list[Item]  # among the best candidates, those delivered before (shown as seen, not sent as new)
     ranked: bool
     candidates: int
+    page_url: str | None = None  # where the whole page is published (site_url), linked at the end of each message
 
     @property
     def keys(self) -> list[tuple[str, int | None]]:
@@ -149,8 +150,9 @@ def _newest_first(record: dict[str, Any]) -> tuple[str, int]:
     rank, ``source_meta.position``); the corpus line breaks ties."""
     meta = record.get("source_meta") or {}
     position = meta.get("position") if isinstance(meta, dict) else None
-    valid = isinstance(position, int) and not isinstance(position, bool) and 0 <= position < _NO_POSITION
-    return record_date(record)[:10], -(position if valid else _NO_POSITION)
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < _NO_POSITION:
+        position = _NO_POSITION
+    return record_date(record)[:10], -position
 
 
 def select(out_dir: Path, state: State, top: int) -> Digest:

@@ -62,6 +62,8 @@ def markdown(title: str, date: str, digest: Digest) -> str:
         out.append("## Seen before\n")
         out.extend(f"- {md_cell(plain(item.title))} (sent in an earlier digest)" for item in digest.seen)
         out.append("")
+    if digest.page_url:
+        out.append(f"[All papers]({_url(digest.page_url)})\n")
     return "\n".join(out)
 
 
@@ -76,6 +78,8 @@ def text(title: str, date: str, digest: Digest) -> str:
         out.append("")
     if digest.seen:
         out.append("Seen before: " + "; ".join(plain(item.title) for item in digest.seen))
+    if digest.page_url:
+        out.append(f"All papers: {digest.page_url}")
     return "\n".join(out) + "\n"
 
 
@@ -106,6 +110,8 @@ def page(title: str, date: str, digest: Digest) -> str:
     if digest.seen:
         seen = "".join(f"<li>{e(plain(item.title))}</li>" for item in digest.seen)
         body.append(f'<h2 class="seen">Seen before</h2><ul class="seen">{seen}</ul>')
+    if digest.page_url:
+        body.append(f'<p><a href="{e(digest.page_url)}">All papers</a></p>')
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
@@ -152,6 +158,9 @@ def webhook_body(title: str, date: str, digest: Digest) -> dict[str, Any]:
         slack.append(line)
         link = f" <{_url(item.url)}>" if item.url else ""
         discord.append(f"{n}. **{_discord(item.title)}**{link}" + (f"\n{_discord(item.tldr)}" if item.tldr else ""))
+    if digest.page_url:
+        slack.append(f"<{_url(digest.page_url)}|All papers>")
+        discord.append(f"All papers: <{_url(digest.page_url)}>")
     return {
         "text": _fit(slack, SLACK_LIMIT, "… and {} more"),
         "content": _fit(discord, DISCORD_LIMIT, "… and {} more"),

@@ -111,8 +111,10 @@ def load(out_dir: Path) -> State:
         raise OutputError(f"{path}: not a summarize delivery state (format {FORMAT!r} expected)")
     if not isinstance(data.get("version"), int) or data["version"] > VERSION:
         raise OutputError(f"{path}: state version {data.get('version')!r} is newer than this summarize reads")
-    papers = data.get("papers") if isinstance(data.get("papers"), dict) else {}
-    digests = data.get("digests") if isinstance(data.get("digests"), list) else []
+    papers = data.get("papers")
+    digests = data.get("digests")
+    papers = papers if isinstance(papers, dict) else {}
+    digests = digests if isinstance(digests, list) else []
     return State(
         papers={str(k): v for k, v in papers.items() if _valid_paper(v)},
         digests=[d for d in digests if isinstance(d, dict) and isinstance(d.get("id"), str)],
