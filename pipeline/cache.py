@@ -21,9 +21,20 @@ import diskcache
 import orjson
 from diskcache.core import MODE_RAW, UNKNOWN
 
-from pipeline.errors import ConfigError
+from pipeline.errors import CacheBusyError, ConfigError
 from pipeline.schema import SCHEMA_VERSION
 from pipeline.secrets import redact
+
+BUSY_WAIT_S = 60.0  # how long a busy cache (another writer holds its lock) is waited for before a clear error
+
+
+def _busy(exc: BaseException) -> bool:
+    return isinstance(exc, diskcache.Timeout) or "locked" in str(exc).lower() or "busy" in str(exc).lower()
+
+
+def _corrupt(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "no such table" in text or "corrupt" in text
 
 
 class UnsafeCacheRow(Exception):
@@ -111,24 +122,58 @@ class SummaryCache:
         self.rebuilt: str | None = None  # where a broken database was moved aside, for the run report
         try:
             self._cache = self._open()
+        except (sqlite3.OperationalError, diskcache.Timeout) as exc:
+            # Busy is not corrupt: another writer holds the database's lock (past the wait), or SQLite cannot open
+            # a database here at all. The cache is left exactly as it is.
+            if _busy(exc):
+                raise CacheBusyError(
+                    f"the cache in {directory} is busy: another process has held its lock for over {BUSY_WAIT_S:g} s; "
+                    "wait for it to finish and run again (the cache was left alone), or set cache_dir "
+                    "(SUMMARIZE_CACHE_DIR) to another folder"
+                ) from exc
+            if not _corrupt(exc):
+                raise ConfigError(
+                    f"cannot open a cache database in {directory} ({exc}); set cache_dir (SUMMARIZE_CACHE_DIR) to a "
+                    "writable folder"
+                ) from exc
+            self._cache = self._rebuild(directory)
         except sqlite3.DatabaseError:
-            aside = directory / f"cache.db.broken-{int(time.time())}"
-            with contextlib.suppress(OSError):
-                (directory / "cache.db").rename(aside)
-            for suffix in ("-wal", "-shm"):
-                with contextlib.suppress(OSError):
-                    (directory / f"cache.db{suffix}").unlink()
-            self.rebuilt = str(aside)
-            self._cache = self._open()
+            self._cache = self._rebuild(directory)
         except OSError as exc:
             raise ConfigError(
                 f"cannot open the cache in {directory} ({exc}); "
                 "set cache_dir (SUMMARIZE_CACHE_DIR) to a writable folder"
             ) from exc
 
+    def _rebuild(self, directory: Path) -> diskcache.Cache:
+        """A database that is not one (random bytes, a torn file): moved aside, and a new one started."""
+        aside = directory / f"cache.db.broken-{int(time.time())}"
+        with contextlib.suppress(OSError):
+            (directory / "cache.db").rename(aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                (directory / f"cache.db{suffix}").unlink()
+        self.rebuilt = str(aside)
+        try:
+            return self._open()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise ConfigError(
+                f"cannot open a cache database in {directory} ({exc}); set cache_dir (SUMMARIZE_CACHE_DIR) to a "
+                "writable folder"
+            ) from exc
+
     def _open(self) -> diskcache.Cache:
+        # Can this process take the write lock within BUSY_WAIT_S? (diskcache's own set-up retries a locked
+        # database for a fixed minute, then reports it like a broken one.)
+        probe = sqlite3.connect(str(self.directory / "cache.db"), timeout=BUSY_WAIT_S, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
         cache = diskcache.Cache(
             str(self.directory),
+            timeout=BUSY_WAIT_S,
             disk=JSONTextDisk,
             size_limit=2**35,
             eviction_policy="least-recently-stored",
@@ -140,6 +185,11 @@ class SummaryCache:
     def get(self, key: str) -> dict[str, Any] | None:
         try:
             text = self._cache.get(key)
+        except (sqlite3.OperationalError, diskcache.Timeout) as exc:
+            if _busy(exc):  # busy past the wait: a clear error, nothing discarded
+                raise CacheBusyError(f"the cache in {self.directory} is busy past {BUSY_WAIT_S:g} s: {exc}") from exc
+            text = None
+            self._discard(key)
         except (UnsafeCacheRow, OSError, sqlite3.DatabaseError):
             text = None
             self._discard(key)

@@ -5,6 +5,7 @@ Imports stay inside the commands so that ``summarize --help`` loads click and no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -44,6 +45,11 @@ def cli() -> None:
     The default engine is embedded (local, no key, no network). Pass --model provider/name to use an LLM
     through litellm instead.
     """
+    for stream in (sys.stdout, sys.stderr):  # a path that is not UTF-8 prints escaped, never a traceback
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def _settings(config: Path | None, **overrides: Any) -> Any:

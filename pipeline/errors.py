@@ -19,6 +19,12 @@ class ConfigError(SummarizeError):
     exit_code = 2
 
 
+class CacheBusyError(ConfigError):
+    """Another process holds the cache's lock past the wait: the run stops, and the cache is left as it is."""
+
+    exit_code = 4
+
+
 class InputError(SummarizeError):
     """An input file (or one line of it) cannot be read as papers."""
 

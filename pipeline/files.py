@@ -25,6 +25,13 @@ _STALE_PATTERNS = (
 )
 
 
+def display_path(name: str | os.PathLike[str]) -> str:
+    """A path as text every writer can carry: bytes that are not UTF-8 (Python holds them as lone surrogates)
+    written as ``\\xff`` escapes. Open the original; record and print this."""
+    text = os.fspath(name)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)

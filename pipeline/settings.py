@@ -25,7 +25,7 @@ def default_cache_dir() -> Path:
 class Endpoint(BaseModel):
     """One deployment of the model (``[[summarize.endpoints]]``): litellm's Router spreads papers across them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str = Field(description="The litellm model this endpoint serves, e.g. 'openai/llama-3.1-8b'.")
     api_base: str | None = Field(default=None, description="Base URL of the endpoint (OpenAI-compatible servers).")
@@ -35,14 +35,14 @@ class Endpoint(BaseModel):
         description="Name of the environment variable that holds this endpoint's key (never the key itself).",
     )
     concurrency: int | None = Field(default=None, ge=1, le=4096, description="Most requests in flight here.")
-    rpm: int | None = Field(default=None, ge=1, description="Requests per minute this endpoint allows.")
+    rpm: int | None = Field(default=None, ge=1, le=10_000_000, description="Requests per minute this endpoint allows.")
 
 
 class Delivery(BaseModel):
     """``[delivery]``: where ``summarize digest`` sends the top papers. The SMTP login comes from the environment
     (SUMMARIZE_SMTP_USER / SUMMARIZE_SMTP_PASSWORD) only, never from here."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     top: int = Field(default=10, ge=1, le=200, description="Papers in one digest (the best new ones).")
     email_to: list[str] = Field(default_factory=list, max_length=50, description="Recipients of the digest e-mail.")
@@ -77,7 +77,7 @@ class Interests(BaseModel):
     """``[interests]``: what this reader cares about, for ``summarize rank`` and the order ``run`` renders in. The
     corpus and the cache never depend on it: another reader re-ranks without re-summarising."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     library: list[Path] = Field(
         default_factory=list,
@@ -142,7 +142,9 @@ class Interests(BaseModel):
 class Settings(BaseModel):
     """Every knob of a run. A key config.toml does not know is an error, not a silent default."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Every number is finite and ranged: "inf" or "nan" from the environment is a settings error, never an
+    # OverflowError deep in a run.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     model: str = Field(
         default="embedded",
@@ -153,8 +155,8 @@ class Settings(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=512, description="Most LLM requests in flight at once.")
     max_retries: int = Field(default=2, ge=0, le=10, description="Re-asks after a response fails validation.")
     request_retries: int = Field(default=4, ge=0, le=20, description="Retries of a 429, 5xx or timeout.")
-    timeout_s: float = Field(default=60.0, gt=0, description="Seconds before one LLM request is abandoned.")
-    max_cost_usd: float | None = Field(default=None, ge=0, description="Stop dispatching at this spend.")
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds before one LLM request is abandoned.")
+    max_cost_usd: float | None = Field(default=None, ge=0, le=1_000_000, description="Stop dispatching at this spend.")
     mode: Literal["auto", "tools", "json_schema", "json", "md_json"] = Field(
         default="auto",
         description="instructor mode; 'auto' picks tools or JSON by provider, and asks a --api-base server which "
@@ -162,11 +164,14 @@ class Settings(BaseModel):
     )
     api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
     temperature: float = Field(default=0.0, ge=0, le=2, description="LLM sampling temperature.")
-    max_input_tokens: int = Field(default=3000, ge=100, description="Abstracts above this are truncated.")
-    max_output_tokens: int = Field(default=1024, ge=64, description="Completion token limit per call.")
+    max_input_tokens: int = Field(
+        default=3000, ge=100, le=10_000_000, description="Abstracts above this are truncated."
+    )
+    max_output_tokens: int = Field(default=1024, ge=64, le=1_000_000, description="Completion token limit per call.")
     max_abstract_chars: int = Field(
         default=2_000_000,
         ge=1000,
+        le=100_000_000,
         description="Longer abstracts are refused with a clear error. Below it, the embedded engine reads the first "
         "400 sentences and the LLM engine truncates to max_input_tokens, so time and memory stay bounded.",
     )
@@ -177,12 +182,19 @@ class Settings(BaseModel):
     site_url: str | None = Field(
         default=None, description="Where the page is published (https://…): the feed's id and self link."
     )
-    lock_wait_s: float = Field(default=0.0, ge=0, description="Seconds to wait for another run's lock.")
-    fetch_timeout_s: float = Field(default=30.0, gt=0, description="Remote sources: seconds of silence before a retry.")
-    fetch_deadline_s: float = Field(
-        default=120.0, gt=0, description="Remote sources: most seconds one response may take in all, however it drips."
+    lock_wait_s: float = Field(default=0.0, ge=0, le=86_400, description="Seconds to wait for another run's lock.")
+    fetch_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Remote sources: seconds of silence before a retry."
     )
-    fetch_max_mb: int = Field(default=64, ge=1, description="Remote sources: largest response body (decoded) in MB.")
+    fetch_deadline_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=86_400,
+        description="Remote sources: most seconds one response may take in all, however it drips.",
+    )
+    fetch_max_mb: int = Field(
+        default=64, ge=1, le=4096, description="Remote sources: largest response body (decoded) in MB."
+    )
     resolve: bool = Field(
         default=False, description="Look up arXiv ids by title, arXiv metadata and the Hub's links (--resolve)."
     )
@@ -190,7 +202,7 @@ class Settings(BaseModel):
         default=False, description="Read each arXiv paper's HTML (or PDF) for its own links (--full-text)."
     )
     arxiv_interval_s: float = Field(
-        default=3.0, ge=0, description="Seconds between requests to arxiv.org (arXiv asks for 3)."
+        default=3.0, ge=0, le=3600, description="Seconds between requests to arxiv.org (arXiv asks for 3)."
     )
     shard: str | None = Field(
         default=None,
@@ -204,16 +216,21 @@ class Settings(BaseModel):
         "its papers retried on the others); empty: one endpoint, --model and --api-base.",
     )
     endpoint_cooldown_s: float = Field(
-        default=30.0, ge=0, description="Seconds a failing endpoint is left out before it is tried again."
+        default=30.0, ge=0, le=86_400, description="Seconds a failing endpoint is left out before it is tried again."
     )
     batch: bool = Field(
         default=False,
         description="LLM: send the papers not cached through the provider's batch API (/v1/files + /v1/batches) at "
         "batch prices; the batch id is saved in the output folder, so a killed run resumes it (--batch).",
     )
-    batch_poll_s: float = Field(default=30.0, gt=0, description="--batch: seconds between polls of the batch.")
+    batch_poll_s: float = Field(
+        default=30.0, gt=0, le=86_400, description="--batch: seconds between polls of the batch."
+    )
     batch_max_wait_s: float = Field(
-        default=26 * 3600.0, gt=0, description="--batch: stop polling after this long (the batch is kept to resume)."
+        default=26 * 3600.0,
+        gt=0,
+        le=30 * 86_400,
+        description="--batch: stop polling after this long (the batch is kept to resume).",
     )
     executor: Literal["local", "ray"] = Field(
         default="local",
@@ -230,7 +247,9 @@ class Settings(BaseModel):
     ray_workers: int | None = Field(
         default=None, ge=1, le=4096, description="--executor ray: engine workers (default: one per CPU of the cluster)."
     )
-    fetch_max_pages: int = Field(default=200, ge=1, description="Remote sources: most pages one fetch requests.")
+    fetch_max_pages: int = Field(
+        default=200, ge=1, le=100_000, description="Remote sources: most pages one fetch requests."
+    )
     delivery: Delivery = Field(default_factory=Delivery, description="[delivery]: e-mail and webhook of the digest.")
     interests: Interests = Field(default_factory=Interests, description="[interests]: what this reader ranks by.")
 

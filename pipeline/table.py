@@ -8,6 +8,7 @@ import csv
 import hashlib
 import html
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,10 +178,18 @@ def page_parts(title: str) -> tuple[str, str]:
     style = (_HERE / "page.css").read_text(encoding="utf-8")
     script = (_HERE / "page.js").read_text(encoding="utf-8")
     page = (_HERE / "page.html").read_text(encoding="utf-8")
-    page = page.replace("{{style_hash}}", _csp_hash(style)).replace("{{script_hash}}", _csp_hash(script))
-    page = page.replace("{{style}}", style).replace("{{script}}", script).replace("{{title}}", html.escape(title))
+    values = {
+        "style_hash": _csp_hash(style),
+        "script_hash": _csp_hash(script),
+        "style": style,
+        "script": script,
+        "title": html.escape(title),
+    }
+    # Split at the template's own {{data}} first, then fill every placeholder in one pass over the template: text
+    # put in (a title holding "{{data}}" or "{{script}}") is never searched for placeholders again.
     head, _, tail = page.partition("{{data}}")
-    return head, tail
+    fill = re.compile(r"\{\{(\w+)\}\}")
+    return tuple(fill.sub(lambda m: values.get(m.group(1), m.group(0)), part) for part in (head, tail))  # type: ignore[return-value]
 
 
 def source_order(record: dict[str, Any]) -> str:

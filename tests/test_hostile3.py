@@ -599,3 +599,139 @@ def test_llm_names_are_grounded_like_every_other_field(monkeypatch: pytest.Monke
     assert summary.tasks == ["image classification"]
     assert summary.datasets == ["ImageNet"]
     assert summary.metrics == ["top-1 accuracy", "F1"]
+
+
+# --- Class 4: the output folder and the cache stay ours ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["failures.jsonl", "corpus.rejected.jsonl", "run.json", "feed.xml", "comparison.md"])
+def test_links_planted_in_the_output_folder_are_replaced_never_followed(name: str, tmp_path: Path, out: Path) -> None:
+    data = _papers(tmp_path / "p.jsonl", [_paper(1), {"title": "no abstract"}])
+    invoke("run", str(data), "--out", str(out), expect=1)
+    with (out / "corpus.jsonl").open("a") as fh:  # a bad line, so corpus.rejected.jsonl is written too
+        fh.write("not json\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("private\n")
+    (out / name).unlink(missing_ok=True)
+    (out / name).symlink_to(victim)
+    invoke("run", str(data), "--out", str(out), expect=1)
+    assert victim.read_text() == "private\n"  # neither overwritten nor appended to
+    assert not (out / name).is_symlink() and "private" not in (out / name).read_text()
+
+
+def test_a_merge_input_linked_to_a_private_file_is_refused(tmp_path: Path) -> None:
+    private = tmp_path / "id_rsa"
+    private.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n")
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    (shard / "corpus.jsonl").symlink_to(private)
+    (shard / "run.json").symlink_to(private)
+    merged = tmp_path / "merged"
+    result = invoke("merge", str(shard), "--out", str(merged), expect=None)
+    assert result.exit_code != 0 and "symbolic link" in result.output
+    for path in merged.rglob("*"):
+        assert not path.is_file() or "PRIVATE KEY" not in path.read_text(errors="replace")
+
+
+def test_a_busy_cache_is_waited_for_then_a_clear_error_and_left_alone(tmp_path: Path, out: Path, monkeypatch) -> None:
+    import sqlite3
+
+    from pipeline import cache as cache_module
+
+    data = _papers(tmp_path / "p.jsonl", [_paper(1)])
+    invoke("run", str(data), "--out", str(out))
+    cache_dir = tmp_path / "cache"
+    inode = (cache_dir / "cache.db").stat().st_ino
+    monkeypatch.setattr(cache_module, "BUSY_WAIT_S", 0.3)
+    writer = sqlite3.connect(str(cache_dir / "cache.db"), isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than we wait
+    try:
+        result = invoke("run", str(data), "--out", str(out), expect=4)
+        assert "busy" in result.output and "left alone" in result.output
+        assert not list(cache_dir.glob("cache.db.broken-*"))  # not moved aside as if corrupt
+        assert (cache_dir / "cache.db").stat().st_ino == inode and (cache_dir / "cache.db-wal").exists()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    report = json.loads(invoke("run", str(data), "--out", str(out), "--json").stdout)
+    assert report["cached"] == 1  # nothing was paid twice
+
+
+@pytest.mark.parametrize("folder", ["/proc/self", "db-is-a-folder"])
+def test_a_cache_folder_sqlite_cannot_open_is_a_settings_error(folder: str, tmp_path: Path, monkeypatch) -> None:
+    if folder.startswith("/") and not Path(folder).exists():
+        pytest.skip(f"no {folder} here")
+    if not folder.startswith("/"):
+        (tmp_path / folder / "cache.db").mkdir(parents=True)  # SQLite cannot open a folder as its database
+        folder = str(tmp_path / folder)
+    monkeypatch.setenv("SUMMARIZE_CACHE_DIR", folder)
+    data = _papers(tmp_path / "p.jsonl", [_paper(1)])
+    result = invoke("run", str(data), "--out", str(tmp_path / "out"), expect=2)
+    assert "cache" in result.output and "SUMMARIZE_CACHE_DIR" in result.output
+
+
+@pytest.mark.parametrize("raw", [b"in\xff.jsonl", b"\xc3(x.jsonl", b"\xed\xa0\x80.jsonl"])
+def test_paths_that_are_not_utf8_are_escaped_never_a_traceback(raw: bytes, tmp_path: Path) -> None:
+    import os
+
+    name = os.fsdecode(raw)  # how Python hands such a name over from the command line
+    data = _papers(tmp_path / name, [_paper(1), {"title": "no abstract"}])
+    out = tmp_path / os.fsdecode(b"out\xfe")
+    result = invoke("run", str(data), "--out", str(out), expect=1)
+    assert "no abstract" in result.output
+    report = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert report["failed"] == 1
+    failures = read_jsonl(out / "failures.jsonl")  # whole, readable JSON
+    assert failures[0]["source"].endswith(".jsonl") and "\\x" in failures[0]["source"]
+    assert len(read_jsonl(out / "corpus.jsonl")) == 1
+
+
+# --- Class 5: small ones -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", ["{{data}}", "a {{script}} b", "{{title}}{{style}}", "}}{{data"])
+def test_placeholders_in_a_title_are_text_not_template(title: str, tmp_path: Path, out: Path) -> None:
+    data = _papers(tmp_path / "p.jsonl", [{**_paper(1), "title": f"Paper {title}"}])
+    invoke("run", str(data), "--out", str(out))
+    page = (out / "comparison.html").read_text()
+    payload = page.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(payload)  # the data is where it belongs, whole
+    assert page.count('id="data"') == 1
+
+
+def _number_fields(model: type) -> list[tuple[type, str]]:
+    """(model, field) for every int or float field of a settings model and of the models inside it."""
+    import typing
+
+    from pydantic import BaseModel
+
+    found = []
+    for name, field in model.model_fields.items():
+        for arg in typing.get_args(field.annotation) or (field.annotation,):
+            inner = typing.get_args(arg)
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                found += _number_fields(arg)
+            elif arg in (int, float) or (inner and typing.get_origin(arg) is list and inner[0] in (int, float)):
+                found.append((model, name))
+    return found
+
+
+def test_every_number_setting_is_finite_and_ranged() -> None:
+    from pydantic import ValidationError
+
+    from pipeline.settings import Endpoint, Settings
+
+    fields = _number_fields(Settings) + _number_fields(Endpoint)
+    assert len(fields) >= 25
+    for model, name in fields:
+        for value in (float("inf"), float("nan"), 1e300, 10**30):
+            with pytest.raises(ValidationError):
+                model.model_validate({"model": "x", name: value} if model is Endpoint else {name: value})
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "Infinity", "1e12"])
+@pytest.mark.parametrize("name", ["FETCH_TIMEOUT_S", "TIMEOUT_S", "LOCK_WAIT_S", "BATCH_MAX_WAIT_S", "MAX_COST_USD"])
+def test_out_of_range_numbers_are_settings_errors(name: str, value: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(f"SUMMARIZE_{name}", value)
+    result = invoke("config", expect=2)
+    assert "invalid settings" in result.output and name.lower() in result.output

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from pipeline.errors import InputError
-from pipeline.files import open_regular
+from pipeline.files import display_path, open_regular
 from pipeline.schema import MAX_META_DEPTH, Paper, bounded_date, check_id, json_depth
 
 FILE_FORMATS = ("listing", "jsonl", "json", "csv")
@@ -388,8 +388,9 @@ def read_inputs(inputs: Iterable[str], fmt: str | None = None) -> Iterator[Item]
                 raise InputError(f"unknown format {kind!r}; choose one of {', '.join(FILE_FORMATS)}", path="stdin")
             yield from _READERS[kind](data, "stdin")
             continue
+        opened, name = name, display_path(name)  # a name that is not UTF-8 is opened as given, shown escaped
         try:
-            handle = open_regular(name)  # never a device (/dev/zero never ends), a FIFO or a folder
+            handle = open_regular(opened)  # never a device (/dev/zero never ends), a FIFO or a folder
         except OSError as exc:
             yield InputError(f"cannot read: {exc.strerror}", path=name)
             continue
