@@ -247,6 +247,10 @@ def test_the_library_is_bounded(tmp_path: Path) -> None:
     library = read_library([deep])
     assert [e.title for e in library.entries] == ["Shallow"]
     assert problems(library)[0][:2] == ("deep.json", 1) and "nested deeper" in problems(library)[0][2]
+    flood = tmp_path / "flood.bib"
+    flood.write_text("@misc{\n" * 50)
+    with pytest.raises(InputError, match="50 BibTeX blocks, more than the 10 entries"):
+        read_library([flood], limits=Limits(max_entries=10))
     ris = tmp_path / "control.ris"
     ris.write_text("TY  - JOUR\nTI  - Fine\nER  - \n\nTY  - JOUR\nTI  - Odd\nDO  - 10.1/a\x01b\nER  - \n")
     library = read_library([ris])

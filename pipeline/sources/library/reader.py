@@ -30,6 +30,7 @@ _EXTENSIONS = {
 }
 _BIBTEX_START = re.compile(rb"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
 _RIS_START = re.compile(rb"^TY  - ", re.MULTILINE)
+_BIBTEX_BLOCK = re.compile(r"^\s*@", re.MULTILINE)
 
 Found = LibraryEntry | InputError
 
@@ -92,7 +93,7 @@ def detect(path: str, data: bytes) -> str:
     return fmt
 
 
-def _entries(path: str, data: bytes, fmt: str | None) -> tuple[str, Iterator[Found]]:
+def _entries(path: str, data: bytes, fmt: str | None, limits: Limits) -> tuple[str, Iterator[Found]]:
     """The format and the entries (or problems) of one file."""
     fmt = fmt or detect(path, data)
     if fmt in ("jsonl", "csv"):
@@ -105,6 +106,13 @@ def _entries(path: str, data: bytes, fmt: str | None) -> tuple[str, Iterator[Fou
         return fmt, cast(Iterator[Found], items)
     text = _text(data, path)
     if fmt == "bibtex":
+        # bibtexparser reads the whole file before the first entry comes back (~0.1 ms a block): a file of more
+        # blocks than a library may hold is refused before that, not read for minutes.
+        blocks = len(_BIBTEX_BLOCK.findall(text))
+        if blocks > limits.max_entries:
+            raise InputError(
+                f"{blocks:,} BibTeX blocks, more than the {limits.max_entries:,} entries a library may hold", path=path
+            )
         return fmt, read_bibtex(text, path)
     if fmt == "ris":
         return fmt, read_ris(text, path)
@@ -208,7 +216,7 @@ def read_library(paths: Iterable[str | Path], *, limits: Limits | None = None, f
     for name in paths:
         path = str(name)
         data = read_file(path, collector.limits.max_bytes)
-        found, items = _entries(path, data, fmt)
+        found, items = _entries(path, data, fmt, collector.limits)
         record = LibraryFile(path=path, format=found)
         collector.library.files.append(record)
         for item in items:
