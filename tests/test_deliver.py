@@ -115,9 +115,11 @@ def smtp_plain():
 class Receiver:
     """A webhook endpoint: records each POST, answers ``status`` with ``answer``."""
 
-    def __init__(self, status: int = 200, answer: bytes = b"ok") -> None:
+    def __init__(self, status: int = 200, answer: bytes = b"ok", *, silent: bool = False) -> None:
         self.posts: list[dict[str, Any]] = []
         self.status, self.answer = status, answer
+        self.released = threading.Event()  # a silent receiver answers only once released (at close)
+        self.silent = silent
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,6 +128,8 @@ class Receiver:
                 receiver.posts.append(
                     {"path": self.path, "type": self.headers.get("Content-Type"), "json": json.loads(body)}
                 )
+                if receiver.silent:
+                    receiver.released.wait(60)
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(receiver.answer)))
@@ -141,6 +145,7 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/hook-token-xyz"
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -390,6 +395,32 @@ def test_a_webhook_answering_500_is_an_error_with_the_answer_and_a_rerun_deliver
         assert len(working.posts) == 1 and _titles(working.posts[0]) == _titles(failing.posts[0])
     finally:
         working.close()
+
+
+def test_a_silent_webhook_is_given_up_after_its_timeout(sample: Path) -> None:
+    silent = Receiver(silent=True)
+    (sample.parent / "work" / "config.toml").write_text("[delivery]\nwebhook_timeout_s = 0.5\n")
+    try:
+        result = _digest(sample, "--top", "1", "--webhook", silent.url, expect=7)
+    finally:
+        silent.close()
+    assert len(silent.posts) == 1 and "no answer within 0.5 s" in result.output
+
+
+def test_a_huge_error_answer_is_read_and_shown_only_in_part(sample: Path) -> None:
+    flood = Receiver(status=502, answer=b"bad gateway " + b"x" * 5_000_000)
+    try:
+        result = _digest(sample, "--top", "1", "--webhook", flood.url, expect=7)
+    finally:
+        flood.close()
+    error = next(line for line in result.output.splitlines() if line.startswith("error:"))
+    assert "HTTP 502: bad gateway xxx" in error and len(error) < 700
+
+
+def test_starttls_asked_of_a_server_without_it_is_an_error(sample: Path, smtp_plain) -> None:
+    inbox, port = smtp_plain
+    result = _digest(sample, *_mail_args(port, starttls=True), expect=7)
+    assert "STARTTLS extension not supported by server" in result.output and inbox.mails == []
 
 
 def test_a_webhook_url_from_the_environment(sample: Path, hook, monkeypatch: pytest.MonkeyPatch) -> None:

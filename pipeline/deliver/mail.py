@@ -76,8 +76,9 @@ def send(msg: EmailMessage, delivery: Delivery) -> str:
             if user:
                 smtp.login(user, password or "")
             refused = smtp.send_message(msg, to_addrs=list(delivery.email_to))
-    except smtplib.SMTPNotSupportedError as exc:
-        raise DeliveryError(f"{where}: the server does not offer {exc}", channel="email", answer=str(exc)) from None
+    except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH while a login is set
+        hint = " (a local relay without it: --no-smtp-starttls)" if "STARTTLS" in str(exc) else ""
+        raise DeliveryError(f"{where}: {exc}{hint}", channel="email", answer=str(exc)) from None
     except smtplib.SMTPAuthenticationError as exc:
         answer = f"{exc.smtp_code} {_answer(exc.smtp_error, password)}"
         raise DeliveryError(f"{where}: the login was refused: {answer}", channel="email", answer=answer) from None
