@@ -342,9 +342,13 @@ def test_votes_find_their_papers_text_in_the_corpus() -> None:
         Paper(id="title:0", title="Casual multi-view reconstruction!", abstract="We reconstruct.", source="x"),
         Paper(id="arxiv:2409.99999", title="Unrelated", abstract="Other.", source="x"),
     ]
+    day.insert(0, Paper(id="arxiv:2401.00001", title="Phone-Video Gaussian Splatting", abstract="", source="x"))
     assert library.fill_from(day) == 2
     assert [e.abstract for e in library.entries] == ["We splat.", "", "We reconstruct."]
     assert [e.id for e in library.lacking_abstract()] == ["arxiv:2401.00002"]
+    record = {"id": "arxiv:2401.00002", "title": "Segmenting Tumours", "abstract": "We segment.", "authors": ["A B"]}
+    assert library.fill_from([record]) == 1  # corpus records as dicts too
+    assert library.entries[1].abstract == "We segment." and library.entries[1].authors == ["A B"]
 
 
 @pytest.mark.parametrize(

@@ -107,27 +107,30 @@ class Library:
         return [e for e in self.entries if not e.abstract]
 
     def fill_from(self, papers: Iterable[Any]) -> int:
-        """Entries without an abstract take the abstract (and authors) of the same paper in ``papers`` (anything
-        with ``id``, ``title``, ``abstract``, ``authors``: the day's papers, corpus records), matched by id, else by
-        title: a vote exported from the page finds its paper's text in the corpus. How many were filled."""
+        """Entries without an abstract take the abstract (and authors) of the same paper in ``papers`` (objects or
+        dicts with ``id``, ``title``, ``abstract``, ``authors``: the day's papers, corpus records), matched by id,
+        else by title: a vote exported from the page finds its paper's text in the corpus. How many were filled."""
         wanting = {e.id: i for i, e in enumerate(self.entries) if not e.abstract}
         by_title = {title_key(self.entries[i].title): i for i in wanting.values()}
         filled = 0
         for paper in papers:
-            if not wanting:
+            if filled == len(wanting):
                 break
-            at = wanting.pop(paper.id, None)
-            if at is None and title_key(paper.title) in by_title:
-                at = by_title[title_key(paper.title)]
-                if wanting.pop(self.entries[at].id, None) is None:
-                    continue
-            if at is None or not paper.abstract:
+            field = paper.get if isinstance(paper, dict) else lambda name, p=paper: getattr(p, name, None)
+            abstract = field("abstract")
+            if not isinstance(abstract, str) or not abstract.strip():
+                continue
+            at = wanting.get(str(field("id")))
+            if at is None:
+                at = by_title.get(title_key(str(field("title") or "")))
+            if at is None or self.entries[at].abstract:
                 continue
             entry = self.entries[at]
+            authors = field("authors")
             self.entries[at] = entry.model_copy(
                 update={
-                    "abstract": clean(paper.abstract)[:MAX_ABSTRACT_CHARS],
-                    "authors": entry.authors or paper.authors,
+                    "abstract": clean(abstract)[:MAX_ABSTRACT_CHARS],
+                    "authors": entry.authors or [a for a in authors or [] if isinstance(a, str)][:MAX_AUTHORS],
                 }
             )
             filled += 1
