@@ -28,6 +28,14 @@ def problems(library: Library) -> list[tuple[str, int | None, str]]:
     return [(Path(p.path).name, p.line, p.reason) for p in library.problems]
 
 
+def assert_zotero_nerf(library: Library, added: datetime) -> None:
+    """The NeRF preprint as Zotero exports it (RIS, CSL-JSON, CSV): its arXiv id, three authors, its dates."""
+    nerf = by_id(library)["arxiv:2003.08934"]
+    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
+    assert nerf.added == added and nerf.year == 2020
+    assert nerf.abstract.startswith("We present a method that achieves state-of-the-art results")
+
+
 def test_zotero_bibtex_export() -> None:
     library = read_one("zotero.bib")
     entries = by_id(library)
@@ -84,9 +92,8 @@ def test_ris_export() -> None:
     library = read_one("zotero.ris")
     entries = by_id(library)
     assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433"]
+    assert_zotero_nerf(library, datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC))  # Y2
     nerf = entries["arxiv:2003.08934"]
-    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
-    assert nerf.added == datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC) and nerf.year == 2020
     assert nerf.published == datetime(2020, 8, 3, tzinfo=UTC)  # DA
     assert nerf.keywords == [
         "Computer Science - Computer Vision and Pattern Recognition",
@@ -105,10 +112,8 @@ def test_csl_json_export() -> None:
     library = read_one("zotero-csl.json")
     entries = by_id(library)
     assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433"]  # Zotero's item URI is not the id
-    nerf = entries["arxiv:2003.08934"]
-    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
-    assert nerf.year == 2020 and nerf.added == datetime(2024, 1, 15, tzinfo=UTC)
-    assert nerf.published == datetime(2020, 8, 3, tzinfo=UTC)  # issued
+    assert_zotero_nerf(library, datetime(2024, 1, 15, tzinfo=UTC))  # accessed
+    assert entries["arxiv:2003.08934"].published == datetime(2020, 8, 3, tzinfo=UTC)  # issued
     gaussian = entries["doi:10.1145/3592433"]
     assert gaussian.authors == ["Bernhard Kerbl", "Thomas Leimkühler", "Inria"]
     assert gaussian.keywords == ["gaussian splatting", "real-time rendering"]
@@ -458,9 +463,8 @@ def test_zotero_csv_export() -> None:
     library = read_one("zotero.csv")
     entries = by_id(library)
     assert list(entries) == ["arxiv:2003.08934", "doi:10.1145/3592433"]
+    assert_zotero_nerf(library, datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC))  # Date Added
     nerf = entries["arxiv:2003.08934"]
-    assert nerf.authors == ["Ben Mildenhall", "Pratul P. Srinivasan", "Matthew Tancik"]
-    assert nerf.added == datetime(2024, 1, 15, 10, 31, 2, tzinfo=UTC) and nerf.year == 2020
     assert nerf.keywords == ["nerf", "view synthesis", "Computer Science - Graphics"]
     assert nerf.abstract.endswith("novel views of complex scenes.") and nerf.line == 2
     gaussian = entries["doi:10.1145/3592433"]
