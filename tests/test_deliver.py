@@ -682,11 +682,6 @@ def test_digest_has_help_and_the_shipped_config_reads() -> None:
 
 
 @pytest.mark.skipif(not _has_rank_command(), reason="summarize rank (issue 25) has not landed")
-@pytest.mark.xfail(
-    raises=AttributeError,
-    reason="known bug, ranking stage: pipeline/rank/render.py gives corpus dicts to Library.fill_from, which reads "
-    "paper.id; remove this mark when it is fixed",
-)
 def test_run_with_the_feedback_as_library_then_digest_follows_the_ranking_with_reasons(tmp_path: Path, hook) -> None:
     out = tmp_path / "out"
     _run(SAMPLE, out)
