@@ -490,3 +490,21 @@ def test_arxiv_ids_in_free_text(text: str, found: str | None) -> None:
     from pipeline.sources.library.model import find_arxiv
 
     assert find_arxiv(text) == found
+
+
+def test_one_json_array_reader_gives_inputs_and_libraries_the_line(tmp_path: Path) -> None:
+    from pipeline.sources.files import read_inputs
+
+    path = tmp_path / "papers.json"
+    items = [{"title": "Good", "abstract": "We study it."}, {"title": "", "abstract": "No title."}, "text"]
+    path.write_text(json.dumps(items, indent=2))
+    found = list(read_inputs([str(path)]))
+    assert [p.title for p in found if not isinstance(p, InputError)] == ["Good"]
+    assert [(e.line, e.reason) for e in found if isinstance(e, InputError)] == [
+        (6, "missing title"),
+        (10, "expected a JSON object"),
+    ]
+    assert problems(read_library([path])) == [
+        ("papers.json", 6, "missing title"),
+        ("papers.json", 10, "expected a JSON object"),
+    ]

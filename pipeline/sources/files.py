@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -90,9 +91,7 @@ def _text_field(fields: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def make_paper(
-    fields: dict[str, Any], *, source: str, path: str, line: int, require_abstract: bool = True
-) -> Item:
+def make_paper(fields: dict[str, Any], *, source: str, path: str, line: int, require_abstract: bool = True) -> Item:
     """A `Paper` from loose fields (title and abstract required, unless a library entry known by its title only),
     or the error saying what is missing."""
     try:
@@ -308,12 +307,53 @@ def read_csv(
         row_start = reader.line_num + 1
 
 
-def read_json(data: Source, path: str) -> Iterator[Item]:
-    """A JSON array of paper objects (``papers.json``); a JSON file of another shape is refused, saying so."""
+class JsonCursor:
+    """Offsets into one JSON text (already known to be valid): each value read where it stands with the standard
+    decoder's ``raw_decode``, so the line it starts on is known; lines are counted once however many values."""
+
+    _SPACE = " \t\r\n"
+    _decoder = json.JSONDecoder()
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._offset, self._line = 0, 1
+
+    def skip(self, i: int) -> int:
+        """The offset of the first non-blank character from ``i``."""
+        while i < len(self.text) and self.text[i] in self._SPACE:
+            i += 1
+        return i
+
+    def line(self, i: int) -> int:
+        """The line of offset ``i`` (offsets asked in increasing order)."""
+        self._line += self.text.count("\n", self._offset, i)
+        self._offset = i
+        return self._line
+
+    def value(self, i: int) -> tuple[Any, int]:
+        """The value at ``i`` and the offset after it."""
+        return self._decoder.raw_decode(self.text, i)
+
+    def items(self, i: int) -> Iterator[tuple[int, Any]]:
+        """The items of the array that starts at ``i``, each with its line."""
+        i = self.skip(i + 1)
+        while i < len(self.text) and self.text[i] != "]":
+            line = self.line(i)
+            value, i = self.value(i)
+            yield line, value
+            i = self.skip(i)
+            if i < len(self.text) and self.text[i] == ",":
+                i = self.skip(i + 1)
+
+
+def read_json(data: Source, path: str, *, make: Make = make_paper) -> Iterator[Item]:
+    """A JSON array of paper objects (``papers.json``), each on the line it starts on; a JSON file of another shape
+    is refused, saying so. ``make`` builds each item from its fields."""
     if not isinstance(data, bytes):
         data = data.read()
+    data = data.lstrip(b"\xef\xbb\xbf")
     try:
-        value = orjson.loads(data.lstrip(b"\xef\xbb\xbf"))
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         yield InputError(f"malformed JSON ({exc.msg}, line {exc.lineno})", path=path, line=exc.lineno)
         return
@@ -321,14 +361,16 @@ def read_json(data: Source, path: str) -> Iterator[Item]:
         kind = type(value).__name__
         yield InputError(f"a .json input must be an array of paper objects, not a {kind} (or use JSONL)", path=path)
         return
-    for number, obj in enumerate(value, start=1):
-        if not isinstance(obj, dict):
-            yield InputError(f"item {number} of the array is not an object", path=path)
-            continue
-        paper = make_paper(obj, source=path, path=path, line=number)
-        if isinstance(paper, InputError):
-            paper = InputError(f"array item {number}: {paper.reason}", path=path, title=paper.title)
-        yield paper
+    del value  # read again item by item, for the line each starts on
+    cursor = JsonCursor(data.decode("utf-8"))
+    try:
+        for line, obj in cursor.items(cursor.skip(0)):
+            if not isinstance(obj, dict):
+                yield InputError("expected a JSON object", path=path, line=line)
+                continue
+            yield make(obj, source=path, path=path, line=line)
+    except RecursionError:  # deeper than the standard decoder goes (orjson allows 1024 levels)
+        yield InputError(f"JSON nested deeper than {MAX_META_DEPTH} levels", path=path)
 
 
 _READERS = {"listing": read_listing, "jsonl": read_jsonl, "json": read_json, "csv": read_csv}

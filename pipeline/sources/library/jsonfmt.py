@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from pipeline.errors import InputError
 from pipeline.schema import MAX_META_DEPTH, json_depth
-from pipeline.sources.files import make_paper
+from pipeline.sources.files import JsonCursor, make_paper, read_json
 from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
@@ -29,58 +30,23 @@ FEEDBACK_VERSION = 1
 # Keys only CSL-JSON items have (our own paper lists write 'authors', 'url', 'published').
 _CSL_KEYS = frozenset({"author", "issued", "DOI", "URL", "container-title", "citation-key", "accessed", "editor"})
 
-_decoder = json.JSONDecoder()
-_SPACE = " \t\r\n"
 
-Positioned = tuple[int, Any]  # (line, value)
-
-
-class _Cursor:
-    """Offsets into one JSON text, with the line of each, counted once however many items there are."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._offset, self._line = 0, 1
-
-    def skip(self, i: int) -> int:
-        while i < len(self.text) and self.text[i] in _SPACE:
-            i += 1
-        return i
-
-    def line(self, i: int) -> int:
-        self._line += self.text.count("\n", self._offset, i)
-        self._offset = i
-        return self._line
-
-    def value(self, i: int) -> tuple[Any, int]:
-        return _decoder.raw_decode(self.text, i)
-
-    def items(self, i: int) -> Iterator[Positioned]:
-        """The items of the array that starts at ``i``, each with its line."""
-        i = self.skip(i + 1)
-        while i < len(self.text) and self.text[i] != "]":
-            line = self.line(i)
-            value, i = self.value(i)
-            yield line, value
-            i = self.skip(i)
-            if i < len(self.text) and self.text[i] == ",":
-                i = self.skip(i + 1)
-
-    def members(self, i: int) -> Iterator[tuple[str, int, Any]]:
-        """(key, offset of the value, value or None for an array left to `items`) of the object at ``i``."""
-        i = self.skip(i + 1)
-        while i < len(self.text) and self.text[i] != "}":
-            key, i = self.value(i)
-            i = self.skip(self.skip(i) + 1)  # past the colon
-            if self.text[i] == "[":
-                yield key, i, None
-                _, i = self.value(i)
-            else:
-                value, i = self.value(i)
-                yield key, i, value
-            i = self.skip(i)
-            if i < len(self.text) and self.text[i] == ",":
-                i = self.skip(i + 1)
+def _members(cursor: JsonCursor, i: int) -> Iterator[tuple[str, int, Any]]:
+    """(key, offset of the value, value or None for an array left to `JsonCursor.items`) of the object at ``i``."""
+    text = cursor.text
+    i = cursor.skip(i + 1)
+    while i < len(text) and text[i] != "}":
+        key, i = cursor.value(i)
+        i = cursor.skip(cursor.skip(i) + 1)  # past the colon
+        if text[i] == "[":
+            yield key, i, None
+            _, i = cursor.value(i)
+        else:
+            value, i = cursor.value(i)
+            yield key, i, value
+        i = cursor.skip(i)
+        if i < len(text) and text[i] == ",":
+            i = cursor.skip(i + 1)
 
 
 def parse(text: str, path: str) -> Any:
@@ -159,7 +125,7 @@ def _csl_entry(item: dict[str, Any], path: str, line: int) -> LibraryEntry | Inp
 
 def read_csl(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
     """The items of a CSL-JSON array (Zotero's "CSL JSON" export), each on the line it starts on."""
-    cursor = _Cursor(text)
+    cursor = JsonCursor(text)
     for line, item in cursor.items(cursor.skip(0)):
         problem = _shallow(item, path, line)
         yield problem or _csl_entry(item, path, line)
@@ -218,10 +184,10 @@ def make_entry(
 
 
 def read_paper_array(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
-    """A JSON array of our own paper objects (``papers.json``)."""
-    cursor = _Cursor(text)
-    for line, item in cursor.items(cursor.skip(0)):
-        yield _shallow(item, path, line) or make_entry(item, source=path, path=path, line=line, fmt="json")
+    """A JSON array of our own paper objects (``papers.json``), read by the input reader."""
+    return cast(
+        Iterator[LibraryEntry | InputError], read_json(text.encode(), path, make=partial(make_entry, fmt="json"))
+    )
 
 
 def read_feedback(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
@@ -235,8 +201,8 @@ def read_feedback(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
         )
     if not isinstance(whole.get("items"), list):
         raise InputError("feedback export without its list of 'items'", path=path)
-    cursor = _Cursor(text)
-    for key, offset, value in cursor.members(cursor.skip(0)):
+    cursor = JsonCursor(text)
+    for key, offset, value in _members(cursor, cursor.skip(0)):
         if key != "items" or value is not None:
             continue
         for line, item in cursor.items(offset):
