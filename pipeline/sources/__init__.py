@@ -6,6 +6,7 @@
 - `enrich`: ``--resolve`` (arXiv ids for titles, arXiv metadata, the Hub's code and project links) and
   ``--full-text`` (the links a paper's own HTML or PDF gives), every lookup cached.
 - `fulltext`: reading those links out of an arXiv HTML page or a PDF.
+- `jsonpos`: JSON arrays read item by item with the line each starts on (papers.json, CSL-JSON, feedback).
 - `library`: the reader's library for ranking (BibTeX, RIS, CSL-JSON, Zotero CSV, the page's feedback export and
   our own lists), entries with the corpus's ids and line-numbered problems.
 """
