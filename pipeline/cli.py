@@ -566,5 +566,15 @@ def config(config: Path | None) -> None:
     click.echo(settings_toml(*resolve_settings(config)), nl=False)
 
 
+def _redacted_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    """A traceback (a bug) goes to the terminal with every known secret masked, like any other text."""
+    import traceback
+
+    from pipeline.secrets import redact
+
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+
 def main() -> None:
+    sys.excepthook = _redacted_excepthook
     cli(prog_name="summarize")

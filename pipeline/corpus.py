@@ -7,6 +7,7 @@ reported with its number and kept aside in ``corpus.rejected.jsonl``, never sile
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import os
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 import orjson
 
 from pipeline.errors import CorpusError, NewerCorpusError, OutputError
-from pipeline.files import append_atomic, open_regular, temp_beside
+from pipeline.files import append_atomic, open_regular, read_regular, temp_beside, write_text_atomic
 from pipeline.schema import READABLE_VERSIONS, SCHEMA_VERSION, Record
 
 CORPUS_NAME = "corpus.jsonl"
@@ -45,7 +46,7 @@ class Line:
     number: int = 0  # line number in the existing corpus (0: a record of this run)
 
 
-def _parse(text: str) -> Line:
+def _parse(text: str, validate: bool = True) -> Line:
     obj = orjson.loads(text)
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
         raise ValueError("not a record object with an id")
@@ -59,13 +60,39 @@ def _parse(text: str) -> Line:
         text = orjson.dumps(obj).decode()
     # Validated as a whole, as a run's own records are: a line of wrongly typed fields ("links": [1, 2]) would
     # crash every writer that reads it, on every run, so it goes aside like any other bad line.
-    record = Record.model_validate(obj)
-    if record.published != obj.get("published"):  # a date outside what the writers can represent: dropped
-        obj = {**obj, "published": record.published}
-        text = orjson.dumps(obj).decode()
+    # (Skipped only for a corpus this tool wrote and sealed, untouched since: `_sealed`.)
+    if validate:
+        record = Record.model_validate(obj)
+        if record.published != obj.get("published"):  # a date outside what the writers can represent: dropped
+            obj = {**obj, "published": record.published}
+            text = orjson.dumps(obj).decode()
     meta = obj.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
     return Line(obj["id"], text, version if isinstance(version, int) else None, obj)
+
+
+SEAL_NAME = ".corpus.sealed"  # beside a corpus this tool wrote: its size, time and inode when written
+
+
+def _identity(info: os.stat_result) -> dict[str, int]:
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "ino": info.st_ino, "dev": info.st_dev}
+
+
+def _seal(path: Path) -> None:
+    """Note that ``path`` was just written by this tool, every line validated (validating 100,000 lines again on
+    every run would cost seconds). Any later change to the file (an edit, an append) breaks the seal."""
+    with contextlib.suppress(OSError):
+        seal = {**_identity(os.stat(path, follow_symlinks=False)), "schema_version": SCHEMA_VERSION}
+        write_text_atomic(path.parent / SEAL_NAME, json.dumps(seal) + "\n")
+
+
+def _sealed(path: Path, fh: Any) -> bool:
+    """Whether the open corpus ``fh`` is the file this tool last wrote at ``path``, unchanged since."""
+    try:
+        seal = orjson.loads(read_regular(path.parent / SEAL_NAME, limit=4096, follow=False))
+        return isinstance(seal, dict) and seal == {**_identity(os.fstat(fh.fileno())), "schema_version": SCHEMA_VERSION}
+    except (OSError, ValueError):
+        return False
 
 
 class _Newer(Exception):
@@ -81,12 +108,13 @@ def scan(path: Path, report: MergeReport) -> Iterator[Line]:
     except OSError as exc:
         raise CorpusError(f"{path}: cannot read the corpus: {exc.strerror or exc}; move it aside") from exc
     with handle as fh:
+        validate = not _sealed(path, fh)
         for number, raw in enumerate(fh, start=1):
             try:
                 text = raw.decode("utf-8").rstrip("\r\n")
                 if not text.strip():
                     continue
-                line = _parse(text)
+                line = _parse(text, validate)
                 line.number = number
                 yield line
             except _Newer as exc:
@@ -294,6 +322,7 @@ def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | 
             sink.close()
         _keep_aside(path.parent, report)  # kept first, then the swap: a failed append loses no line
         os.replace(tmp, path)
+        _seal(path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if sink is not None:

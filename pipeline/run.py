@@ -158,7 +158,10 @@ def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
         return
     # Whole or not at all, never through a link planted in the folder (like every output), secrets masked.
     text = "".join(json.dumps(asdict(failure), ensure_ascii=False) + "\n" for failure in failures)
-    write_text_atomic(path, redact(text))
+    try:
+        write_text_atomic(path, redact(text))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _redact_report(report: RunReport) -> None:

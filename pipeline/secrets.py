@@ -58,11 +58,10 @@ def _userinfo_values(url: str | None) -> set[str]:
     except ValueError:
         return set()
     raw = parts.netloc.rpartition("@")[0]
-    out = {raw, unquote(raw)} if raw else set()
-    for value in (parts.username, parts.password):
-        if value:
-            out.update({value, unquote(value)})
-    return {value for value in out if len(value) >= 4}
+    out = {raw, unquote(raw)} if ":" in raw else set()  # "user:password" whole
+    if parts.password:  # the password alone; a user name is not a secret (and masking "alice" everywhere hurts)
+        out.update({parts.password, unquote(parts.password)})
+    return {value for value in out if len(value) >= 6}
 
 
 def _looks_secret(value: str) -> bool:

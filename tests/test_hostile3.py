@@ -735,3 +735,47 @@ def test_out_of_range_numbers_are_settings_errors(name: str, value: str, tmp_pat
     monkeypatch.setenv(f"SUMMARIZE_{name}", value)
     result = invoke("config", expect=2)
     assert "invalid settings" in result.output and name.lower() in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--date", "0001-01-01", "--days", "5"], "calendar"),
+        (["--days", "1000000000"], "give 1 to"),
+        (["--days", "3661"], "give 1 to"),
+        (["--days", "-3"], "give 1 to"),
+    ],
+)
+def test_a_date_window_outside_the_calendar_is_a_usage_error(args: list[str], message: str, out: Path) -> None:
+    result = invoke("run", "--source", "arxiv", "--category", "cs.CL", *args, "--out", str(out), expect=2)
+    assert message in result.output
+
+
+def test_a_folder_where_failures_jsonl_goes_is_a_one_line_error(tmp_path: Path, out: Path) -> None:
+    data = _papers(tmp_path / "p.jsonl", [_paper(1), {"title": "no abstract"}])
+    (out / "failures.jsonl").mkdir(parents=True)
+    result = invoke("run", str(data), "--out", str(out), expect=2)
+    assert "failures.jsonl" in result.output
+
+
+def test_a_traceback_is_redacted_too(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from pipeline.cli import _redacted_excepthook
+
+    monkeypatch.setenv("LAB_SERVICE_TOKEN", LAB_KEY)
+    try:
+        raise RuntimeError(f"connecting with {LAB_KEY[:-2]} to https://bob:pw-9876543@api.lab failed")
+    except RuntimeError as exc:
+        _redacted_excepthook(type(exc), exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert "RuntimeError" in err and _leaks(err, LAB_KEY) == [] and "pw-9876543" not in err
+
+
+def test_a_sealed_corpus_changed_behind_our_back_is_validated_again(tmp_path: Path, out: Path) -> None:
+    data = _papers(tmp_path / "p.jsonl", [_paper(1)])
+    invoke("run", str(data), "--out", str(out))
+    assert (out / ".corpus.sealed").exists()
+    line = json.loads((out / "corpus.jsonl").read_text())
+    with (out / "corpus.jsonl").open("a") as fh:  # an append keeps the inode: the size gives it away
+        fh.write(json.dumps({**line, "id": "doi:10.1/y", "authors": 5}) + "\n")
+    invoke("run", str(data), "--out", str(out))
+    assert '"authors": 5' in read_jsonl(out / "corpus.rejected.jsonl")[0]["text"]

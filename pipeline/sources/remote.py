@@ -22,6 +22,7 @@ from pipeline.sources.http import Fetched, Http, http_for, metadata_value
 HF_DEFAULT = "https://huggingface.co"
 ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"
 ARXIV_RSS_DEFAULT = "https://rss.arxiv.org/rss"
+MAX_DAYS = 3660  # an arXiv date window: ten years at most
 MAX_PAGES = 200  # per fetch: 20,000 papers at 100 a page; a source that pages on forever stops here
 _ATOM = {
     "a": "http://www.w3.org/2005/Atom",
@@ -182,7 +183,12 @@ def arxiv_api(
         params["search_query"] = query
     elif category:
         last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
-        first = last - timedelta(days=days - 1)
+        if not 1 <= days <= MAX_DAYS:
+            raise InputError(f"--days {days}: give 1 to {MAX_DAYS} days")
+        try:
+            first = last - timedelta(days=days - 1)
+        except OverflowError:
+            raise InputError(f"--date {end} with --days {days} reaches before the calendar's first day") from None
         params["search_query"] = f"cat:{category} AND submittedDate:[{first:%Y%m%d}0000 TO {last:%Y%m%d}2359]"
         expect = any((first + timedelta(days=d)).weekday() < 5 for d in range(days))
     else:
