@@ -8,7 +8,8 @@ Two rules, both applied everywhere:
   ``api_key_env``, such as ``LAB_VLLM_KEY``), and the user/password of every configured URL. Not only the whole
   value: any run of `MIN_RUN` or more characters of one is masked, so a key echoed without its last character (or
   cut in half by a message limit) leaks nothing either.
-- **By shape.** The userinfo of any URL (``https://user:pw@host`` → ``https://***@host``), known or not.
+- **By shape.** The userinfo of any URL that holds a password (``https://user:pw@host`` → ``https://***@host``),
+  known or not.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ MIN_RUN = 8  # a run of this many characters of a secret is masked wherever it a
 MASK = "***"
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 _NOT_SECRET_NAME = re.compile(r"KEYRING|KEYBOARD|KEYMAP|_PATH$|_FILE$|_DIR$", re.IGNORECASE)
-# scheme://user[:password]@ — the userinfo of a URL, whatever URL it is.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)[^/\s@\"'<>]{1,256}@")
+# scheme://user:password@ — the userinfo of a URL that holds a password, whatever URL it is ("ssh://git@host" has
+# none and stays as written: a paper's own link must still match its text).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)[^/\s@:\"'<>]{0,128}:[^/\s@\"'<>]{1,256}@")
 # Settings that hold URLs (environment): their userinfo values are secrets too.
 _URL_VARIABLES = ("HF_ENDPOINT", "OPENAI_BASE_URL", "OPENAI_API_BASE", "SUMMARIZE_API_BASE", "SUMMARIZE_ARXIV_API")
 

@@ -529,7 +529,8 @@ def test_redaction_by_value_and_by_shape(monkeypatch: pytest.MonkeyPatch) -> Non
     assert _leaks(masked, LAB_KEY) == [] and "s3cr3t-pw" not in masked and "alice" not in masked
     assert "hub-pass-5150" not in masked and "https://***@vllm.lab/v1" in masked
     assert "401: bad key ***" in masked  # the rest of the message stays readable
-    assert secrets.redact("no secret in /tmp/out/run.json, 2 papers") == "no secret in /tmp/out/run.json, 2 papers"
+    for kept in ("no secret in /tmp/out/run.json, 2 papers", "code: ssh://git@github.com/a/b and mail a@b.org"):
+        assert secrets.redact(kept) == kept
 
 
 @FAST
@@ -779,3 +780,28 @@ def test_a_sealed_corpus_changed_behind_our_back_is_validated_again(tmp_path: Pa
         fh.write(json.dumps({**line, "id": "doi:10.1/y", "authors": 5}) + "\n")
     invoke("run", str(data), "--out", str(out))
     assert '"authors": 5' in read_jsonl(out / "corpus.rejected.jsonl")[0]["text"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_inputs_read_whole_are_capped(suffix: str, tmp_path: Path, out: Path, monkeypatch) -> None:
+    from pipeline.sources import files
+
+    monkeypatch.setattr(files, "MAX_WHOLE_BYTES", 1000)
+    data = tmp_path / f"big{suffix}"
+    rows = [_paper(i) for i in range(30)]
+    if suffix == ".csv":
+        data.write_text("title,abstract\n" + "".join(f'"{r["title"]}","{r["abstract"]}"\n' for r in rows))
+    else:
+        data.write_text(json.dumps(rows))
+    result = invoke("run", str(data), "--out", str(out), expect=1)
+    assert "over" in result.output and "JSONL" in result.output
+
+
+@pytest.mark.parametrize(
+    "when", ["Fri, 31 Dec 9999 23:59:59 -2359", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"]
+)
+def test_a_feed_date_at_the_calendar_edge_never_breaks_the_staleness_check(when: str) -> None:
+    from pipeline.sources.remote import Fetch, _parse_time
+
+    fetch = Fetch("arxiv-feed", "u", stale_after=timedelta(days=4), count=1, newest=_parse_time(when))
+    assert fetch.status in ("ok", "stale") and fetch.summary()["status"] == fetch.status

@@ -143,6 +143,7 @@ Make = Callable[..., Any]  # (fields, *, source, path, line) -> one item or its 
 
 
 MAX_LINE_BYTES = 32 * 2**20  # one input line (a 2M-character abstract, JSON-escaped, fits)
+MAX_WHOLE_BYTES = 1 << 30  # a CSV or JSON-array input, which is read whole (JSONL and listings are streamed)
 
 
 def _stream_lines(fh: BinaryIO, limit: int) -> Iterator[bytes | None]:
@@ -271,7 +272,10 @@ def read_csv(
 ) -> Iterator[Item]:
     """A CSV with a header row naming at least the ``required`` columns; ``make`` builds each row's item."""
     if not isinstance(data, bytes):
-        data = data.read()
+        data = data.read(MAX_WHOLE_BYTES + 1)
+    if len(data) > MAX_WHOLE_BYTES:
+        yield InputError(f"a CSV input over {MAX_WHOLE_BYTES >> 20} MB; split it, or use JSONL (streamed)", path=path)
+        return
     try:
         text = data.lstrip(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -311,7 +315,10 @@ def read_json(data: Source, path: str, *, make: Make = make_paper) -> Iterator[I
     """A JSON array of paper objects (``papers.json``), each on the line it starts on; a JSON file of another shape
     is refused, saying so. ``make`` builds each item from its fields."""
     if not isinstance(data, bytes):
-        data = data.read()
+        data = data.read(MAX_WHOLE_BYTES + 1)
+    if len(data) > MAX_WHOLE_BYTES:
+        yield InputError(f"a .json input over {MAX_WHOLE_BYTES >> 20} MB; use JSONL (streamed)", path=path)
+        return
     data = data.lstrip(b"\xef\xbb\xbf")
     try:
         value = orjson.loads(data)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pipeline.errors import FetchError, InputError
-from pipeline.schema import Paper, SourcedLink
+from pipeline.schema import Paper, SourcedLink, bounded_date
 from pipeline.sources.files import arxiv_id
 from pipeline.sources.http import Fetched, Http, http_for, metadata_value
 
@@ -69,7 +69,7 @@ class Fetch:
 
 
 def _parse_time(value: str | None) -> datetime | None:
-    if not value:
+    if not value or bounded_date(value) is None:  # year 9999 less a zone would overflow in the staleness check
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
