@@ -17,6 +17,8 @@ from pathlib import Path
 from bench.common import SUMMARIZE, run_child
 from bench.generate import REPO, write_corpus, write_papers
 from bench.llm import llm_ceiling, llm_concurrency
+from bench.rank import ranking
+from bench.rank import render as render_ranking
 
 NOTES = REPO / "BENCHMARKS.notes.md"  # hand-written notes appended to the report
 
@@ -257,6 +259,8 @@ def render_markdown(results: dict, notes: Path = NOTES) -> str:
             f"caching and recording results on the driver {split.get('driver_s', 0):.1f} s; the rest is reading,",
             "cache lookups, the corpus merge and the tables, as in the local run.",
         ]
+    if results.get("ranking"):
+        lines += render_ranking(results["ranking"])
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
@@ -304,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         results["shards_merge"] = shards_merge(10_000 if quick else 100_000, 2, work)
         sm = results["shards_merge"]
         print(f"shards+merge: {sm['records']}: {sm['wall_s']:.1f}s {sm['peak_rss_mb']:.0f}MB", file=sys.stderr)
+        results["ranking"] = ranking([(300, 40), (1000, 5000)] if quick else [(300, 40), (1000, 5000), (10_000, 5000)])
+        timings = (f"{r['papers']}x{r['library']}: {r['seconds']:.2f}s" for r in results["ranking"])
+        print("ranking: " + ", ".join(timings), file=sys.stderr)
         results["ray"] = ray_executor(2000 if quick else 10_000, work)
         if results["ray"]:
             rx = results["ray"]

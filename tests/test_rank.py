@@ -288,3 +288,81 @@ def test_the_page_opens_for_you_with_the_reasons_on_each_row(tmp_path, out):
     assert "Conformer Models for Streaming Speech Recognition" in " ".join(seen["why"][:2])
     assert seen["band"] in ("relevance:high", "relevance:medium", "relevance:low")
     assert 1 <= seen["filtered"] < len(DAY)
+
+
+def _judge_script(request, n):
+    from fake_openai import Reply, title_of
+
+    title = title_of(request)
+    if title.startswith("Protein"):
+        return Reply(arguments={"relevance": 9, "reason": "predicts protein structures with a diffusion model"})
+    if title.startswith("Whisper"):
+        return Reply(arguments={"relevance": 42, "reason": "fine-tunes a speech recognition model"})  # out of range
+    if title.startswith("Streaming"):
+        return Reply(arguments={"relevance": 8, "reason": "matches your interests"})  # names nothing of the paper
+    return Reply(arguments={"relevance": 3, "reason": f"about {title.split()[0].lower()}"})
+
+
+def test_the_llm_judge_reorders_the_top_and_a_refused_answer_falls_back_visibly(tmp_path):
+    from fake_openai import FakeOpenAI
+
+    day, library = _day_and_library(tmp_path)
+    args = ["rank", str(day), "--library", str(library), "--json", "--rank-model", "openai/fake"]
+    with FakeOpenAI(_judge_script) as server:
+        result = invoke(*args, "--api-base", server.base_url, "--description", "speech recognition")
+        lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+        first_requests = dict(server.per_title)
+        again = invoke(*args, "--api-base", server.base_url, "--description", "speech recognition")
+    by_title = {x["title"]: x for x in lines}
+    assert lines[0]["title"].startswith("Protein")  # the judge's 9/10 puts it first
+    assert lines[0]["score"] == 90.0 and lines[0]["judge"]["relevance"] == 9
+    assert "judge openai/fake: 9/10" in lines[0]["reasons"][0]
+    for refused in ("Whisper", "Streaming"):  # out of range / not grounded in the paper, after the re-asks
+        item = next(v for k, v in by_title.items() if k.startswith(refused))
+        assert "error" in item["judge"] and "no usable answer" in item["reasons"][0]
+        assert "embedded score kept" in item["reasons"][0]
+        assert item["score"] < 90.0
+    assert first_requests[next(t for t in first_requests if t.startswith("Whisper"))] > 1  # re-asked
+    assert "kept their embedded score" in result.stderr  # said on stderr too
+    # cached by paper + interests + model: the second run asks again only for the refused papers
+    again_lines = [json.loads(line) for line in again.output.splitlines() if line.startswith("{")]
+    assert again_lines[0]["title"] == lines[0]["title"]
+    protein = next(t for t in first_requests if t.startswith("Protein"))
+    assert server.per_title[protein] == first_requests[protein]
+
+
+def test_the_judge_stays_under_max_cost(tmp_path):
+    from fake_openai import FakeOpenAI
+
+    day, library = _day_and_library(tmp_path)
+    with FakeOpenAI(_judge_script) as server:
+        result = invoke(
+            "rank",
+            str(day),
+            "--library",
+            str(library),
+            "--json",
+            "--rank-model",
+            "openai/gpt-4o-mini",
+            "--api-base",
+            server.base_url,
+            "--max-cost",
+            "0",
+        )
+        assert not server.requests  # nothing fits in a budget of $0
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert all("max-cost" in x["judge"]["error"] for x in lines)
+
+
+def test_eval_ranking_scores_the_judge_too(tmp_path):
+    from fake_openai import FakeOpenAI
+
+    folder = _fixture(tmp_path)
+    with FakeOpenAI(_judge_script) as server:
+        result = invoke(
+            "eval", "--ranking", str(folder), "--rank-model", "openai/fake", "--api-base", server.base_url, "--json"
+        )
+    embedded, judged = (json.loads(line) for line in result.output.splitlines() if line.startswith("{"))
+    assert embedded["ranker"] == "embedded" and judged["ranker"] == "judge:openai/fake"
+    assert judged["judge"]["judged"] >= 1 and judged["judge"]["fell_back"] >= 2  # Whisper and Streaming refused
+    assert 0 <= judged["ndcg_at_10"] <= 1
