@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from pipeline import rank
 from pipeline.corpus import CORPUS_NAME, MergeReport, scan
 from pipeline.deliver.state import State, split_version
 from pipeline.errors import InputError
-from pipeline.feed import _when as record_date
 from pipeline.table import to_row
 
 RANKING_NAME = rank.RANKING_FILE
@@ -143,6 +143,7 @@ class _Best:
 
 _MASK = 2**128 - 1
 _NO_POSITION = 10**12
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _newest_first(record: dict[str, Any]) -> tuple[str, int]:
@@ -152,7 +153,16 @@ def _newest_first(record: dict[str, Any]) -> tuple[str, int]:
     position = meta.get("position") if isinstance(meta, dict) else None
     if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < _NO_POSITION:
         position = _NO_POSITION
-    return record_date(record)[:10], -position
+    return _day(record), -position
+
+
+def _day(record: dict[str, Any]) -> str:
+    """The record's day, YYYY-MM-DD: its publication date, else when it was summarised ("" when neither is one)."""
+    for value in (record.get("published"), (record.get("provenance") or {}).get("created_at")):
+        text = str(value or "")[:10]
+        if _DAY.fullmatch(text):
+            return text
+    return ""
 
 
 def select(out_dir: Path, state: State, top: int) -> Digest:
@@ -184,7 +194,7 @@ def select(out_dir: Path, state: State, top: int) -> Digest:
             entry = ranking[position[paper_id]]
             order: Any = -position[paper_id]
         else:
-            one = hashlib.sha256(json.dumps([paper_id, version]).encode("utf-8")).digest()[:16]
+            one = hashlib.sha256(f"{paper_id}\x00{version}".encode("utf-8", "surrogatepass")).digest()[:16]
             unordered = (unordered + int.from_bytes(one, "big")) & _MASK
             entry, order = {}, _newest_first(line.obj)
         candidates += 1
