@@ -323,6 +323,12 @@ def test_a_server_that_is_down_is_an_error_and_the_files_are_written(sample: Pat
     assert "## 1." in (sample / "digest.md").read_text()
 
 
+def test_half_a_login_is_refused_before_connecting(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZE_SMTP_USER", USER)
+    result = _digest(sample, *_mail_args(_free_port()), expect=7)
+    assert "SUMMARIZE_SMTP_PASSWORD is not set" in result.output
+
+
 def test_an_unverifiable_certificate_is_refused(sample: Path, certificate) -> None:
     import ssl
 

@@ -30,7 +30,7 @@ def message(delivery: Delivery, subject: str, text: str, page: str, digest_id: s
     msg["Subject"] = plain(subject)  # a header value never holds a line break (the policy refuses one too)
     msg["From"] = delivery.email_from
     msg["To"] = ", ".join(delivery.email_to)
-    msg["Date"] = formatdate(localtime=False)
+    msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(idstring=digest_id, domain=delivery.email_from.rpartition("@")[2])
     msg["X-Summarize-Digest"] = digest_id
     msg.set_content(text)
@@ -61,6 +61,9 @@ def send(msg: EmailMessage, delivery: Delivery) -> str:
     if not host:
         raise DeliveryError("e-mail: no SMTP server; set --smtp-host (config: [delivery] smtp_host)", channel="email")
     user, password = os.environ.get(USER_ENV) or None, os.environ.get(PASSWORD_ENV) or None
+    if bool(user) != bool(password):
+        missing = PASSWORD_ENV if user else USER_ENV
+        raise DeliveryError(f"e-mail: {missing} is not set (the SMTP login needs both variables)", channel="email")
     if user and not delivery.smtp_starttls and not _local(host):
         raise DeliveryError(
             f"e-mail: refusing to send the SMTP login to {host} unencrypted; turn STARTTLS on (--smtp-starttls)",
@@ -74,7 +77,7 @@ def send(msg: EmailMessage, delivery: Delivery) -> str:
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if user:
-                smtp.login(user, password or "")
+                smtp.login(user, str(password))
             refused = smtp.send_message(msg, to_addrs=list(delivery.email_to))
     except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH while a login is set
         hint = " (a local relay without it: --no-smtp-starttls)" if "STARTTLS" in str(exc) else ""
