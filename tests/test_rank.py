@@ -366,3 +366,21 @@ def test_eval_ranking_scores_the_judge_too(tmp_path):
     assert embedded["ranker"] == "embedded" and judged["ranker"] == "judge:openai/fake"
     assert judged["judge"]["judged"] >= 1 and judged["judge"]["fell_back"] >= 2  # Whisper and Streaming refused
     assert 0 <= judged["ndcg_at_10"] <= 1
+
+
+def test_a_bibtex_library_ranks_like_the_same_papers_in_jsonl(tmp_path):
+    day, library = _day_and_library(tmp_path)
+    bib = tmp_path / "zotero.bib"
+    bib.write_text(
+        "\n".join(
+            f"@article{{k{i},\n  title = {{{t}}},\n  author = {{Kim, Lee}},\n"
+            f"  abstract = {{{a}}},\n  year = {{2025}}\n}}"
+            for i, (t, a) in enumerate(SPEECH)
+        )
+        + "\n@article{broken,\n  title = {Unclosed\n"
+    )
+    from_jsonl = invoke("rank", str(day), "--library", str(library), "--json").output.splitlines()
+    result = invoke("rank", str(day), "--library", str(bib), "--json")
+    from_bib = [line for line in result.output.splitlines() if line.startswith("{")]
+    assert [json.loads(x)["id"] for x in from_bib] == [json.loads(x)["id"] for x in from_jsonl]
+    assert "zotero.bib" in result.stderr  # the broken entry is reported by file and line, the rest used

@@ -193,6 +193,7 @@ def rank(papers: Sequence[Any], profile: Profile, params: Params | None = None) 
     followed_initials = {_initial_key(k): a for k, a in followed.items()}
     keywords = [(p, _phrase(p), w) for p, w in profile.keywords.items()]
     excludes = [(p, _phrase(p)) for p in profile.exclude]
+    firsts = {ph[0][:4] for ph in [k[1] for k in keywords] + [e[1] for e in excludes] if ph}
 
     out: list[Ranked] = []
     for i, paper in enumerate(papers):
@@ -200,7 +201,7 @@ def rank(papers: Sequence[Any], profile: Profile, params: Params | None = None) 
         text = f"{title} {get(paper, 'abstract') or ''}"
         lowered = text.lower()
         # a phrase can only match where its first word's stem starts (the cheap test first)
-        words = _phrase(text) if any(ph and ph[0][:4] in lowered for _, ph, *_ in (*keywords, *excludes)) else ()
+        words = _phrase(text) if any(first in lowered for first in firsts) else ()
         names = [str(a) for a in (get(paper, "authors", []) or [])]
         keys = [name_key(a) for a in names]
         follow = [followed.get(k) or followed_initials.get(_initial_key(k)) for k in keys]

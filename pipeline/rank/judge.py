@@ -157,7 +157,7 @@ class Judge:
             }
         )
 
-    def messages(self, paper: Any, reader: str, closest: Sequence[str]) -> list[dict[str, str]]:
+    def messages(self, paper: Any, reader: str, closest: Sequence[str]) -> list[Any]:
         library = "\n".join(f"- {t}" for t in closest) or "(none)"
         abstract = str(get(paper, "abstract") or "")[:MAX_ABSTRACT_CHARS]
         user = (
@@ -166,7 +166,7 @@ class Judge:
         )
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
-    def estimate(self, messages: list[dict[str, str]]) -> float:
+    def estimate(self, messages: list[Any]) -> float:
         tokens = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
         return tokens * self.per_token[0] + EXPECTED_OUTPUT_TOKENS * self.per_token[1]
 
