@@ -215,9 +215,18 @@ class SummaryCache:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group many writes into one SQLite transaction (much faster than one commit each)."""
-        with self._cache.transact():
-            yield
+        """Group many writes into one SQLite transaction (much faster than one commit each). A database another
+        process keeps locked past `BUSY_WAIT_S` stops the run with a clear error; nothing is discarded."""
+        try:
+            with self._cache.transact():
+                yield
+        except (sqlite3.OperationalError, diskcache.Timeout) as exc:
+            if not _busy(exc):
+                raise
+            raise CacheBusyError(
+                f"the cache in {self.directory} stayed busy for over {BUSY_WAIT_S:g} s (another process holds its "
+                "lock); the summaries written so far are kept: run again to resume"
+            ) from exc
 
     def __len__(self) -> int:
         return len(self._cache)

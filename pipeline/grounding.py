@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.files import write_text_atomic
+
 MODEL_DIR = Path(__file__).with_name("model")
 IDF_FILE = "idf.json"
 # A field is refused when less than this share of its idf weight is supported; tuned on SciTLDR dev so that human
@@ -71,7 +73,7 @@ def save_idf(directory: Path, texts: Iterable[str], min_df: int = 2) -> None:
     n, counts = document_frequencies(texts)
     table = {w: round(math.log((n + 1) / (c + 1)) + 1, 3) for w, c in sorted(counts.items()) if c >= min_df}
     data = {"documents": n, "unseen": round(math.log(n + 1) + 1, 3), "idf": table}
-    (directory / IDF_FILE).write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+    write_text_atomic(directory / IDF_FILE, json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
 
 
 @lru_cache(maxsize=1)

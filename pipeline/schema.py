@@ -47,7 +47,8 @@ _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
 
 def foreign_urls(value: str, source: str) -> list[str]:
     """URLs written in ``value`` that ``source`` does not contain (an invented or injected link)."""
-    found = [m.group(0).rstrip(".,;:!?") for m in _URL_IN_TEXT.finditer(value)]
+    # A URL cut by an ellipsis (a long field shortened) is checked as the prefix it is.
+    found = [m.group(0).rstrip(".,;:!?\u2026") for m in _URL_IN_TEXT.finditer(value)]
     return [url for url in found if url not in source]
 
 

@@ -7,6 +7,7 @@ the input against work at 1x), never by a tight timer.
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
@@ -805,3 +806,45 @@ def test_a_feed_date_at_the_calendar_edge_never_breaks_the_staleness_check(when:
 
     fetch = Fetch("arxiv-feed", "u", stale_after=timedelta(days=4), count=1, newest=_parse_time(when))
     assert fetch.status in ("ok", "stale") and fetch.summary()["status"] == fetch.status
+
+
+def test_a_cache_that_turns_busy_mid_run_stops_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from pipeline import cache as cache_module
+    from pipeline.errors import CacheBusyError
+
+    monkeypatch.setattr(cache_module, "BUSY_WAIT_S", 0.3)
+    cache = cache_module.SummaryCache(tmp_path / "c")
+    cache.set("k0", {"a": 0})
+    writer = sqlite3.connect(str(tmp_path / "c" / "cache.db"), isolation_level=None, timeout=5)
+    writer.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(CacheBusyError, match="busy"), cache.batch():
+            cache.set("k1", {"a": 1})
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert cache.get("k0") == {"a": 0} and cache.corrupted == 0
+    cache.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _engine(kind: type) -> object:
+    return kind()
+
+
+@pytest.mark.parametrize("unit", ["https://a.io/x ", "e.g. A ", "x) ", "1.5, "])
+def test_the_embedded_engine_is_linear_and_survives_floods(unit: str) -> None:
+    from pipeline.engines.embedded import EmbeddedEngine
+    from pipeline.schema import Paper
+
+    engine = _engine(EmbeddedEngine)
+
+    def paper(n: int) -> Paper:
+        text = "We study routing. " + unit * (n // len(unit)) + " It works."
+        return Paper(id="x", title="Routing things", abstract=text, source="s")
+
+    output = engine.summarize(paper(20_000))  # a flood of URLs is not a failure (a cut URL is a prefix of one)
+    assert len(output.summary.links) <= 100
+    _assert_linear(engine.summarize, paper, 5_000)
