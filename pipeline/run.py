@@ -122,10 +122,13 @@ class _Enrichment:
         return self.enricher.report.to_json()
 
 
-def outputs(settings: Settings, ranking: Any = None) -> corpus.Sink:
+def outputs(settings: Settings, ranking: Any = None, archive: str = "") -> corpus.Sink:
     """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed.
-    With a reader's ranking (`pipeline.rank.render`) the tables follow it and the feed holds its digest."""
-    tables = table.TableWriter(settings.out_dir, html_page=settings.html, title=settings.title, ranking=ranking)
+    With a reader's ranking (`pipeline.rank.render`) the tables follow it and the feed holds its digest.
+    ``archive``: the page's links to earlier periods (partitioned layout, `pipeline.archive`)."""
+    tables = table.TableWriter(
+        settings.out_dir, html_page=settings.html, title=settings.title, ranking=ranking, archive=archive
+    )
     if not settings.feed:
         return tables
     from pipeline.feed import FeedWriter
@@ -149,6 +152,34 @@ def _merge_ranked(settings: Settings, records: Any, drop: set[str]) -> tuple[cor
     ranking = rank_corpus(settings.out_dir, settings)
     corpus.merge_corpora(settings.out_dir, [], sink=outputs(settings, ranking))
     return merged, ranking.summary
+
+
+def _merge_partitioned(
+    settings: Settings, records: Any, drop: set[str], inputs: list[Path] | None = None
+) -> tuple[corpus.MergeReport, dict[str, Any] | None]:
+    """``corpus_layout = "partitioned"`` (`pipeline.archive`): the run's records (or ``inputs``' corpora, for
+    ``summarize merge``) upserted into the partitions they belong to, the changed archive periods rendered, then
+    the digest (ranked for the reader when interests are set) as the tables, page and feed."""
+    from pipeline import archive
+
+    used: dict[str, Any] = {}
+
+    def make_sink(links: str) -> corpus.Sink:
+        ranking = None
+        if rank.wanted(settings.interests):
+            from pipeline.rank.render import rank_corpus
+
+            ranking = rank_corpus(settings.out_dir, settings)
+            used.update(ranking.summary)
+        return outputs(settings, ranking, archive=links)
+
+    if inputs is None:
+        merged = archive.upsert_run(settings, records, drop, make_sink)
+    else:
+        merged = archive.upsert_merge(settings, inputs, make_sink)
+    if not rank.wanted(settings.interests):
+        (settings.out_dir / rank.RANKING_FILE).unlink(missing_ok=True)
+    return merged, used or None
 
 
 def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
@@ -202,6 +233,8 @@ def run(
 
     started = time.perf_counter()
     out_dir = settings.out_dir
+    if rank.wanted(settings.interests) and not dry_run:
+        rank.check_interests(settings)  # a missing library file or judge key fails before any work
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         if not out_dir.is_dir():
@@ -330,9 +363,19 @@ def _run_locked(
         missing = {failure.id for failure in report.failures}
         drop = {old for old, new in superseded.items() if new not in missing}
         try:
-            if rank.wanted(settings.interests):
+            if settings.corpus_layout == "partitioned":
+                merged, interests = _merge_partitioned(settings, runner.records, drop)
+                if interests is not None:
+                    report.interests = interests
+            elif rank.wanted(settings.interests):
+                from pipeline.archive import prepare
+
+                prepare(settings.out_dir, "single")  # partitions folded back into corpus.jsonl first
                 merged, report.interests = _merge_ranked(settings, runner.records, drop)
             else:
+                from pipeline.archive import prepare
+
+                prepare(settings.out_dir, "single")  # partitions folded back into corpus.jsonl first
                 merged = corpus.merge(
                     settings.out_dir, runner.records, sink=outputs(settings), drop=drop
                 )  # finishes or aborts the tables and the feed
@@ -381,9 +424,11 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
 
     started = time.perf_counter()
     out_dir = settings.out_dir
-    missing = [str(folder) for folder in inputs if not (folder / corpus.CORPUS_NAME).exists()]
+    from pipeline.archive import store
+
+    missing = [str(folder) for folder in inputs if not store.has_corpus(folder)]
     if missing:
-        raise InputError(f"no corpus.jsonl in {', '.join(missing)}")
+        raise InputError(f"no corpus.jsonl (or corpus/ partitions) in {', '.join(missing)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(out_dir / ".summarize.lock"))
     try:
@@ -392,12 +437,19 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
         raise LockedError(f"another summarize run is writing to {out_dir}; wait for it, or use another --out") from exc
     try:
         sweep_stale(out_dir)
-        if rank.wanted(settings.interests):  # merged first, then ranked, then rendered in the reader's order
+        if settings.corpus_layout == "partitioned":
+            merged, _used = _merge_partitioned(settings, None, set(), inputs)
+        elif rank.wanted(settings.interests):  # merged first, then ranked, then rendered in the reader's order
             from pipeline.rank.render import rank_corpus
+
+            if store.is_partitioned(out_dir):
+                store.to_single(out_dir)
 
             merged = corpus.merge_corpora(out_dir, inputs, sink=None)
             corpus.merge_corpora(out_dir, [], sink=outputs(settings, rank_corpus(out_dir, settings)))
         else:
+            if store.is_partitioned(out_dir):  # corpus_layout = "single": the partitions folded back first
+                store.to_single(out_dir)
             merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings))
         from pipeline.deliver.state import merge_states
 

@@ -384,3 +384,10 @@ def test_a_bibtex_library_ranks_like_the_same_papers_in_jsonl(tmp_path):
     from_bib = [line for line in result.output.splitlines() if line.startswith("{")]
     assert [json.loads(x)["id"] for x in from_bib] == [json.loads(x)["id"] for x in from_jsonl]
     assert "zotero.bib" in result.stderr  # the broken entry is reported by file and line, the rest used
+
+
+def test_run_with_a_missing_library_fails_before_summarising(tmp_path, out):
+    day, _ = _day_and_library(tmp_path)
+    result = invoke("run", str(day), "--out", str(out), "--library", str(tmp_path / "nope.bib"), expect=2)
+    assert "nope.bib" in result.output
+    assert not (out / "corpus.jsonl").exists()

@@ -25,6 +25,7 @@ RANKING_FILE = "ranking.jsonl"
 
 __all__ = [
     "RANKING_FILE",
+    "check_interests",
     "Params",
     "Profile",
     "Ranked",
@@ -69,6 +70,21 @@ def interests_used(interests: Any, library: Any, ranked: Sequence[Ranked], chose
         "ranked": len(ranked),
         "passed": len(chosen),
     }
+
+
+def check_interests(settings: Any) -> None:
+    """Before a run summarises anything: every library file is a readable regular file and the judge (when one
+    is named) can be built (its extra installed, its key set), so a mistake costs nothing."""
+    from pipeline.errors import InputError
+
+    interests = settings.interests
+    for path in interests.library:
+        if not Path(path).is_file():
+            raise InputError("the library file does not exist or is not a regular file", path=str(path))
+    if interests.rank_model and wanted(interests):
+        from pipeline.rank.judge import Judge
+
+        Judge(settings, interests.rank_model).close()
 
 
 def wanted(interests: Any) -> bool:
