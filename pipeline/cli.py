@@ -548,6 +548,20 @@ def eval_command(
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default="out")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="File to write (else stdout).")
+def export(out_dir: Path, fmt: str, out_file: Path | None) -> None:
+    """The full table of OUT_DIR's corpus (corpus.jsonl or corpus/ partitions), every record in id order: the
+    published tables hold only the latest digest and the archive periods (docs/archive.md)."""
+    from pipeline.archive.export import export as export_table
+
+    count = export_table(out_dir, fmt, out_file)
+    if out_file is not None:
+        click.echo(f"{count} records written to {out_file}", err=True)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default="out")
 def report(out_dir: Path) -> None:
     """Print the last run's report (OUT_DIR/run.json, failures.jsonl) as Markdown, e.g. for a CI job summary."""
     from pipeline.report import markdown_report

@@ -430,6 +430,14 @@ def _resolved(sources: list[Path]) -> set[str]:
     return found
 
 
+def files_of(folder: Path) -> list[Path]:
+    """A folder's corpus files: its partitions (``corpus/YYYY-MM.jsonl``, `pipeline.archive.store`), then its
+    corpus.jsonl (which `scan` skips when missing)."""
+    from pipeline.archive.store import partition_dir, partitions
+
+    return [partition_dir(folder) / f"{name}.jsonl" for name in partitions(folder)] + [folder / CORPUS_NAME]
+
+
 def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -> MergeReport:
     """``summarize merge``: the corpora in ``inputs`` (folders) upserted into ``out_dir``'s, one id each.
 
@@ -440,7 +448,7 @@ def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -
     path = out_dir / CORPUS_NAME
     for stale in out_dir.glob(".corpus.*.tmp"):
         stale.unlink(missing_ok=True)
-    sources = [folder / CORPUS_NAME for folder in inputs if (folder / CORPUS_NAME).resolve() != path.resolve()]
+    sources = [source for folder in inputs for source in files_of(folder) if source.resolve() != path.resolve()]
     if path.exists():
         sources.append(path)
     report = MergeReport()

@@ -176,6 +176,15 @@ class Settings(BaseModel):
         "400 sentences and the LLM engine truncates to max_input_tokens, so time and memory stay bounded.",
     )
     html: bool = Field(default=True, description="Also write comparison.html.")
+    corpus_layout: Literal["single", "partitioned"] = Field(
+        default="single",
+        description="'single': one corpus.jsonl, tables of the whole corpus; 'partitioned': corpus/YYYY-MM.jsonl by "
+        "first-seen month with corpus/manifest.json, the tables and page hold this run's digest and archive/ one "
+        "file set per period (docs/archive.md). Switching migrates the existing corpus.",
+    )
+    archive_period: Literal["day", "week", "month"] = Field(
+        default="day", description="Partitioned layout: one archive page per day, ISO week or month of first sight."
+    )
     title: str = Field(default="Paper comparison", max_length=200, description="Title of the page and the feed.")
     feed: bool = Field(default=True, description="Also write feed.xml (Atom 1.0), newest records first.")
     feed_max_entries: int = Field(default=200, ge=1, le=100_000, description="Most entries in feed.xml.")

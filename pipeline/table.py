@@ -173,8 +173,9 @@ def _csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def page_parts(title: str) -> tuple[str, str]:
-    """The page before and after its data: inline style and script allowed by hash, nothing else."""
+def page_parts(title: str, archive: str = "") -> tuple[str, str]:
+    """The page before and after its data: inline style and script allowed by hash, nothing else. ``archive``: the
+    links to earlier periods (HTML built from escaped text by `pipeline.archive.publish`), or nothing."""
     style = (_HERE / "page.css").read_text(encoding="utf-8")
     script = (_HERE / "page.js").read_text(encoding="utf-8")
     page = (_HERE / "page.html").read_text(encoding="utf-8")
@@ -184,6 +185,7 @@ def page_parts(title: str) -> tuple[str, str]:
         "style": style,
         "script": script,
         "title": html.escape(title),
+        "archive": archive,
     }
     # Split at the template's own {{data}} first, then fill every placeholder in one pass over the template: text
     # put in (a title holding "{{data}}" or "{{script}}") is never searched for placeholders again.
@@ -218,8 +220,11 @@ class TableWriter:
         title: str = "Paper comparison",
         order: Callable[[dict[str, Any]], str] = source_order,
         ranking: Any = None,
+        stem: str = "comparison",
+        archive: str = "",
     ) -> None:
         self.out_dir = out_dir
+        self.stem, self.archive = stem, archive  # file names (archive/2026-03-12.*) and the page's period links
         self.html_page = html_page
         self.title = title
         # a reader's ranking (pipeline.rank.render.CorpusRanking): rows in relevance order, a score and a why
@@ -231,20 +236,21 @@ class TableWriter:
         out_dir, html_page, title = self.out_dir, self.html_page, self.title
         self.count = 0
         self._rows = Spool(out_dir)
-        names = ["comparison.md", "comparison.csv"] + (["comparison.html"] if html_page else [])
+        stem = self.stem
+        names = [f"{stem}.md", f"{stem}.csv"] + ([f"{stem}.html"] if html_page else [])
         self._files: dict[str, tuple[Path, Any]] = {}
         for name in names:
             self._files[name] = temp_beside(out_dir / name)
-        self._md = self._files["comparison.md"][1]
-        self._csv = csv.writer(self._files["comparison.csv"][1], lineterminator="\n")
-        self._html = self._files["comparison.html"][1] if html_page else None
+        self._md = self._files[f"{stem}.md"][1]
+        self._csv = csv.writer(self._files[f"{stem}.csv"][1], lineterminator="\n")
+        self._html = self._files[f"{stem}.html"][1] if html_page else None
         if self.ranking is not None:
             self._md.write("| Score | Title | Why | Problem | Method | Key result | Code |\n" + "|---" * 7 + "|\n")
             self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code"])
         else:
             self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
             self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
-        head, self._tail = page_parts(title)
+        head, self._tail = page_parts(title, self.archive)
         if self._html:
             self._html.write(head + "[")
 

@@ -41,9 +41,10 @@ def why(reasons: list[str], limit: int = MAX_WHY) -> str:
 
 def rank_corpus(out_dir: Path, settings: Any) -> CorpusRanking:
     """Ranks every record of ``out_dir/corpus.jsonl`` by ``settings.interests``; writes ranking.jsonl."""
-    from pipeline.corpus import CORPUS_NAME, MergeReport, scan
+    from pipeline.archive.store import read_lines  # corpus.jsonl or corpus/ partitions
+    from pipeline.corpus import MergeReport
 
-    records = [line.obj for line in scan(out_dir / CORPUS_NAME, MergeReport()) if line.obj is not None]
+    records = [line.obj for line in read_lines(out_dir, MergeReport()) if line.obj is not None]
     interests = settings.interests
     library = load_library(interests, records)
     ranked = rank_papers(records, profile_of(interests, library))

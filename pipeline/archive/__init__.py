@@ -1,0 +1,86 @@
+"""The partitioned corpus and what it publishes (``corpus_layout = "partitioned"``; docs/archive.md).
+
+`store`: ``corpus/YYYY-MM.jsonl`` by first-seen month, ids files, the manifest; upserts that rewrite only the
+partitions whose records changed; migration from (and back to) a single corpus.jsonl; one reader of both forms.
+`publish`: the digest (this run's papers) as the tables, page and feed, and ``archive/`` per period.
+The run and ``summarize merge`` call `upsert_run` / `upsert_merge`; nothing here knows about the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.archive import publish, store
+from pipeline.corpus import MergeReport, Sink
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def prepare(out_dir: Path, layout: str) -> None:
+    """The folder in ``layout``: a single corpus.jsonl migrated into partitions, or partitions folded back."""
+    if layout == "partitioned":
+        store.migrate(out_dir, today())
+    elif store.is_partitioned(out_dir):
+        store.to_single(out_dir)
+
+
+def upsert_run(settings: Any, records: Any, drop: set[str], make_sink: Callable[[str], Sink]) -> MergeReport:
+    """A run's records upserted into the partitions, then the changed periods and the digest (every record this
+    run wrote, new or not) rendered; ``make_sink(period_links)`` is called once the corpus is written (a ranking
+    computed inside it reads the new corpus)."""
+    out_dir = settings.out_dir
+    prepare(out_dir, "partitioned")
+    upserted = store.upsert(out_dir, records, today=today(), drop=drop)
+    _publish(settings, upserted, make_sink)
+    return upserted.report
+
+
+def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str], Sink]) -> MergeReport:
+    """``summarize merge`` into a partitioned folder: every input's records (single or partitioned) upserted, the
+    newest of each id kept whatever the order (`corpus._best`); an input's first-seen days are kept; the digest
+    is what the merge added or changed."""
+    import heapq
+
+    from pipeline import corpus
+
+    out_dir = settings.out_dir
+    prepare(out_dir, "partitioned")
+    seen: dict[str, str] = {}
+    report = MergeReport()
+    folders = [folder for folder in inputs if folder.resolve() != out_dir.resolve()]
+    for folder in folders:
+        for name in store.partitions(folder):
+            for key, day in store.read_ids(store.partition_dir(folder) / f"{name}.ids").items():
+                seen[key] = min(day, seen.get(key, day))  # first seen: the earliest of the inputs
+    streams = [store.read_lines(folder, report) for folder in folders]
+    ordered = corpus._one_per_id(heapq.merge(*streams, key=lambda line: line.id), corpus._best)
+    upserted = store.upsert(
+        out_dir,
+        ordered,
+        today=today(),
+        pick=corpus._best,
+        seen=seen,
+        digest=lambda kind: kind in ("added", "replaced"),
+    )
+    upserted.report.invalid_lines[:0] = report.invalid_lines
+    _publish(settings, upserted, make_sink)
+    return upserted.report
+
+
+def _publish(settings: Any, upserted: store.Upsert, make_sink: Callable[[str], Sink]) -> None:
+    publish.publish(
+        settings.out_dir,
+        upserted,
+        kind=settings.archive_period,
+        title=settings.title,
+        html_page=settings.html,
+        make_sink=make_sink,
+    )
+
+
+__all__ = ["prepare", "publish", "store", "today", "upsert_merge", "upsert_run"]

@@ -1,0 +1,188 @@
+"""What a partitioned folder publishes: the digest (this run's papers) as comparison.md/.csv/.html and feed.xml,
+and ``archive/`` with one file set per period of first sight (``2026-03-12.{md,csv,html,json}``; ISO weeks
+``2026-W11``, months ``2026-03``), ``archive/index.json`` (periods and counts) and ``archive/index.html``.
+
+Only the periods whose records changed are written again; each period page reads the one or two partitions
+that hold it, never the whole corpus. ``<period>.json`` is the period's compact search data (id, title, url,
+tldr): together they are a search over the whole corpus, loaded period by period.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline import corpus
+from pipeline.archive import store
+from pipeline.corpus import MergeReport, Sink
+from pipeline.files import read_state, write_bytes_atomic
+from pipeline.table import TableWriter, _safe_url
+
+ARCHIVE_DIR = "archive"
+INDEX = "index.json"
+MAX_INDEX_BYTES = 16 * 2**20
+NAV_PERIODS = 14  # periods linked from the digest page; archive/index.html links all
+
+
+def period_of(day: str, kind: str) -> str:
+    """The archive period of a first-seen day: the day, its ISO week (``2026-W11``) or its month."""
+    if kind == "month":
+        return day[:7]
+    if kind == "week":
+        year, week, _ = date.fromisoformat(day).isocalendar()
+        return f"{year}-W{week:02d}"
+    return day
+
+
+def _months(period: str, kind: str) -> list[str]:
+    """The partitions (first-seen months) a period's papers live in: one, or two for a week across months."""
+    if kind != "week":
+        return [period[:7]]
+    year, week = int(period[:4]), int(period[6:])
+    monday = date.fromisocalendar(year, week, 1)
+    return sorted({monday.isoformat()[:7], (monday + timedelta(days=6)).isoformat()[:7]})
+
+
+def load_index(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = read_state(out_dir / ARCHIVE_DIR / INDEX, MAX_INDEX_BYTES)
+        found = json.loads(data) if data else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict) or not isinstance(found.get("periods"), dict):
+        return {}
+    return found
+
+
+def _records_of(out_dir: Path, period: str, kind: str) -> Iterator[dict[str, Any]]:
+    where = store.partition_dir(out_dir)
+    for month in _months(period, kind):
+        ids = store.read_ids(where / f"{month}.ids")
+        mine = {key for key, day in ids.items() if period_of(day, kind) == period}
+        if not mine:
+            continue
+        for line in corpus.scan(where / f"{month}.jsonl", MergeReport()):
+            if line.id in mine and line.obj is not None:
+                yield line.obj
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "i": str(record.get("id", "")),
+        "t": str(record.get("title", "")),
+        "u": _safe_url(record.get("url")),
+        "l": str(record.get("tldr", ""))[:300],
+    }
+
+
+def _link_list(periods: list[tuple[str, int]], prefix: str) -> str:
+    return "".join(
+        f'<a href="{html.escape(prefix + name)}.html">{html.escape(name)} ({count})</a>' for name, count in periods
+    )
+
+
+def nav(index: dict[str, Any], *, here: str = "") -> str:
+    """The period links of a page: on the digest (``here=""``) the latest periods and the full list; on a
+    period page the way back to the digest and the list (never its siblings, so adding a period rewrites none)."""
+    if here:
+        return '<a href="../comparison.html">Latest digest</a><a href="index.html">All periods</a>'
+    periods = sorted(index.get("periods", {}).items(), reverse=True)
+    if not periods:
+        return ""
+    latest = _link_list(periods[:NAV_PERIODS], f"{ARCHIVE_DIR}/")
+    return f'Archive: {latest}<a href="{ARCHIVE_DIR}/index.html">All {len(periods)} periods</a>'
+
+
+def _index_page(title: str, index: dict[str, Any]) -> bytes:
+    periods = sorted(index.get("periods", {}).items(), reverse=True)
+    items = "".join(
+        f'<li><a href="{html.escape(name)}.html">{html.escape(name)}</a> · {count} papers · '
+        f'<a href="{html.escape(name)}.md">md</a> <a href="{html.escape(name)}.csv">csv</a> '
+        f'<a href="{html.escape(name)}.json">json</a></li>'
+        for name, count in periods
+    )
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; base-uri 'none'\">"
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)} — archive'
+        f'</title></head><body><h1>{html.escape(title)} — archive</h1><p><a href="../comparison.html">Latest '
+        f"digest</a> · {index.get('records', 0)} papers in {len(periods)} periods (by {html.escape(index['period'])}"
+        f' first seen)</p><ul id="periods">{items}</ul></body></html>\n'
+    )
+    return page.encode("utf-8")
+
+
+def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str, html_page: bool = True) -> list[str]:
+    """The archive files of every period holding one of ``days`` (id → first-seen day) written again; an index
+    of another period kind (the setting changed) renders every period. Returns the periods written."""
+    folder = out_dir / ARCHIVE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    index = load_index(out_dir)
+    wanted = {period_of(day, kind) for day in days.values()}
+    if index.get("period") != kind:  # first time, or another period kind: every period from the ids files
+        for old in index.get("periods", {}):
+            for suffix in (".md", ".csv", ".html", ".json"):
+                (folder / f"{old}{suffix}").unlink(missing_ok=True)
+        index = {"period": kind, "periods": {}}
+        for month in store.partitions(out_dir):
+            ids = store.read_ids(store.partition_dir(out_dir) / f"{month}.ids")
+            wanted |= {period_of(day, kind) for day in ids.values()}
+    for period in sorted(wanted):
+        writer = TableWriter(
+            folder, html_page=html_page, title=f"{title} — {period}", stem=period, archive=nav(index, here=period)
+        )
+        compact: list[dict[str, Any]] = []
+        try:
+            for record in _records_of(out_dir, period, kind):
+                writer.add(record)
+                compact.append(_compact(record))
+        except BaseException:
+            writer.abort()
+            raise
+        if not compact:
+            writer.abort()
+            for suffix in (".md", ".csv", ".html", ".json"):
+                (folder / f"{period}{suffix}").unlink(missing_ok=True)
+            index["periods"].pop(period, None)
+            continue
+        writer.close()
+        write_bytes_atomic(folder / f"{period}.json", orjson.dumps(sorted(compact, key=lambda x: x["i"])) + b"\n")
+        index["periods"][period] = len(compact)
+    index["records"] = sum(index["periods"].values())
+    write_bytes_atomic(folder / "index.html", _index_page(title, index))
+    write_bytes_atomic(folder / INDEX, (json.dumps(index, indent=1, sort_keys=True) + "\n").encode())
+    return sorted(wanted)
+
+
+def publish(
+    out_dir: Path,
+    upserted: store.Upsert,
+    *,
+    kind: str,
+    title: str,
+    html_page: bool,
+    make_sink: Callable[[str], Sink],
+) -> None:
+    """After an upsert: the changed periods rendered, then the digest (``upserted.digest``) as the tables, page
+    and feed, through ``make_sink(period_links)``. An empty digest (a rerun with nothing fetched) leaves the
+    previous digest in place: it is still the latest."""
+    render_periods(out_dir, upserted.days, kind=kind, title=title, html_page=html_page)
+    digest = upserted.digest
+    if digest is None or not len(digest):
+        return
+    sink = make_sink(nav(load_index(out_dir)))
+    try:
+        for line in digest.lines():
+            sink.add(line.obj if line.obj is not None else orjson.loads(line.text))
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        digest.close()

@@ -1,0 +1,276 @@
+"""The partitioned corpus and its archive (issue 27): migration from a single corpus.jsonl, the digest per run
+and the archive per period, only changed periods and partitions rewritten, a crash between partition writes,
+shards and merge over partitions, export, and the page's archive links in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, invoke, read_jsonl
+
+from pipeline import archive
+from pipeline.archive import store
+from pipeline.sources.files import read_inputs
+
+
+@pytest.fixture
+def partitioned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "partitioned")
+
+
+def _day(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
+    monkeypatch.setattr(archive, "today", lambda: day)
+
+
+def _run_on(monkeypatch: pytest.MonkeyPatch, day: str, papers: Path, out: Path) -> dict:
+    """``summarize run papers --out out`` as if today were ``day``; the run's JSON report."""
+    _day(monkeypatch, day)
+    return json.loads(invoke("run", str(papers), "--out", str(out), "--json").stdout)
+
+
+def _papers(path: Path, start: int, stop: int, edit: int | None = None) -> Path:
+    """The sample's papers ``start:stop`` as JSONL; ``edit``: that paper's abstract gains a sentence (same id)."""
+    papers = list(read_inputs([str(SAMPLE)]))[start:stop]
+    with path.open("w") as fh:
+        for n, paper in enumerate(papers, start=start):
+            abstract = paper.abstract + (
+                " We also release a second version with 12.5% fewer errors." if n == edit else ""
+            )
+            fh.write(json.dumps({"title": paper.title, "abstract": abstract}) + "\n")
+    return path
+
+
+def _all_lines(out: Path) -> list[dict]:
+    return [json.loads(line.text) for line in store.read_lines(out)]
+
+
+def _ids_in_partitions(out: Path) -> list[str]:
+    found = []
+    for name in store.partitions(out):
+        found += [record["id"] for record in read_jsonl(out / "corpus" / f"{name}.jsonl")]
+    return found
+
+
+def _manifest_matches_disk(out: Path) -> None:
+    manifest = json.loads((out / "corpus" / "manifest.json").read_text())
+    assert set(manifest["partitions"]) == set(store.partitions(out))
+    for name, entry in manifest["partitions"].items():
+        data = (out / "corpus" / f"{name}.jsonl").read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
+        assert entry["records"] == data.count(b"\n")
+    assert manifest["records"] == len(_ids_in_partitions(out))
+
+
+def test_a_single_corpus_is_migrated_without_loss_and_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    invoke("run", str(SAMPLE), "--out", str(out))
+    single = (out / "corpus.jsonl").read_text().splitlines()
+    with (out / "corpus.jsonl").open("a") as fh:
+        fh.write('{"id": "broken", "title": 3}\n')  # an invalid line: kept aside, never dropped
+    monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "partitioned")
+    _day(monkeypatch, "2026-03-12")
+    report = json.loads(invoke("run", str(SAMPLE), "--out", str(out), "--json").stdout)
+    assert not (out / "corpus.jsonl").exists()
+    assert report["corpus_total"] == 69 and report["corpus_unchanged"] == 69 and report["corpus_added"] == 0
+    # Every record of the single file, byte for byte, in the partition of the month its summary was made.
+    partition_lines = [
+        line for name in store.partitions(out) for line in (out / "corpus" / f"{name}.jsonl").read_text().splitlines()
+    ]
+    assert sorted(partition_lines) == sorted(single)
+    assert "broken" in (out / "corpus.rejected.jsonl").read_text()
+    _manifest_matches_disk(out)
+    # And back to one file: the same records.
+    monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "single")
+    invoke("run", str(SAMPLE), "--out", str(out))
+    assert sorted((out / "corpus.jsonl").read_text().splitlines()) == sorted(single)
+    assert store.partitions(out) == [] and not (out / "corpus" / "manifest.json").exists()
+
+
+def test_the_digest_holds_this_run_and_the_archive_one_file_set_per_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    _run_on(monkeypatch, "2026-03-30", _papers(tmp_path / "a.jsonl", 0, 40), out)
+    first = {p: (out / "archive" / f"2026-03-30.{p}").stat().st_mtime_ns for p in ("md", "csv", "html", "json")}
+    _run_on(monkeypatch, "2026-04-02", _papers(tmp_path / "b.jsonl", 40, 69), out)
+    # The corpus: two partitions by first-seen month, every paper once.
+    assert store.partitions(out) == ["2026-03", "2026-04"]
+    ids = _ids_in_partitions(out)
+    assert len(ids) == len(set(ids)) == 69
+    _manifest_matches_disk(out)
+    # The digest is the second run's 29 papers; the first day's files were not written again.
+    digest = (out / "comparison.csv").read_text().splitlines()
+    assert len(digest) == 1 + 29
+    assert {p: (out / "archive" / f"2026-03-30.{p}").stat().st_mtime_ns for p in first} == first
+    index = json.loads((out / "archive" / "index.json").read_text())
+    assert index["periods"] == {"2026-03-30": 40, "2026-04-02": 29} and index["records"] == 69
+    assert len(json.loads((out / "archive" / "2026-03-30.json").read_text())) == 40
+    page = (out / "comparison.html").read_text()
+    assert 'href="archive/2026-03-30.html"' in page and 'href="archive/index.html"' in page
+    # Export gives the whole table on demand.
+    assert len(invoke("export", str(out), "--format", "csv").stdout.splitlines()) == 1 + 69
+    invoke("export", str(out), "--format", "jsonl", "--out", str(tmp_path / "all.jsonl"))
+    assert len(read_jsonl(tmp_path / "all.jsonl")) == 69
+
+
+def test_an_update_stays_in_its_partition_and_renders_its_period_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    _run_on(monkeypatch, "2026-03-30", _papers(tmp_path / "a.jsonl", 0, 10), out)
+    report = _run_on(monkeypatch, "2026-04-02", _papers(tmp_path / "b.jsonl", 5, 15, edit=6), out)
+    # (the five seen before are rewritten: their place in this listing, source_meta.position, changed)
+    assert report["corpus_added"] == 5 and report["corpus_replaced"] + report["corpus_unchanged"] == 5
+    march = read_jsonl(out / "corpus" / "2026-03.jsonl")
+    assert len(march) == 10 and any("second version" in r["abstract"] for r in march)
+    assert len(read_jsonl(out / "corpus" / "2026-04.jsonl")) == 5
+    assert (
+        "second version" in (out / "archive" / "2026-03-30.csv").read_text()
+        or "12.5%" in (out / "archive" / "2026-03-30.html").read_text()
+    )
+    assert len((out / "comparison.csv").read_text().splitlines()) == 1 + 10  # every paper this run wrote
+
+
+def test_a_crash_between_partition_writes_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    _run_on(monkeypatch, "2026-03-31", _papers(tmp_path / "a.jsonl", 0, 30), out)
+    before = json.loads((out / "corpus" / "manifest.json").read_text())
+    _day(monkeypatch, "2026-04-01")
+    day2 = _papers(tmp_path / "b.jsonl", 20, 60, edit=25)  # 30 new papers for April, one March paper updated
+    real = store.upsert
+
+    def crashing(*args: object, **kwargs: object) -> store.Upsert:
+        def cut(name: str) -> None:
+            raise RuntimeError(f"power cut after {name}")
+
+        return real(*args, **kwargs, between=cut)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "upsert", crashing)
+    with pytest.raises(RuntimeError, match="power cut after 2026-03"):
+        invoke("run", str(day2), "--out", str(out))
+    # March was renamed into place whole, April never written, the manifest still the old one.
+    assert store.partitions(out) == ["2026-03"]
+    assert json.loads((out / "corpus" / "manifest.json").read_text()) == before
+    assert len(read_jsonl(out / "corpus" / "2026-03.jsonl")) == 30
+    monkeypatch.setattr(store, "upsert", real)
+    report = json.loads(invoke("run", str(day2), "--out", str(out), "--json").stdout)
+    ids = _ids_in_partitions(out)
+    assert len(ids) == len(set(ids)) == 60 and report["corpus_total"] == 60
+    assert len(read_jsonl(out / "corpus" / "2026-04.jsonl")) == 30
+    _manifest_matches_disk(out)
+    assert not list((out / "corpus").glob(".*.tmp"))
+    assert json.loads((out / "archive" / "index.json").read_text())["periods"] == {"2026-03-31": 30, "2026-04-01": 30}
+
+
+def test_shards_merged_over_partitions_equal_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    _day(monkeypatch, "2026-03-12")
+    a, b, whole, merged = (tmp_path / n for n in ("a", "b", "whole", "merged"))
+    invoke("run", str(SAMPLE), "--shard", "0/2", "--out", str(a))
+    invoke("run", str(SAMPLE), "--shard", "1/2", "--out", str(b))
+    invoke("run", str(SAMPLE), "--out", str(whole))
+    assert not (a / "corpus.jsonl").exists() and store.partitions(a) == ["2026-03"]
+    _day(monkeypatch, "2026-03-20")  # merged later: the shards' first-seen day is kept
+    summary = json.loads(invoke("merge", str(a), str(b), "--out", str(merged), "--json").stdout)
+    assert summary["corpus_total"] == 69
+    assert _all_lines(merged) == _all_lines(whole)
+    assert json.loads((merged / "archive" / "index.json").read_text())["periods"] == {"2026-03-12": 69}
+    again = json.loads(invoke("merge", str(b), str(a), "--out", str(merged), "--json").stdout)  # order-free
+    assert again["corpus_total"] == 69 and _all_lines(merged) == _all_lines(whole)
+    _manifest_matches_disk(merged)
+    # A single-layout folder merges partitioned shards too.
+    monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "single")
+    invoke("merge", str(a), str(b), "--out", str(tmp_path / "flat"))
+    assert len(read_jsonl(tmp_path / "flat" / "corpus.jsonl")) == 69
+
+
+def test_weeks_and_months_as_periods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setenv("SUMMARIZE_ARCHIVE_PERIOD", "week")
+    _run_on(monkeypatch, "2026-03-31", _papers(tmp_path / "a.jsonl", 0, 10), out)  # ISO week 14 runs into April
+    _run_on(monkeypatch, "2026-04-02", _papers(tmp_path / "b.jsonl", 10, 20), out)
+    assert json.loads((out / "archive" / "index.json").read_text())["periods"] == {"2026-W14": 20}
+    assert len((out / "archive" / "2026-W14.csv").read_text().splitlines()) == 1 + 20
+    monkeypatch.setenv("SUMMARIZE_ARCHIVE_PERIOD", "month")  # another period kind: every period again
+    invoke("run", str(_papers(tmp_path / "b.jsonl", 10, 20)), "--out", str(out))
+    index = json.loads((out / "archive" / "index.json").read_text())
+    assert index["periods"] == {"2026-03": 10, "2026-04": 10}
+    assert not (out / "archive" / "2026-W14.html").exists()
+
+
+# ---- the page's archive links in a real browser ---------------------------------------------------------------
+
+try:
+    from test_page import ACT, CHROMIUM, FLAGS
+except ImportError:  # pragma: no cover
+    CHROMIUM = None
+
+
+def _seen(page: Path, tmp_path: Path, script: str) -> dict:
+    """``page`` probed where it lies (its relative links resolve as a reader's do), ``script`` allowed by hash."""
+    code = ACT % script
+    digest = "sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+    text = page.read_text().replace("script-src '", f"script-src '{digest}' '", 1)
+    probe = page.with_name("probe-" + page.name)
+    probe.write_text(text.replace("</body>", f"<script>{code}</script></body>"))
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    probe.unlink()
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-result="([^"]*)"', result.stdout)
+    assert found, result.stdout[-2000:]
+    value = json.loads(html.unescape(found.group(1)))
+    assert "error" not in value, value
+    return value
+
+
+LINKS = """
+out.links = Array.prototype.map.call(document.querySelectorAll("#archive a"), function (a) {
+  var box = a.getBoundingClientRect();
+  return {href: a.href, text: a.textContent, visible: box.width > 0 && box.top >= 0 && box.top < 1000};
+});
+out.rows = document.querySelectorAll("article.paper").length;
+out.shown = document.getElementById("shown").textContent;
+"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
+def test_the_page_opens_on_the_digest_with_links_to_earlier_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    _run_on(monkeypatch, "2026-03-11", _papers(tmp_path / "a.jsonl", 0, 40), out)
+    _run_on(monkeypatch, "2026-03-12", _papers(tmp_path / "b.jsonl", 40, 69), out)
+    seen = _seen(out / "comparison.html", tmp_path, LINKS)
+    assert seen["shown"] == "29 papers"  # the latest digest, not the corpus
+    texts = [link["text"] for link in seen["links"]]
+    assert texts == ["2026-03-12 (29)", "2026-03-11 (40)", "All 2 periods"], texts
+    assert all(link["visible"] for link in seen["links"])
+    for link in seen["links"]:  # each resolves to a file that exists, beside the page
+        assert Path(link["href"].removeprefix("file://")).is_file(), link
+    older = _seen(out / "archive" / "2026-03-11.html", tmp_path, LINKS)
+    assert older["shown"] == "40 papers"
+    assert [link["text"] for link in older["links"]] == ["Latest digest", "All periods"]
+    assert all(Path(link["href"].removeprefix("file://")).is_file() for link in older["links"])
