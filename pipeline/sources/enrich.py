@@ -28,7 +28,7 @@ from pipeline.errors import FetchError
 from pipeline.links import merge as merge_links
 from pipeline.schema import Paper, SourcedLink
 from pipeline.sources.files import arxiv_id, title_key
-from pipeline.sources.fulltext import links_from_html, links_from_pdf
+from pipeline.sources.fulltext import MAX_HTML_CHARS, links_from_html, links_from_pdf
 from pipeline.sources.http import Http, metadata_value
 from pipeline.sources.remote import ARXIV_API_DEFAULT, HF_DEFAULT, arxiv_entry, parse_xml
 
@@ -223,7 +223,7 @@ class Enricher:
         links: list[tuple[str, str]] | None = None
         try:
             response = self._get(self.arxiv, f"{self.html_base}/{tag}")
-            links = links_from_html(response.content.decode("utf-8", "replace"))
+            links = links_from_html(response.content[:MAX_HTML_CHARS].decode("utf-8", "replace"))  # bytes capped too
         except FetchError as exc:
             if exc.status != 404:
                 self._failed(f"HTML of {tag}", exc)
