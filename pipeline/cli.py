@@ -355,6 +355,11 @@ def _keywords(values: tuple[str, ...]) -> dict[str, float] | None:
 @click.option("--rank-model", help="LLM that re-judges the top K, e.g. openai/gpt-4o-mini (config: interests).")
 @click.option("--judge-top-k", type=click.IntRange(1, 1000), help="Papers the LLM judge reads (default 50).")
 @click.option("--description", help="Your interests in words, for the LLM judge (config: interests.description).")
+@click.option(
+    "--resolve/--no-resolve",
+    default=None,
+    help="Library entries without an abstract: fetch it from arXiv, by id or exact title (config: resolve).",
+)
 @click.option("--api-base", help="Base URL of an OpenAI-compatible server for --rank-model (config: api_base).")
 @click.option("--max-cost", "max_cost_usd", type=float, help="Stop sending papers to the judge at this spend (USD).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
@@ -371,6 +376,7 @@ def rank(
     rank_model: str | None,
     judge_top_k: int | None,
     description: str | None,
+    resolve: bool | None,
     api_base: str | None,
     max_cost_usd: float | None,
     config: Path | None,
@@ -386,7 +392,7 @@ def rank(
     flags = _interest_flags(
         library, keywords, authors, exclude, None, None, rank_model, judge_top_k=judge_top_k, description=description
     )
-    settings = _settings(config, api_base=api_base, max_cost_usd=max_cost_usd, interests=flags)
+    settings = _settings(config, api_base=api_base, max_cost_usd=max_cost_usd, resolve=resolve, interests=flags)
     interests = settings.interests
     if not ranking.wanted(interests):
         raise InputError("nothing to rank by: give --library FILE, --keywords or --authors (or [interests] in config)")
@@ -400,7 +406,7 @@ def rank(
             click.secho(f"warning: {item}", fg="yellow", err=True)
         else:
             papers.append(item)
-    lib = ranking.load_library(interests, papers)
+    lib = ranking.load_library(interests, papers, settings)
     for problem in lib.problems if lib is not None else []:
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     ranked = ranking.rank_papers(papers, ranking.profile_of(interests, lib))

@@ -391,3 +391,19 @@ def test_run_with_a_missing_library_fails_before_summarising(tmp_path, out):
     result = invoke("run", str(day), "--out", str(out), "--library", str(tmp_path / "nope.bib"), expect=2)
     assert "nope.bib" in result.output
     assert not (out / "corpus.jsonl").exists()
+
+
+def test_rank_resolve_fills_a_scholar_librarys_abstracts_from_arxiv(tmp_path, monkeypatch):
+    from fake_scholar import Scholar
+
+    day, _ = _day_and_library(tmp_path)
+    scholar = REPO / "tests" / "fixtures" / "library" / "scholar.bib"  # titles only, one arXiv id
+    papers = {"2003.08934": "Nerf: Representing scenes as neural radiance fields for view synthesis"}
+    with Scholar(papers) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.setenv("SUMMARIZE_ARXIV_API", server.url + "/api/query")
+        invoke("rank", str(day), "--library", str(scholar), "--json")
+        assert not server.log  # without --resolve nothing is asked
+        result = invoke("rank", str(day), "--library", str(scholar), "--json", "--resolve")
+        assert server.log  # the entries without an abstract were looked up on arXiv
+    assert len([line for line in result.output.splitlines() if line.startswith("{")]) == len(DAY)

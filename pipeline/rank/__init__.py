@@ -43,15 +43,30 @@ __all__ = [
 ]
 
 
-def load_library(interests: Any, papers: Iterable[Any] = ()) -> Any:
+def load_library(interests: Any, papers: Iterable[Any] = (), settings: Any = None) -> Any:
     """The library named by ``interests.library`` (None when none is), entries without an abstract filled from
-    the same paper among ``papers`` (the day, the corpus). Raises InputError for a file that cannot be read."""
+    the same paper among ``papers`` (the day, the corpus) and, when ``settings.resolve`` is on, from arXiv (by id,
+    else by exact title; cached with the run's other lookups). Raises InputError for a file that cannot be read."""
     if not getattr(interests, "library", None):
         return None
     from pipeline.sources.library import read_library
 
     library = read_library(list(interests.library))
     library.fill_from(papers)
+    if settings is not None and getattr(settings, "resolve", False) and library.lacking_abstract():
+        from pipeline.cache import SummaryCache
+        from pipeline.sources.enrich import Enricher
+        from pipeline.sources.http import http_for
+        from pipeline.sources.library.resolve import resolve_library
+
+        store = SummaryCache(settings.cache_dir / "lookups")
+        hub, arxiv = http_for(settings), http_for(settings, interval_s=settings.arxiv_interval_s)
+        try:
+            resolve_library(library, Enricher(store, hub=hub, arxiv=arxiv))
+        finally:
+            store.close()
+            hub.close()
+            arxiv.close()
     return library
 
 

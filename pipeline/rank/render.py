@@ -46,7 +46,7 @@ def rank_corpus(out_dir: Path, settings: Any) -> CorpusRanking:
 
     records = [line.obj for line in read_lines(out_dir, MergeReport()) if line.obj is not None]
     interests = settings.interests
-    library = load_library(interests, records)
+    library = load_library(interests, records, settings)
     ranked = rank_papers(records, profile_of(interests, library))
     note = None
     if interests.rank_model:
