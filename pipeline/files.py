@@ -143,21 +143,7 @@ def sweep_stale(folder: Path) -> int:
 def read_state(path: Path, max_bytes: int) -> bytes | None:
     """A state file beside the corpus, read without following a link and at most ``max_bytes`` long; None when it
     does not exist. A link, a non-file or a larger file is an OSError naming why (the caller says which file)."""
-    import errno
-    import stat
-
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        return read_regular(path, limit=max_bytes, follow=False)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "is a symbolic link; state files are never read through a link") from None
-        raise
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "is not a regular file")
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise OSError(errno.EFBIG, f"is larger than {max_bytes:,} bytes")
-    return data
