@@ -14,6 +14,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from bench.archive import bench as archive_daily
+from bench.archive import markdown as render_archive
 from bench.common import SUMMARIZE, run_child
 from bench.generate import REPO, write_corpus, write_papers
 from bench.llm import llm_ceiling, llm_concurrency
@@ -261,6 +263,8 @@ def render_markdown(results: dict, notes: Path = NOTES) -> str:
         ]
     if results.get("ranking"):
         lines += render_ranking(results["ranking"])
+    if results.get("archive"):
+        lines += ["", *render_archive(results["archive"])]
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
@@ -311,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         results["ranking"] = ranking([(300, 40), (1000, 5000)] if quick else [(300, 40), (1000, 5000), (10_000, 5000)])
         timings = (f"{r['papers']}x{r['library']}: {r['seconds']:.2f}s" for r in results["ranking"])
         print("ranking: " + ", ".join(timings), file=sys.stderr)
+        (work / "archive").mkdir()  # the daily run against a large partitioned corpus (bench/archive.py)
+        results["archive"] = archive_daily([0, 20_000] if quick else [0, 100_000], work / "archive")
         results["ray"] = ray_executor(2000 if quick else 10_000, work)
         if results["ray"]:
             rx = results["ray"]

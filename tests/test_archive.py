@@ -138,6 +138,24 @@ def test_an_update_stays_in_its_partition_and_renders_its_period_again(
     assert len((out / "comparison.csv").read_text().splitlines()) == 1 + 10  # every paper this run wrote
 
 
+def test_a_hand_edited_partition_is_read_by_its_ids_and_its_bad_line_kept_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    _run_on(monkeypatch, "2026-03-30", _papers(tmp_path / "a.jsonl", 0, 10), out)
+    path = out / "corpus" / "2026-03.jsonl"
+    lines = path.read_text().splitlines()
+    edited = json.loads(lines[0])
+    reordered = {key: edited[key] for key in reversed(list(edited))}  # "id" no longer first: read in full
+    path.write_text("\n".join([json.dumps(reordered), *lines[1:], "not json at all"]) + "\n")
+    report = _run_on(monkeypatch, "2026-03-31", _papers(tmp_path / "b.jsonl", 0, 12), out)
+    assert report["corpus_added"] == 2 and report["corpus_total"] == 12
+    ids = _ids_in_partitions(out)
+    assert len(ids) == len(set(ids)) == 12 and edited["id"] in ids
+    assert "not json at all" in (out / "corpus.rejected.jsonl").read_text()
+    _manifest_matches_disk(out)
+
+
 def test_a_crash_between_partition_writes_loses_nothing_and_doubles_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
 ) -> None:

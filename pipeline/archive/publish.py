@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 
-from pipeline import corpus
 from pipeline.archive import store
 from pipeline.corpus import MergeReport, Sink
 from pipeline.files import read_state, write_bytes_atomic
@@ -67,9 +66,11 @@ def _records_of(out_dir: Path, period: str, kind: str) -> Iterator[dict[str, Any
         mine = {key for key, day in ids.items() if period_of(day, kind) == period}
         if not mine:
             continue
-        for line in corpus.scan(where / f"{month}.jsonl", MergeReport()):
-            if line.id in mine and line.obj is not None:
-                yield line.obj
+        for line in store.light_scan(where / f"{month}.jsonl", MergeReport()):
+            if line.id in mine:
+                line = store.resolve(line)  # validated only when it is shown
+                if line.obj is not None:
+                    yield line.obj
 
 
 def _compact(record: dict[str, Any]) -> dict[str, Any]:

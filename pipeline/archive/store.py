@@ -29,7 +29,7 @@ import orjson
 
 from pipeline import corpus
 from pipeline.corpus import Line, MergeReport, Spool
-from pipeline.errors import CorpusError, OutputError
+from pipeline.errors import CorpusError, NewerCorpusError, OutputError
 from pipeline.files import open_regular, read_state, temp_beside, write_bytes_atomic
 from pipeline.schema import SCHEMA_VERSION
 
@@ -137,6 +137,66 @@ def read_ids(path: Path) -> dict[str, str]:
             if tab and key and _DAY.match(day):
                 out[key] = day
     return out
+
+
+_CANONICAL = re.compile(rb'^\{"schema_version":(\d+),"id":"((?:[^"\\\\]|\\\\.)*)"')
+
+
+def light_scan(path: Path, report: MergeReport) -> Iterator[Line]:
+    """A partition's lines with their ids, read without validating each record: a line as this code writes it
+    (``{"schema_version":N,"id":"…"`` first) gives its id by a regular expression and is copied as it is;
+    any other line goes through `corpus.scan`'s full check (an invalid one to the report). Rewriting a month's
+    partition then costs a read and a write, not a validation of every record (readers validate what they read).
+    The arXiv version is not known (None): `resolve` parses a line when an upsert meets its id."""
+    try:
+        handle = open_regular(path, follow=False)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read the corpus: {exc.strerror or exc}; move it aside") from exc
+    with handle as fh:
+        for number, raw in enumerate(fh, start=1):
+            found = _CANONICAL.match(raw)
+            if found and int(found.group(1)) == SCHEMA_VERSION and b"\\" not in found.group(2):
+                try:
+                    text = raw.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError:
+                    found = None
+                else:
+                    yield Line(found.group(2).decode("utf-8"), text, None, None, number)
+                    continue
+            yield from _checked(raw, number, path, report)
+
+
+def _checked(raw: bytes, number: int, path: Path, report: MergeReport) -> Iterator[Line]:
+    """One line through `corpus.scan`'s rules (its own one-line file would lose the line number)."""
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+        if not text.strip():
+            return
+        line = corpus._parse(text)
+        line.number = number
+        yield line
+    except corpus._Newer as exc:
+        raise NewerCorpusError(
+            f"{path}:{number}: a record of schema version {exc}, newer than this summarize writes "
+            f"({SCHEMA_VERSION}); upgrade summarize"
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text})
+
+
+def resolve(line: Line) -> Line:
+    """A line read by `light_scan` parsed and checked (its version known), when an upsert needs to compare it."""
+    if line.obj is not None:
+        return line
+    try:
+        full = corpus._parse(line.text)
+    except ValueError:  # not a valid record after all: version unknown, so a valid new one replaces it
+        return line
+    full.number = line.number
+    return full
 
 
 def _ids_of(folder: Path, name: str) -> dict[str, str]:
@@ -298,7 +358,7 @@ def _rewrite(
     tmp, out = temp_beside(path, "wb")
     try:
         with out:
-            for line, kind in _merge(corpus.scan(path, report), iter(sorted(new_lines, key=lambda x: x.id)), pick):
+            for line, kind in _merge(light_scan(path, report), iter(sorted(new_lines, key=lambda x: x.id)), pick):
                 if kind == "duplicate":
                     corpus._duplicate(line, report)
                     continue
@@ -357,6 +417,7 @@ def _merge(old: Iterable[Line], new: Iterator[Line], pick: Callable[[Line, Line]
             if pending.text == line.text:
                 yield line, "unchanged"
             else:
+                line = resolve(line)
                 chosen = pick(line, pending)
                 yield chosen, ("kept" if chosen is line else "replaced")
             pending = next(new, None)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import rank
-from pipeline.corpus import CORPUS_NAME, MergeReport, scan
+from pipeline.corpus import CORPUS_NAME, MergeReport
 from pipeline.deliver.state import State, split_version
 from pipeline.errors import InputError
 from pipeline.table import to_row
@@ -170,8 +170,9 @@ def select(out_dir: Path, state: State, top: int) -> Digest:
 
     The latest digest's own papers count as new again when it was chosen from the same candidates: running the
     digest twice chooses the same digest (and sends nothing twice) instead of the next ``top`` papers."""
-    corpus = out_dir / CORPUS_NAME
-    if not corpus.exists():
+    from pipeline.archive.store import has_corpus, read_lines  # corpus.jsonl or corpus/ partitions
+
+    if not has_corpus(out_dir):
         raise InputError(f"no {CORPUS_NAME} in {out_dir}; run `summarize run ... --out {out_dir}` first")
     ranking_path = out_dir / RANKING_NAME
     ranking = read_ranking(ranking_path) if ranking_path.exists() else None
@@ -182,7 +183,7 @@ def select(out_dir: Path, state: State, top: int) -> Digest:
     versions: dict[str, int | None] = {}
     unordered = 0  # without a ranking: an order-free hash of every candidate (id, version)
     candidates = 0
-    for line in scan(corpus, MergeReport()):
+    for line in read_lines(out_dir, MergeReport()):
         if line.obj is None:
             continue
         paper_id, suffix = split_version(line.id)
