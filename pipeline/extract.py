@@ -56,38 +56,56 @@ _METRICS = (
     "latency",
     "throughput",
 )
-_CASE_SENSITIVE = {"IS", "AP", "EM", "F1", "FID", "MAE", "MSE", "WER", "CER", "KID", "FVD", "Dice"}
+# One name per metric: a spelled-out name is listed as its short form.
+_METRIC_ALIASES = {"Inception Score": "IS", "CLIP score": "CLIPScore", "F1 score": "F1", "exact match": "EM"}
 
 
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
 class _Vocabulary:
-    """Known names, found by whole-word match. Cheap first: a name is searched for only when all its words
-    occur in the text (a set lookup), so most of the vocabulary costs nothing per abstract."""
+    """Known names, found by whole-word match. A name with a capital letter ("mAP", "IS", "BLEU", "Dice") matches
+    only with its own case ("map", "is", "dice" are words); an all-lowercase one ("accuracy") in any case.
+    ``aliases`` lists a spelled-out name as its short form, once. ``context`` makes an ambiguous name count only
+    where a pattern around it says it is the task ("denoising steps" of a diffusion model are not a task).
+    Cheap first: a name is searched for only when all its words occur in the text (a set lookup), so most of the
+    vocabulary costs nothing per abstract."""
 
-    def __init__(self, names: tuple[str, ...], case_sensitive: frozenset[str] = frozenset(), plural: bool = False):
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        *,
+        plural: bool = False,
+        aliases: dict[str, str] | None = None,
+        context: dict[str, str] | None = None,
+    ):
         suffix = "s?" if plural else ""
         self.plural = plural
+        self.aliases = aliases or {}
         self.entries = []
         for name in names:
-            exact = name in case_sensitive
-            pattern = re.compile(rf"(?<![\w-]){re.escape(name if exact else name.lower())}{suffix}(?![\w-])")
-            self.entries.append((name, frozenset(_WORDS.findall(name.lower())), exact, pattern))
+            exact = name != name.lower()
+            body = re.escape(name if exact else name.lower()) + suffix
+            if context and name in context:
+                body = "(?:" + context[name].format(name=body) + ")"
+            pattern = re.compile(rf"(?<![\w-]){body}(?![\w-])", 0 if exact else re.IGNORECASE)
+            self.entries.append((name, frozenset(_WORDS.findall(name.lower())), pattern))
 
     def find(self, text: str) -> list[str]:
         lowered = text.lower()
         words = set(_WORDS.findall(lowered))
         if self.plural:
             words |= {w[:-1] for w in words if w.endswith("s")}
-        return [
-            name
-            for name, needed, exact, pattern in self.entries
-            if needed <= words and pattern.search(text if exact else lowered)
-        ]
+        found: list[str] = []
+        for name, needed, pattern in self.entries:
+            if needed <= words and pattern.search(text):
+                canonical = self.aliases.get(name, name)
+                if canonical not in found:
+                    found.append(canonical)
+        return found
 
 
-_METRIC_VOCABULARY = _Vocabulary(_METRICS, frozenset(_CASE_SENSITIVE))
+_METRIC_VOCABULARY = _Vocabulary(_METRICS, aliases=_METRIC_ALIASES)
 
 _TASKS = (
     "image classification",
@@ -149,7 +167,15 @@ _TASKS = (
     "commonsense reasoning",
     "text-to-video generation",
 )
-_TASK_VOCABULARY = _Vocabulary(_TASKS, plural=True)
+# Words that name a task only in a task's context: "image denoising", not a diffusion model's "denoising steps";
+# "attribution methods", not "attribution metadata".
+_TASK_CONTEXT = {
+    "denoising": r"(?:(?<=image )|(?<=video )|(?<=speech )|(?<=audio )|(?<=signal )){name}|"
+    r"{name}(?= (?:tasks?|benchmarks?))",
+    "attribution": r"(?:(?<=feature )|(?<=pixel )|(?<=input )|(?<=saliency )|(?<=visual )){name}|"
+    r"{name}(?= (?:methods?|maps?|techniques?|scores?|tasks?|benchmarks?))",
+}
+_TASK_VOCABULARY = _Vocabulary(_TASKS, plural=True, context=_TASK_CONTEXT)
 
 # A name: a capitalised or digit-bearing token, optionally hyphenated, up to three tokens.
 _TOKEN = r"[A-Z0-9][\w+-]*(?:\.\d+)?"

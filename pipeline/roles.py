@@ -166,11 +166,16 @@ class RoleModel:
     def predict(self, sentences: Sequence[str]) -> list[str]:
         return [ROLES[i] for i in self.predict_ids(sentences)[0]]
 
-    def save(self, directory: Path) -> None:
-        """``roles.json`` (vocabulary, roles, versions) and ``roles.npy`` (all weights): both deterministic."""
+    def save(self, directory: Path, trained_with: dict[str, str] | None = None) -> None:
+        """``roles.json`` (vocabulary, roles, versions) and ``roles.npy`` (all weights): both deterministic.
+        ``trained_with`` records the library versions that trained the weights: retraining reproduces the bytes
+        under those versions only (the last bits of a float move with numpy's and scipy's)."""
         directory.mkdir(parents=True, exist_ok=True)
         names = sorted(self.vocab, key=self.vocab.__getitem__)
-        meta = {"roles": list(ROLES), "feature_version": FEATURE_VERSION, "features": names}
+        meta: dict[str, object] = {"roles": list(ROLES), "feature_version": FEATURE_VERSION}
+        if trained_with:
+            meta["trained_with"] = trained_with
+        meta["features"] = names
         (directory / "roles.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n", encoding="utf-8")
         packed = np.vstack([self.weights, self.start[None, :], self.transitions]).astype("<f4")
         with (directory / "roles.npy").open("wb") as fh:
@@ -193,6 +198,24 @@ class RoleModel:
         return cls(vocab, packed[:f], packed[f], packed[f + 1 :])
 
 
+def save_weights(path: Path, feature_names: Sequence[str], weights: object) -> None:
+    """A selector's weights (rounded to 6 places: the same text on every platform) beside its feature names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"features": list(feature_names), "weights": weights}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def load_weights(path: Path, feature_names: Sequence[str], what: str) -> object:
+    """The ``weights`` of a file `save_weights` wrote, checked against this code's feature names."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"cannot load the {what} from {path.parent}: {exc}") from exc
+    if tuple(data.get("features", ())) != tuple(feature_names):
+        raise ModelFileError(f"{path} does not match this code; retrain (python -m pipeline.train)")
+    return data["weights"]
+
+
 @lru_cache(maxsize=1)
 def default_model() -> RoleModel:
     return RoleModel.load(MODEL_DIR)
@@ -201,7 +224,7 @@ def default_model() -> RoleModel:
 def model_hash(directory: Path = MODEL_DIR) -> str:
     """Identifies the shipped weights: part of the cache key, so retraining invalidates old summaries."""
     digest = hashlib.sha256()
-    for name in ("roles.json", "roles.npy", "tldr.json"):
+    for name in ("roles.json", "roles.npy", "tldr.json", "fields.json"):
         path = directory / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]

@@ -10,7 +10,6 @@ adds or reorders a word, so the tldr stays grounded in the abstract.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ import numpy as np
 
 from pipeline.errors import ModelFileError
 from pipeline.grounding import idf_table, terms
-from pipeline.roles import MODEL_DIR, ROLES
+from pipeline.roles import MODEL_DIR, ROLES, load_weights, save_weights
 
 TLDR_FILE = "tldr.json"
 FEATURE_NAMES: tuple[str, ...] = (
@@ -211,21 +210,12 @@ class TldrSelector:
         return int(np.argmax(self.scores(title, sentences, probs)))
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        data = {"features": list(FEATURE_NAMES), "weights": [round(float(w), 6) for w in self.weights]}
-        (directory / TLDR_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        save_weights(directory / TLDR_FILE, FEATURE_NAMES, [round(float(w), 6) for w in self.weights])
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR) -> TldrSelector:
-        try:
-            data = json.loads((directory / TLDR_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ModelFileError(f"cannot load the tldr selector from {directory}: {exc}") from exc
-        if tuple(data.get("features", ())) != FEATURE_NAMES:
-            raise ModelFileError(
-                f"{directory}/{TLDR_FILE} does not match this code; retrain (python -m pipeline.train)"
-            )
-        return cls(np.array(data["weights"], dtype=np.float64))
+        weights = load_weights(directory / TLDR_FILE, FEATURE_NAMES, "tldr selector")
+        return cls(np.array(weights, dtype=np.float64))
 
 
 @lru_cache(maxsize=1)

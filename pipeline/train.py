@@ -27,13 +27,19 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
+from pipeline.fields import FIELDS as FIELD_NAMES  # noqa: E402
+from pipeline.fields import FieldSelectors  # noqa: E402
+from pipeline.fields import features as field_features  # noqa: E402
 from pipeline.grounding import idf_table, save_idf  # noqa: E402
 from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
-from pipeline.tldr import FEATURE_NAMES, TldrSelector, tldr_text  # noqa: E402
+from pipeline.tldr import TldrSelector, tldr_text  # noqa: E402
 from pipeline.tldr import features as tldr_features  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
 TLDR_DIR = Path(__file__).resolve().parent.parent / "data" / "scitldr"
+MODERN_DIR = Path(__file__).resolve().parent.parent / "data" / "modern"
+FIELDS_C = 1.0  # L2 strength of the field selectors (tuned on modern dev: 0.3 / 1 / 3 within 0.01 of oracle)
+FIELDS_TEMPERATURE = 0.05  # soft targets: softmax of each sentence's ROUGE-1 with the LLM's field (0.1, 0.2 worse)
 TLDR_C = 1.0  # L2 strength of the tldr selector (tuned on SciTLDR dev: 0.1 / 1 / 10 within 0.3 ROUGE-1)
 TLDR_TEMPERATURE = 0.1  # soft targets: softmax of each sentence's ROUGE with the human TLDRs
 C = 0.1
@@ -142,8 +148,6 @@ def train(data: list[Abstract], confs: list[float], *, c: float = C, min_count: 
 
 def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelector:
     """The tldr selector: a conditional logit over each abstract's sentences, fitted to SciTLDR's ROUGE scores."""
-    from scipy.optimize import minimize
-
     xs, targets = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -162,6 +166,13 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
         soft = np.exp((rouge - rouge.max()) / TLDR_TEMPERATURE)
         targets.append(soft / soft.sum())
 
+    return TldrSelector(np.round(_conditional_logit(xs, targets, c), 6))
+
+
+def _conditional_logit(xs: list[np.ndarray], targets: list[np.ndarray], c: float) -> np.ndarray:
+    """Weights of a conditional logit over each group's rows, fitted to soft targets (L2 ``c``), by L-BFGS."""
+    from scipy.optimize import minimize
+
     def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad = 0.0, np.zeros_like(w)
         for x, t in zip(xs, targets):
@@ -173,8 +184,41 @@ def train_tldr(path: Path, roles: RoleModel, *, c: float = TLDR_C) -> TldrSelect
             grad += x.T @ (p - t)
         return loss + 0.5 * c * float(w @ w), grad + c * w
 
-    result = minimize(objective, np.zeros(len(FEATURE_NAMES)), jac=True, method="L-BFGS-B")
-    return TldrSelector(np.round(result.x, 6))
+    return minimize(objective, np.zeros(xs[0].shape[1]), jac=True, method="L-BFGS-B").x
+
+
+def _soft(values: list[float], temperature: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64)
+    soft = np.exp((v - v.max()) / temperature)
+    return soft / soft.sum()
+
+
+def train_fields(path: Path, roles: RoleModel, tldr: TldrSelector, *, c: float = FIELDS_C) -> FieldSelectors:
+    """The key-result, problem and method selectors, on silver labels from an LLM's field summaries: each
+    sentence's target is the softmax of its ROUGE-1 F1 with the LLM's ``result``, ``motivation``, ``method``.
+    The problem selector chooses among the sentences the tldr does not take (the engine never repeats it)."""
+    from pipeline.engines.embedded import sentence_facts
+    from pipeline.evaluate import Rouge1, load_llm_fields
+    from pipeline.text import split_sentences
+
+    rouge = Rouge1()
+    xs: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
+    targets: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
+    for paper in load_llm_fields(path):
+        sentences = split_sentences(paper.abstract)
+        if len(sentences) < 2:
+            continue
+        _, probs = roles.analyse(sentences)
+        _, headline, quantities, cues = sentence_facts(sentences)
+        x = field_features(sentences, probs, headline, cues, quantities)
+        shown = tldr.select(paper.title, sentences, probs)
+        for name in FIELD_NAMES:
+            keep = [i for i in range(len(sentences)) if name != "problem" or i != shown]
+            xs[name].append(x[keep])
+            rouge_f1 = [rouge.f1(sentences[i], paper.fields[name]) for i in keep]
+            targets[name].append(_soft(rouge_f1, FIELDS_TEMPERATURE))
+    weights = {name: np.round(_conditional_logit(xs[name], targets[name], c), 6) for name in FIELD_NAMES}
+    return FieldSelectors(weights)
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +246,15 @@ def _abstract_texts(*paths: Path) -> Iterator[str]:
                 yield " ".join(obj.get("sentences") or obj.get("source") or [])
 
 
+def trained_with() -> dict[str, str]:
+    """The versions whose arithmetic the weights' last bits depend on (recorded in ``roles.json``)."""
+    import platform
+
+    import scipy
+
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__}
+
+
 def mean_confs(path: Path) -> list[float]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -219,14 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c", type=float, default=C, help="inverse L2 strength")
     parser.add_argument("--min-count", type=int, default=MIN_COUNT, help="drop rarer features")
     parser.add_argument("--tldr-train", type=Path, default=TLDR_DIR / "train.jsonl", help="SciTLDR train file")
+    parser.add_argument(
+        "--fields-train", type=Path, default=MODERN_DIR / "train.jsonl", help="LLM-fields file (data/modern format)"
+    )
     args = parser.parse_args(argv)
     data = load_labelled(args.train)
     model = train(data, mean_confs(args.train), c=args.c, min_count=args.min_count)
-    model.save(args.out)
+    model.save(args.out, trained_with=trained_with())
     save_idf(args.out, _abstract_texts(args.train, args.tldr_train))  # first: the tldr selector's features read it
     idf_table.cache_clear()
     selector = train_tldr(args.tldr_train, model)
     selector.save(args.out)
+    train_fields(args.fields_train, model, selector).save(args.out)
     summary: dict[str, object] = {"out": str(args.out), "features": len(model.vocab), "c": args.c}
     if args.dev and args.dev.exists():
         dev = load_labelled(args.dev)

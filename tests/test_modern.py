@@ -87,3 +87,112 @@ def test_the_vendored_modern_splits_load_and_keep_their_attribution() -> None:
     dev = load_llm_fields(REPO / "data" / "modern" / "dev.jsonl")
     assert (len(train), len(dev)) == (1104, 217)
     assert "daily-arXiv-ai-enhanced" in (REPO / "data" / "modern" / "SOURCES.md").read_text(encoding="utf-8")
+
+
+# --- Rules a reader insists on --------------------------------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+from pipeline.engines.embedded import EmbeddedEngine, _pick  # noqa: E402
+from pipeline.extract import find_metrics, find_tasks  # noqa: E402
+
+
+def _probs(*rows: tuple[float, float, float, float, float]) -> np.ndarray:
+    return np.array(rows, dtype=np.float64)
+
+
+BG, OBJ, METH, RES = (
+    (0.9, 0.04, 0.04, 0.01, 0.01),
+    (0.1, 0.7, 0.17, 0.02, 0.01),
+    (0.05, 0.1, 0.8, 0.04, 0.01),
+    (
+        0.02,
+        0.02,
+        0.16,
+        0.8,
+        0.0,
+    ),
+)
+
+
+def test_a_finding_is_never_in_the_method_cell() -> None:
+    sentences = [
+        "Random seeds are an overlooked part of diffusion inference.",
+        "We conduct a large-scale study of the impact of random seeds during diffusion inference.",
+        "A classifier can predict the seed number used to generate an image with over 99.9% accuracy.",
+        "Scaled-up models exhibit clear power-law scaling laws, with correlation coefficients near 0.998.",
+        "The best seed reaches an FID of 21.60, compared to 31.97 for the worst.",
+    ]
+    # The role model reads the two unquantified findings as method sentences.
+    picks = _pick(sentences, _probs(BG, OBJ, METH, METH, RES))
+    assert not {2, 3} & set(picks["method"])
+    assert picks["method"] == [1]
+
+
+def test_the_problem_is_the_gap_with_the_sentence_before_only_when_it_points_back() -> None:
+    opening = ["Diffusion models generate images of high quality."]
+    rest = ["We propose a one-step generator trained adversarially.", "It improves FID from 12.5 to 3.4."]
+    probs = _probs(BG, BG, METH, RES)
+    alone = _pick([*opening, "However, step distillation remains costly for large models.", *rest], probs)
+    assert alone["problem"] == [1]
+    pointing = _pick([*opening, "However, these models remain slow at inference time.", *rest], probs)
+    assert pointing["problem"] == [0, 1]
+
+
+def test_a_survey_has_no_key_result_but_an_unsure_finding_still_is_one() -> None:
+    survey = [
+        "Synthetic images are increasingly used as training data.",
+        "This survey reviews the methods that generate such data.",
+        "We organise them into a taxonomy of generation and selection.",
+        "We close with open problems and directions for future research.",
+    ]
+    # Even where the role model calls the closing sentence a result, it reports no outcome.
+    assert _pick(survey, _probs(BG, OBJ, METH, RES))["results"] == []
+    found = [*survey[:3], "We find that mixing synthetic and real data improves accuracy on ImageNet."]
+    # The role model doubts the finding (a 0.2 result probability): it is still the key result.
+    unsure = (0.3, 0.1, 0.4, 0.2, 0.0)
+    assert _pick(found, _probs(BG, OBJ, METH, unsure))["results"] == [3]
+
+
+def test_no_cell_repeats_another_on_the_sample_listing() -> None:
+    from pipeline.sources.files import read_inputs
+
+    engine = EmbeddedEngine()
+    papers = list(read_inputs([str(REPO / "data" / "hf-papers-listing-2026-03-12.txt")]))
+    assert len(papers) == 69
+    for paper in papers:
+        out = engine.summarize(paper)
+        s, e = out.summary, out.evidence
+        assert s.tldr not in (s.problem, s.method), paper.title
+        assert not set(e.tldr) & set(e.problem), paper.title
+        assert not set(e.problem) & set(e.method), paper.title
+        if s.results:
+            assert s.results[0] not in (s.problem, s.method), paper.title
+
+
+def test_metric_names_match_with_their_own_case_and_once() -> None:
+    assert find_metrics("We map each pixel to a class; this is what the model is for.") == []
+    assert find_metrics("It reaches 41.2 mAP and an Inception Score (IS) of 356.4.") == ["IS", "mAP"]
+    assert find_metrics("The inception score IS rises; F1 score and F1 both improve.").count("F1") == 1
+
+
+def test_task_names_need_a_tasks_context_when_ambiguous() -> None:
+    assert find_tasks("The model conditions on images from earlier denoising steps.") == []
+    assert find_tasks("PASS contains images with complete attribution metadata.") == []
+    assert find_tasks("We benchmark image denoising and feature attribution methods.") == ["denoising", "attribution"]
+
+
+def test_the_sample_papers_the_issue_names_read_right() -> None:
+    from pipeline.sources.files import read_inputs
+
+    engine = EmbeddedEngine()
+    records = {
+        p.title.split(":")[0]: engine.summarize(p).summary
+        for p in read_inputs([str(REPO / "data" / "hf-papers-listing-2026-03-12.txt")])
+    }
+    assert "attribution" not in records["PASS"].tasks
+    assert "denoising" not in records["ARFlow"].tasks
+    assert "scaling law" not in records["Visual Autoregressive Modeling"].method
+    assert "99.9" not in records["Good Seed Makes a Good Crop"].method
+    assert records["Visual Autoregressive Modeling"].metrics.count("IS") == 1
+    assert "Inception Score" not in records["Visual Autoregressive Modeling"].metrics
