@@ -104,9 +104,10 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
                 f"{unchanged})",
             )
         )
-        rows.append(
-            ("outputs", str(Path(report.out_dir) / "corpus.jsonl") + ", comparison.md/.csv/.html, feed.xml, run.json")
-        )
+        folder = Path(report.out_dir)  # a partitioned corpus (docs/archive.md): corpus/ and archive/
+        kept = "corpus/" if (folder / "corpus").is_dir() else "corpus.jsonl"
+        archive = ", archive/" if (folder / "archive").is_dir() else ""
+        rows.append(("outputs", str(folder / kept) + ", comparison.md/.csv/.html, feed.xml, run.json" + archive))
     if report.enrich:
         e = report.enrich
         rows.append(

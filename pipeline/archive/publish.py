@@ -59,20 +59,6 @@ def load_index(out_dir: Path) -> dict[str, Any]:
     return found
 
 
-def _records_of(out_dir: Path, period: str, kind: str) -> Iterator[dict[str, Any]]:
-    where = store.partition_dir(out_dir)
-    for month in _months(period, kind):
-        ids = store.read_ids(where / f"{month}.ids")
-        mine = {key for key, day in ids.items() if period_of(day, kind) == period}
-        if not mine:
-            continue
-        for line in store.light_scan(where / f"{month}.jsonl", MergeReport()):
-            if line.id in mine:
-                line = store.resolve(line)  # validated only when it is shown
-                if line.obj is not None:
-                    yield line.obj
-
-
 def _compact(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "i": str(record.get("id", "")),
@@ -121,7 +107,10 @@ def _index_page(title: str, index: dict[str, Any]) -> bytes:
 
 def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str, html_page: bool = True) -> list[str]:
     """The archive files of every period holding one of ``days`` (id → first-seen day) written again; an index
-    of another period kind (the setting changed) renders every period. Returns the periods written."""
+    of another period kind (the setting changed) renders every period. Returns the periods written.
+
+    Each partition involved is read once, whatever the number of its periods; a period's files are finished as
+    soon as the last partition it spans has been read, so memory holds one month of periods at most."""
     folder = out_dir / ARCHIVE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     index = load_index(out_dir)
@@ -134,31 +123,63 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
         for month in store.partitions(out_dir):
             ids = store.read_ids(store.partition_dir(out_dir) / f"{month}.ids")
             wanted |= {period_of(day, kind) for day in ids.values()}
-    for period in sorted(wanted):
-        writer = TableWriter(
-            folder, html_page=html_page, title=f"{title} — {period}", stem=period, archive=nav(index, here=period)
-        )
-        compact: list[dict[str, Any]] = []
-        try:
-            for record in _records_of(out_dir, period, kind):
-                writer.add(record)
-                compact.append(_compact(record))
-        except BaseException:
+    spans = {period: _months(period, kind) for period in wanted}
+    months = sorted({month for span in spans.values() for month in span})
+    open_writers: dict[str, tuple[TableWriter, list[dict[str, Any]]]] = {}
+    try:
+        for month in months:
+            for period in sorted(p for p, span in spans.items() if span[0] == month):
+                writer = TableWriter(
+                    folder,
+                    html_page=html_page,
+                    title=f"{title} — {period}",
+                    stem=period,
+                    archive=nav(index, here=period),
+                )
+                open_writers[period] = (writer, [])
+            for period, record in _records_in(out_dir, month, kind, set(open_writers)):
+                open_writers[period][0].add(record)
+                open_writers[period][1].append(_compact(record))
+            for period in [p for p in open_writers if spans[p][-1] == month]:
+                writer, compact = open_writers.pop(period)
+                _finish(folder, period, writer, compact, index)
+    except BaseException:
+        for writer, _compact_rows in open_writers.values():
             writer.abort()
-            raise
-        if not compact:
-            writer.abort()
-            for suffix in (".md", ".csv", ".html", ".json"):
-                (folder / f"{period}{suffix}").unlink(missing_ok=True)
-            index["periods"].pop(period, None)
-            continue
-        writer.close()
-        write_bytes_atomic(folder / f"{period}.json", orjson.dumps(sorted(compact, key=lambda x: x["i"])) + b"\n")
-        index["periods"][period] = len(compact)
+        raise
     index["records"] = sum(index["periods"].values())
     write_bytes_atomic(folder / "index.html", _index_page(title, index))
     write_bytes_atomic(folder / INDEX, (json.dumps(index, indent=1, sort_keys=True) + "\n").encode())
     return sorted(wanted)
+
+
+def _records_in(out_dir: Path, month: str, kind: str, periods: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The records of partition ``month`` first seen in one of ``periods``, each with its period; only those are
+    parsed and validated."""
+    where = store.partition_dir(out_dir)
+    ids = store.read_ids(where / f"{month}.ids")
+    mine = {key: period for key, day in ids.items() if (period := period_of(day, kind)) in periods}
+    if not mine:
+        return
+    for line in store.light_scan(where / f"{month}.jsonl", MergeReport()):
+        period = mine.get(line.id)
+        if period is not None:
+            line = store.resolve(line)  # validated only when it is shown
+            if line.obj is not None:
+                yield period, line.obj
+
+
+def _finish(folder: Path, period: str, writer: TableWriter, compact: list[dict[str, Any]], index: dict) -> None:
+    """A period's files renamed into place, or removed when it holds no record any more."""
+    if not compact:
+        writer.abort()
+        for suffix in (".md", ".csv", ".html", ".json"):
+            (folder / f"{period}{suffix}").unlink(missing_ok=True)
+        index["periods"].pop(period, None)
+        return
+    writer.close()
+    write_bytes_atomic(folder / f"{period}.json", orjson.dumps(sorted(compact, key=lambda x: x["i"])) + b"\n")
+    index["periods"][period] = len(compact)
 
 
 def publish(

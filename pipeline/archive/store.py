@@ -214,6 +214,33 @@ def _ids_of(folder: Path, name: str) -> dict[str, str]:
     return ids
 
 
+def _locate(folder: Path, wanted: set[str]) -> dict[str, str]:
+    """The partition of each id of ``wanted`` that the corpus holds: every ids file streamed (about 30 bytes a
+    record, never held in memory), a partition whose ids file is missing or short read in full (`_ids_of`)."""
+    keys = {key.encode("utf-8", "backslashreplace"): key for key in wanted}
+    counts = load_manifest(folder).get("partitions", {})
+    where = partition_dir(folder)
+    located: dict[str, str] = {}
+    for name in partitions(folder):
+        lines = 0
+        try:
+            with open_regular(where / f"{name}.ids", follow=False) as fh:
+                for raw in fh:
+                    lines += 1
+                    key = keys.get(raw[: raw.rfind(b"\t")])
+                    if key is not None:
+                        located.setdefault(key, name)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise CorpusError(f"{where / name}.ids: cannot read: {exc.strerror or exc}; move it aside") from exc
+        expected = (counts.get(name) or {}).get("records") if isinstance(counts.get(name), dict) else None
+        if not lines or expected is None or lines < expected:  # rebuilt from the partition itself
+            for key in wanted.intersection(_ids_of(folder, name)):
+                located.setdefault(key, name)
+    return located
+
+
 def load_manifest(folder: Path) -> dict[str, Any]:
     try:
         data = read_state(partition_dir(folder) / MANIFEST, MAX_MANIFEST_BYTES)
@@ -269,13 +296,7 @@ def upsert(
             everything.add(item if isinstance(item, Line) else corpus.line_of(item))
     try:
         wanted = {line.id for line in everything.lines()} | drop
-        located: dict[str, str] = {}  # id → the partition holding it now
-        ids_of: dict[str, dict[str, str]] = {}
-        for name in partitions(folder):
-            ids = _ids_of(folder, name)
-            ids_of[name] = ids
-            for key in wanted.intersection(ids):
-                located.setdefault(key, name)
+        located = _locate(folder, wanted)  # id → the partition holding it now
         per_part: dict[str, Spool] = {}
         for line in everything.lines():
             name = located.get(line.id) or partition_of(seen.get(line.id) or today)
@@ -296,7 +317,7 @@ def upsert(
                     name,
                     spool,
                     dropping.get(name, set()),
-                    ids_of.get(name, {}),
+                    _ids_of(folder, name) if name in partitions(folder) else {},
                     pick,
                     seen,
                     today,
