@@ -292,3 +292,23 @@ def test_the_page_opens_on_the_digest_with_links_to_earlier_days(
     assert older["shown"] == "40 papers"
     assert [link["text"] for link in older["links"]] == ["Latest digest", "All periods"]
     assert all(Path(link["href"].removeprefix("file://")).is_file() for link in older["links"])
+
+
+def test_a_reader_ranking_and_the_mail_digest_read_the_partitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    _run_on(monkeypatch, "2026-03-11", _papers(tmp_path / "a.jsonl", 0, 40), out)
+    _day(monkeypatch, "2026-03-12")
+    report = json.loads(
+        invoke(
+            "run", str(_papers(tmp_path / "b.jsonl", 40, 69)), "--out", str(out), "--keywords", "diffusion", "--json"
+        ).stdout
+    )
+    assert report["interests"]  # ranked over the whole corpus, read from its partitions
+    ranked = read_jsonl(out / "ranking.jsonl")
+    assert len(ranked) == 69
+    header, *rows = (out / "comparison.csv").read_text().splitlines()
+    assert header.startswith("id,title,score,why") and len(rows) == 29  # the digest, in the reader's order
+    invoke("digest", str(out), "--dry-run")
+    assert (out / "digest.md").read_text().strip()
