@@ -272,8 +272,10 @@ def _pick(
             # The tldr and the problem want the same sentence (an abstract that opens with its contribution): the
             # tldr keeps it, the problem takes the next gap.
             other, stated = _problem(sentences, probs, usable, taken | {tldr}, method + results, tldr)
-            if not stated:  # no other gap before the turn: the sentence the problem selector rates best
-                rest = [i for i in usable if i not in taken and i != tldr] or [i for i in usable if i != tldr]
+            if not stated:  # no other gap before the turn: the sentence the problem selector rates best, a
+                # finding only when nothing else is left (moving the tldr instead costs 1.0 ROUGE-1 on SciTLDR dev)
+                free = [i for i in usable if i not in taken and i != tldr]
+                rest = [i for i in free if i not in findings] or free or [i for i in usable if i != tldr]
                 other = [max(rest, key=lambda i: rated["problem"][i])]
             picks["problem"] = other
         picks["tldr"] = [tldr]
