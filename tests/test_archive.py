@@ -8,6 +8,7 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -312,3 +313,30 @@ def test_a_reader_ranking_and_the_mail_digest_read_the_partitions(
     assert header.startswith("id,title,score,why") and len(rows) == 29  # the digest, in the reader's order
     invoke("digest", str(out), "--dry-run")
     assert (out / "digest.md").read_text().strip()
+
+
+def test_the_action_publishes_the_digest_the_archive_and_the_partitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    import yaml
+    from conftest import REPO
+
+    flow = yaml.safe_load((REPO / ".github" / "workflows" / "daily.yml").read_text())
+    publish = flow["jobs"]["publish"]
+    assert publish["env"]["SUMMARIZE_CORPUS_LAYOUT"].endswith("'partitioned' }}")
+    assert flow["jobs"]["summarize"]["env"]["SUMMARIZE_CORPUS_LAYOUT"] == publish["env"]["SUMMARIZE_CORPUS_LAYOUT"]
+    step = next(s["run"] for s in publish["steps"] if s.get("name") == "Prepare the page")
+    out = tmp_path / "digest"
+    _run_on(monkeypatch, "2026-03-12", _papers(tmp_path / "a.jsonl", 0, 20), out)
+    subprocess.run(["bash", "-e", "-c", step], cwd=tmp_path, env={**os.environ, "OUT": str(out)}, check=True)
+    site = tmp_path / "_site"
+    assert (site / "index.html").read_bytes() == (out / "comparison.html").read_bytes()
+    for name in (
+        "comparison.html",
+        "feed.xml",
+        "archive/index.html",
+        "archive/2026-03-12.html",
+        "corpus/manifest.json",
+    ):
+        assert (site / name).is_file(), name
+    assert not (site / "corpus.jsonl").exists()
