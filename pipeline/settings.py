@@ -182,6 +182,11 @@ class Settings(BaseModel):
         "first-seen month with corpus/manifest.json, the tables and page hold this run's digest and archive/ one "
         "file set per period (docs/archive.md). Switching migrates the existing corpus.",
     )
+    corpus_partition: Literal["month", "week"] = Field(
+        default="month",
+        description="Partitioned layout: corpus/YYYY-MM.jsonl by first-seen month, or corpus/YYYY-Www.jsonl by ISO "
+        "week (a category of hundreds of papers a day keeps each file under 20 MB).",
+    )
     archive_period: Literal["day", "week", "month"] = Field(
         default="day", description="Partitioned layout: one archive page per day, ISO week or month of first sight."
     )

@@ -340,3 +340,24 @@ def test_the_action_publishes_the_digest_the_archive_and_the_partitions(
     ):
         assert (site / name).is_file(), name
     assert not (site / "corpus.jsonl").exists()
+
+
+def test_weekly_partitions_for_a_busy_category(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partitioned: None
+) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setenv("SUMMARIZE_CORPUS_PARTITION", "week")
+    _run_on(monkeypatch, "2026-03-30", _papers(tmp_path / "a.jsonl", 0, 10), out)  # Monday of ISO week 14
+    _run_on(monkeypatch, "2026-04-02", _papers(tmp_path / "b.jsonl", 10, 20), out)  # its Thursday, in April
+    assert store.partitions(out) == ["2026-W14"]
+    first = (out / "archive" / "2026-03-30.html").stat().st_mtime_ns
+    report = _run_on(monkeypatch, "2026-04-06", _papers(tmp_path / "c.jsonl", 15, 30, edit=16), out)
+    assert report["corpus_added"] == 10 and report["corpus_total"] == 30
+    assert store.partitions(out) == ["2026-W14", "2026-W15"]
+    assert len(read_jsonl(out / "corpus" / "2026-W14.jsonl")) == 20  # the updated paper stayed in its week
+    assert (out / "archive" / "2026-03-30.html").stat().st_mtime_ns == first
+    index = json.loads((out / "archive" / "index.json").read_text())
+    assert index["periods"] == {"2026-03-30": 10, "2026-04-02": 10, "2026-04-06": 10}
+    _manifest_matches_disk(out)
+    ids = _ids_in_partitions(out)
+    assert len(ids) == len(set(ids)) == 30

@@ -31,10 +31,10 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def prepare(out_dir: Path, layout: str) -> None:
+def prepare(out_dir: Path, layout: str, unit: str = "month") -> None:
     """The folder in ``layout``: a single corpus.jsonl migrated into partitions, or partitions folded back."""
     if layout == "partitioned":
-        store.migrate(out_dir, today())
+        store.migrate(out_dir, today(), unit)
     elif store.is_partitioned(out_dir):
         store.to_single(out_dir)
 
@@ -44,8 +44,9 @@ def upsert_run(settings: Any, records: Any, drop: set[str], make_sink: Callable[
     run wrote, new or not) rendered; ``make_sink(period_links)`` is called once the corpus is written (a ranking
     computed inside it reads the new corpus)."""
     out_dir = settings.out_dir
-    prepare(out_dir, "partitioned")
-    upserted = store.upsert(out_dir, records, today=today(), drop=drop)
+    unit = settings.corpus_partition
+    prepare(out_dir, "partitioned", unit)
+    upserted = store.upsert(out_dir, records, today=today(), drop=drop, unit=unit)
     _publish(settings, upserted, make_sink)
     return upserted.report
 
@@ -59,7 +60,7 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
     from pipeline import corpus
 
     out_dir = settings.out_dir
-    prepare(out_dir, "partitioned")
+    prepare(out_dir, "partitioned", settings.corpus_partition)
     seen: dict[str, str] = {}
     report = MergeReport()
     folders = [folder for folder in inputs if folder.resolve() != out_dir.resolve()]
@@ -76,6 +77,7 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
         pick=corpus._best,
         seen=seen,
         digest=lambda kind: kind in ("added", "replaced"),
+        unit=settings.corpus_partition,
     )
     upserted.report.invalid_lines[:0] = report.invalid_lines
     _publish(settings, upserted, make_sink)

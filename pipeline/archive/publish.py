@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +39,13 @@ def period_of(day: str, kind: str) -> str:
     return day
 
 
-def _months(period: str, kind: str) -> list[str]:
-    """The partitions (first-seen months) a period's papers live in: one, or two for a week across months."""
-    if kind != "week":
-        return [period[:7]]
-    year, week = int(period[:4]), int(period[6:])
-    monday = date.fromisocalendar(year, week, 1)
-    return sorted({monday.isoformat()[:7], (monday + timedelta(days=6)).isoformat()[:7]})
+def _spans(out_dir: Path, periods: set[str], kind: str) -> dict[str, list[str]]:
+    """The partitions on disk (months or ISO weeks) each period's papers can live in, in partition order."""
+    spans: dict[str, list[str]] = {period: [] for period in periods}
+    for name in store.partitions(out_dir):
+        for period in {period_of(day, kind) for day in store.days_of(name)} & periods:
+            spans[period].append(name)
+    return spans
 
 
 def load_index(out_dir: Path) -> dict[str, Any]:
@@ -123,7 +123,10 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
         for month in store.partitions(out_dir):
             ids = store.read_ids(store.partition_dir(out_dir) / f"{month}.ids")
             wanted |= {period_of(day, kind) for day in ids.values()}
-    spans = {period: _months(period, kind) for period in wanted}
+    spans = _spans(out_dir, wanted, kind)
+    for period in [p for p, span in spans.items() if not span]:  # no partition holds it any more
+        _finish(folder, period, None, [], index)
+        del spans[period]
     months = sorted({month for span in spans.values() for month in span})
     open_writers: dict[str, tuple[TableWriter, list[dict[str, Any]]]] = {}
     try:
@@ -169,10 +172,11 @@ def _records_in(out_dir: Path, month: str, kind: str, periods: set[str]) -> Iter
                 yield period, line.obj
 
 
-def _finish(folder: Path, period: str, writer: TableWriter, compact: list[dict[str, Any]], index: dict) -> None:
+def _finish(folder: Path, period: str, writer: TableWriter | None, compact: list[dict[str, Any]], index: dict) -> None:
     """A period's files renamed into place, or removed when it holds no record any more."""
-    if not compact:
-        writer.abort()
+    if writer is None or not compact:
+        if writer is not None:
+            writer.abort()
         for suffix in (".md", ".csv", ".html", ".json"):
             (folder / f"{period}{suffix}").unlink(missing_ok=True)
         index["periods"].pop(period, None)

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ CORPUS_DIR = "corpus"
 MANIFEST = "manifest.json"
 LAYOUT_VERSION = 1
 MAX_MANIFEST_BYTES = 16 * 2**20
-_PARTITION = re.compile(r"^(\d{4})-(\d{2})\.jsonl$")
+_PARTITION = re.compile(r"^\d{4}-(\d{2}|W\d{2})\.jsonl$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -45,9 +46,24 @@ def partition_dir(folder: Path) -> Path:
     return folder / CORPUS_DIR
 
 
-def partition_of(day: str) -> str:
-    """The partition a paper first seen on ``day`` (YYYY-MM-DD) lives in."""
+def partition_of(day: str, unit: str = "month") -> str:
+    """The partition a paper first seen on ``day`` (YYYY-MM-DD) lives in: its month (``2026-03``) or, with
+    ``corpus_partition = "week"``, its ISO week (``2026-W11``)."""
+    if unit == "week":
+        year, week, _ = date.fromisoformat(day).isocalendar()
+        return f"{year}-W{week:02d}"
     return day[:7]
+
+
+def days_of(name: str) -> list[str]:
+    """The days a partition (a month or an ISO week) can hold."""
+    if "W" in name:
+        monday = date.fromisocalendar(int(name[:4]), int(name[6:]), 1)
+        return [(monday + timedelta(days=n)).isoformat() for n in range(7)]
+    first = date(int(name[:4]), int(name[5:7]), 1)
+    return [
+        (first + timedelta(days=n)).isoformat() for n in range(31) if (first + timedelta(days=n)).month == first.month
+    ]
 
 
 def partitions(folder: Path) -> list[str]:
@@ -210,7 +226,7 @@ def _ids_of(folder: Path, name: str) -> dict[str, str]:
     for line in corpus.scan(where / f"{name}.jsonl", MergeReport()):
         if line.id not in ids:
             created = str(((line.obj or {}).get("provenance") or {}).get("created_at") or "")[:10]
-            ids[line.id] = created if _DAY.match(created) and created[:7] == name else f"{name}-01"
+            ids[line.id] = created if _DAY.match(created) and created in days_of(name) else days_of(name)[0]
     return ids
 
 
@@ -275,10 +291,12 @@ def upsert(
     seen: dict[str, str] | None = None,
     digest: Callable[[str], bool] | None = None,
     between: Callable[[str], None] | None = None,
+    unit: str = "month",
 ) -> Upsert:
     """Upsert ``incoming`` (Lines or Records, any order; the later of one id wins) into ``folder/corpus/``.
 
-    A new record goes to the partition of its first-seen day (``seen[id]``, else ``today``); an existing one is
+    A new record goes to the partition (``unit``: month or week) of its first-seen day (``seen[id]``, else
+    ``today``); an existing one is
     rewritten where it lives (``pick(old, new)`` chooses). ``drop``: ids to remove (superseded). ``digest(kind)``
     says which records go into ``Upsert.digest`` ("added", "replaced", "unchanged", "kept"); ``between`` is called
     after each partition is renamed into place (the crash tests' hook).
@@ -299,7 +317,7 @@ def upsert(
         located = _locate(folder, wanted)  # id → the partition holding it now
         per_part: dict[str, Spool] = {}
         for line in everything.lines():
-            name = located.get(line.id) or partition_of(seen.get(line.id) or today)
+            name = located.get(line.id) or partition_of(seen.get(line.id) or today, unit)
             per_part.setdefault(name, Spool(folder)).add(line)
         dropping: dict[str, set[str]] = {}
         for key in drop:
@@ -491,7 +509,7 @@ def _write_manifest(folder: Path, touched: set[str]) -> None:
     write_bytes_atomic(where / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
 
 
-def migrate(folder: Path, today: str) -> Upsert | None:
+def migrate(folder: Path, today: str, unit: str = "month") -> Upsert | None:
     """A single corpus.jsonl folded into the partitions (its records' first-seen day: their summary's date),
     then removed. Idempotent: a crash before the removal leaves both, and the next migration finds every record
     unchanged. None when there is nothing to migrate."""
@@ -508,7 +526,7 @@ def migrate(folder: Path, today: str) -> Upsert | None:
                 seen[line.id] = created
             spool.add(Line(line.id, line.text, line.version, None, line.number))
         corpus._keep_aside(folder, report)  # its invalid lines, whole, beside the corpus
-        result = upsert(folder, spool, today=today, pick=corpus._best, seen=seen, digest=lambda kind: False)
+        result = upsert(folder, spool, today=today, pick=corpus._best, seen=seen, digest=lambda kind: False, unit=unit)
     finally:
         spool.close()
     single.unlink(missing_ok=True)
