@@ -165,11 +165,11 @@ def _records_in(out_dir: Path, month: str, kind: str, periods: set[str]) -> Iter
     if not mine:
         return
     for line in store.light_scan(where / f"{month}.jsonl", MergeReport()):
-        period = mine.get(line.id)
-        if period is not None:
+        found = mine.get(line.id)
+        if found is not None:
             line = store.resolve(line)  # validated only when it is shown
             if line.obj is not None:
-                yield period, line.obj
+                yield found, line.obj
 
 
 def _finish(folder: Path, period: str, writer: TableWriter | None, compact: list[dict[str, Any]], index: dict) -> None:

@@ -283,7 +283,7 @@ def _wins(old: Line, new: Line) -> Line:
 
 def upsert(
     folder: Path,
-    incoming: Iterable[Line | Any],
+    incoming: Spool | Iterable[Line | Any],
     *,
     today: str,
     drop: set[str] | None = None,
@@ -308,8 +308,10 @@ def upsert(
     drop = drop or set()
     seen = seen or {}
     result = Upsert()
-    everything = incoming if isinstance(incoming, Spool) else Spool(folder)
-    if everything is not incoming:
+    if isinstance(incoming, Spool):
+        everything = incoming
+    else:
+        everything = Spool(folder)
         for item in incoming:
             everything.add(item if isinstance(item, Line) else corpus.line_of(item))
     try:
