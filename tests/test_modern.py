@@ -154,6 +154,20 @@ def test_a_survey_has_no_key_result_but_an_unsure_finding_still_is_one() -> None
     assert _pick(found, _probs(BG, OBJ, METH, unsure))["results"] == [3]
 
 
+def test_an_outcome_word_in_the_context_is_no_key_result() -> None:
+    dataset = [
+        "Accurate wind power forecasting leads to a more stable grid.",
+        "We present SDWPF, a dataset of 134 wind turbines with their positions and statuses.",
+        "We use this dataset to launch a forecasting competition.",
+    ]
+    # The opening context says "leads to", and the role model rules out a result: the paper states no finding.
+    assert _pick(dataset, _probs(BG, METH, METH))["results"] == []
+    found = [*dataset, "Training on SDWPF improves the forecasting error of every baseline."]
+    # An outcome word where the role model merely doubts a result still reports one.
+    unsure = (0.3, 0.1, 0.4, 0.2, 0.0)
+    assert _pick(found, _probs(BG, METH, METH, unsure))["results"] == [3]
+
+
 def test_no_cell_repeats_another_on_the_sample_listing() -> None:
     from pipeline.sources.files import read_inputs
 
