@@ -181,12 +181,13 @@ def test_a_crash_between_partition_writes_loses_nothing_and_doubles_nothing(
     assert json.loads((out / "corpus" / "manifest.json").read_text()) == before
     assert len(read_jsonl(out / "corpus" / "2026-03.jsonl")) == 30
     monkeypatch.setattr(store, "upsert", real)
+    (out / "archive" / ".2026-04-01.html.killed.tmp").write_text("a run killed while it wrote the page")
     report = json.loads(invoke("run", str(day2), "--out", str(out), "--json").stdout)
     ids = _ids_in_partitions(out)
     assert len(ids) == len(set(ids)) == 60 and report["corpus_total"] == 60
     assert len(read_jsonl(out / "corpus" / "2026-04.jsonl")) == 30
     _manifest_matches_disk(out)
-    assert not list((out / "corpus").glob(".*.tmp"))
+    assert not list((out / "corpus").glob(".*.tmp")) and not list((out / "archive").glob(".*.tmp"))
     assert json.loads((out / "archive" / "index.json").read_text())["periods"] == {"2026-03-31": 30, "2026-04-01": 30}
 
 

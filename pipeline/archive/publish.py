@@ -113,6 +113,8 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
     soon as the last partition it spans has been read, so memory holds one month of periods at most."""
     folder = out_dir / ARCHIVE_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".*.tmp"):  # a killed run's temporary files; the caller holds the folder's lock
+        stale.unlink(missing_ok=True)
     index = load_index(out_dir)
     wanted = {period_of(day, kind) for day in days.values()}
     if index.get("period") != kind:  # first time, or another period kind: every period from the ids files
