@@ -72,17 +72,16 @@ def outside_schema(mode: str, cause: BaseException) -> str:
     if mode == "tools" and "No tool calls or function call found" in text:
         return (
             "; the server answered without calling the Summary tool (it does not force a named tool call): "
-            "set mode = \"json_schema\" (config.toml) or SUMMARIZE_MODE=json_schema"
+            'set mode = "json_schema" (config.toml) or SUMMARIZE_MODE=json_schema'
         )
     if mode == "json_schema" and "response_format" in text and getattr(cause, "status_code", None) in (400, 422):
         return (
-            "; the server refused response_format json_schema: set mode = \"tools\" (config.toml) or "
-            "SUMMARIZE_MODE=tools"
+            '; the server refused response_format json_schema: set mode = "tools" (config.toml) or SUMMARIZE_MODE=tools'
         )
     if mode != "tools" and ("Invalid JSON" in text or "json_invalid" in text):
         return (
-            "; the server's answer is not JSON in the schema (it ignored response_format): try mode = \"tools\" "
-            "or mode = \"md_json\""
+            '; the server\'s answer is not JSON in the schema (it ignored response_format): try mode = "tools" '
+            'or mode = "md_json"'
         )
     return ""
 
