@@ -74,6 +74,22 @@ def _number_form(raw: str) -> str:
     return value
 
 
+# A token that names a file or a folder: "./data/x.csv", "~/runs/", "/tmp/out", "results_2019.json".
+_PATH_TOKEN = re.compile(
+    r"(?:\.{1,2}/|~/|/)[^\s]*|[^\s/]+/[^\s]*\.[A-Za-z0-9]{1,5}|[^\s]+\.(?:csv|tsv|jsonl?|txt|py|ipynb|npy|npz|pt|pth|"
+    r"ckpt|h5|pkl|zip|gz|tar|ya?ml|parquet)(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def not_prose(claim: str) -> bool:
+    """True when file names or paths make up most of a claim: an identifier, not a finding (a URL is checked apart)."""
+    text = _URL_IN_TEXT.sub(" ", claim)
+    paths = sum(len(m.group(0)) for m in _PATH_TOKEN.finditer(text))
+    letters = len("".join(text.split()))
+    return letters > 0 and paths * 2 >= letters
+
+
 def numbers_in(text: str) -> set[str]:
     """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped)."""
     return {_number_form(m.group(0)) for m in _NUMBER.finditer(text)}
@@ -264,6 +280,10 @@ class Summary(BaseModel):
                 raise ValueError(f"results[{i}] is empty: give one claim per item")
             if len(claim) > 700:
                 raise ValueError(f"results[{i}] is {len(claim)} characters: split it into separate claims")
+            if not_prose(claim):
+                raise ValueError(
+                    f"results[{i}] is a file name or path, not a finding: state in words what the paper found"
+                )
         abstract = _grounding(info).get("abstract")
         text = _grounding(info).get("text")
         for i, claim in enumerate(claims):

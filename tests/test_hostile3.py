@@ -848,3 +848,23 @@ def test_the_embedded_engine_is_linear_and_survives_floods(unit: str) -> None:
     output = engine.summarize(paper(20_000))  # a flood of URLs is not a failure (a cut URL is a prefix of one)
     assert len(output.summary.links) <= 100
     _assert_linear(engine.summarize, paper, 5_000)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    ["./data/BrainCLIP_Bridging_brain_via_clip.csv", "results_2019.json", "~/runs/exp3/", "/tmp/out/metrics.txt"],
+)
+def test_a_file_name_is_never_a_result_claim(claim: str) -> None:
+    from pipeline.schema import GROUNDING, Summary
+
+    abstract = "We decode images from brain data. BrainCLIP bridging brain via clip results exp3 runs metrics data."
+    token = GROUNDING.set({"text": abstract, "abstract": abstract})
+    try:
+        answer = {"tldr": "We decode images from brain data.", "problem": "We decode images from brain data.",
+                  "method": "We decode images from brain data.", "results": [claim]}  # fmt: skip
+        with pytest.raises(ValueError, match="file name or path, not a finding"):
+            Summary.model_validate(answer)
+        answer["results"] = ["We decode images from brain data, as the runs in ./data/ show."]
+        assert Summary.model_validate(answer).results == answer["results"]
+    finally:
+        GROUNDING.reset(token)
