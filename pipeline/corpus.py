@@ -430,25 +430,29 @@ def _resolved(sources: list[Path]) -> set[str]:
     return found
 
 
-def files_of(folder: Path) -> list[Path]:
-    """A folder's corpus files: its partitions (``corpus/YYYY-MM.jsonl``, `pipeline.archive.store`), then its
-    corpus.jsonl (which `scan` skips when missing)."""
-    from pipeline.archive.store import partition_dir, partitions
-
-    return [partition_dir(folder) / f"{name}.jsonl" for name in partitions(folder)] + [folder / CORPUS_NAME]
+def _single(folder: Path) -> list[Path]:
+    return [folder / CORPUS_NAME]
 
 
-def merge_corpora(out_dir: Path, inputs: list[Path], sink: Sink | None = None) -> MergeReport:
+def merge_corpora(
+    out_dir: Path,
+    inputs: list[Path],
+    sink: Sink | None = None,
+    files_of: Callable[[Path], list[Path]] | None = None,
+) -> MergeReport:
     """``summarize merge``: the corpora in ``inputs`` (folders) upserted into ``out_dir``'s, one id each.
 
-    Every input is streamed in id order (a k-way merge), so memory stays flat whatever the corpus sizes; the
-    result does not depend on the order of the inputs or on how often one is merged (`_best` decides ties).
+    ``files_of`` lists a folder's corpus files (the archive stage's partitions, then corpus.jsonl); by default a
+    folder's corpus.jsonl alone. Every input is streamed in id order (a k-way merge), so memory stays flat whatever
+    the corpus sizes; the result does not depend on the order of the inputs or on how often one is merged (`_best`
+    decides ties).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / CORPUS_NAME
     for stale in out_dir.glob(".corpus.*.tmp"):
         stale.unlink(missing_ok=True)
-    sources = [source for folder in inputs for source in files_of(folder) if source.resolve() != path.resolve()]
+    listed = files_of or _single
+    sources = [source for folder in inputs for source in listed(folder) if source.resolve() != path.resolve()]
     if path.exists():
         sources.append(path)
     report = MergeReport()

@@ -445,12 +445,12 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             if store.is_partitioned(out_dir):
                 store.to_single(out_dir)
 
-            merged = corpus.merge_corpora(out_dir, inputs, sink=None)
+            merged = corpus.merge_corpora(out_dir, inputs, sink=None, files_of=store.files_of)
             corpus.merge_corpora(out_dir, [], sink=outputs(settings, rank_corpus(out_dir, settings)))
         else:
             if store.is_partitioned(out_dir):  # corpus_layout = "single": the partitions folded back first
                 store.to_single(out_dir)
-            merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings))
+            merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings), files_of=store.files_of)
         from pipeline.deliver.state import merge_states
 
         merge_states(inputs, out_dir, settings.delivery.remember)  # what each folder's digests delivered

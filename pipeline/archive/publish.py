@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.archive import store
+import pipeline.archive.store as store
 from pipeline.corpus import MergeReport, Sink
 from pipeline.files import read_state, write_bytes_atomic
 from pipeline.table import TableWriter, _safe_url

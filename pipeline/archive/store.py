@@ -84,9 +84,15 @@ def is_partitioned(folder: Path) -> bool:
     return bool(partitions(folder)) or (partition_dir(folder) / MANIFEST).exists()
 
 
+def files_of(folder: Path) -> list[Path]:
+    """A folder's corpus files: its partitions (``corpus/YYYY-MM.jsonl``), then its corpus.jsonl (which
+    `corpus.scan` skips when missing)."""
+    return [partition_dir(folder) / f"{name}.jsonl" for name in partitions(folder)] + [folder / corpus.CORPUS_NAME]
+
+
 def sources(folder: Path) -> list[Path]:
     """Every corpus file of ``folder``: its partitions and, when there is one, its single corpus.jsonl."""
-    found = corpus.files_of(folder)
+    found = files_of(folder)
     single = found[-1]
     return found if single.exists() or single.is_symlink() else found[:-1]
 
