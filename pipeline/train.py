@@ -26,7 +26,8 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from pipeline.evaluate import Abstract, load_labelled, score  # noqa: E402
+from pipeline.evaluate.data import Abstract, load_labelled  # noqa: E402
+from pipeline.evaluate.scoring import score  # noqa: E402
 from pipeline.fields import FIELDS as FIELD_NAMES  # noqa: E402
 from pipeline.fields import FieldSelectors  # noqa: E402
 from pipeline.fields import features as field_features  # noqa: E402
@@ -198,7 +199,8 @@ def train_fields(path: Path, roles: RoleModel, tldr: TldrSelector, *, c: float =
     sentence's target is the softmax of its ROUGE-1 F1 with the LLM's ``result``, ``motivation``, ``method``.
     The problem selector chooses among the sentences the tldr does not take (the engine never repeats it)."""
     from pipeline.engines.embedded import sentence_facts
-    from pipeline.evaluate import Rouge1, load_llm_fields
+    from pipeline.evaluate.data import load_llm_fields
+    from pipeline.evaluate.scoring import Rouge1
     from pipeline.text import split_sentences
 
     rouge = Rouge1()

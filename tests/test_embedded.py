@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, invoke
 
-from pipeline.evaluate import score
+from pipeline.evaluate.scoring import score
 from pipeline.roles import MODEL_DIR, ROLES, RoleModel, default_model
 from pipeline.text import split_sentences
 
@@ -94,7 +94,7 @@ def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None
     import numpy as np
 
     from pipeline.engines.embedded import sentence_facts
-    from pipeline.evaluate import load_labelled, load_llm_fields, load_tldr
+    from pipeline.evaluate.data import load_labelled, load_llm_fields, load_tldr
     from pipeline.fields import FieldSelectors
     from pipeline.fields import features as field_features
     from pipeline.tldr import TldrSelector

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 from conftest import REPO, invoke
 
-from pipeline.evaluate import evaluate_llm_fields, load_llm_fields
+from pipeline.evaluate.data import load_llm_fields
+from pipeline.evaluate.llm_fields import evaluate_llm_fields
 
 ABSTRACT = (
     "Image generation models are slow at inference time. "

@@ -1,0 +1,98 @@
+"""The labelled files the evaluations read: CSAbstruct (sentence roles), SciTLDR (tldrs) and data/modern/ (an
+LLM's field summaries)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.roles import ROLES
+
+
+@dataclass
+class Abstract:
+    sentences: list[str]
+    labels: list[str]
+
+
+def _records(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line of a labelled JSONL file; an unreadable file is an error."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, line
+
+
+def load_labelled(path: Path) -> list[Abstract]:
+    """A CSAbstruct-format JSONL file: ``sentences`` and ``labels`` of equal length on every line."""
+    out: list[Abstract] = []
+    for number, line in _records(path):
+        try:
+            obj = json.loads(line)
+            sentences, labels = obj["sentences"], obj["labels"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"not a labelled abstract ({exc})", path=str(path), line=number) from exc
+        if len(sentences) != len(labels):
+            raise InputError("sentences and labels differ in length", path=str(path), line=number)
+        unknown = sorted(set(labels) - set(ROLES))
+        if unknown:
+            raise InputError(f"unknown role(s) {', '.join(unknown)}", path=str(path), line=number)
+        out.append(Abstract(list(sentences), list(labels)))
+    return out
+
+
+@dataclass
+class TldrPaper:
+    title: str
+    sentences: list[str]
+    targets: list[str]
+
+
+def load_tldr(path: Path) -> list[TldrPaper]:
+    """A SciTLDR-format JSONL file: ``source`` (sentences), ``target`` (one or more TLDRs), ``title``."""
+    out: list[TldrPaper] = []
+    for number, line in _records(path):
+        try:
+            obj = json.loads(line)
+            sentences, targets = list(obj["source"]), list(obj["target"])
+            title = str(obj.get("title") or "")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"not a SciTLDR record ({exc})", path=str(path), line=number) from exc
+        if not sentences or not targets or not all(isinstance(x, str) for x in sentences + targets):
+            raise InputError("source and target must be non-empty lists of text", path=str(path), line=number)
+        out.append(TldrPaper(title, sentences, targets))
+    return out
+
+
+# Our cell and the LLM's field it is scored against.
+LLM_FIELDS: dict[str, str] = {"tldr": "tldr", "problem": "motivation", "method": "method", "key_result": "result"}
+
+
+@dataclass
+class LlmPaper:
+    title: str
+    abstract: str
+    fields: dict[str, str]  # keyed by our cell names (LLM_FIELDS)
+
+
+def load_llm_fields(path: Path) -> list[LlmPaper]:
+    """A data/modern/-format JSONL file: ``title``, ``abstract`` and the LLM's ``tldr``, ``motivation``,
+    ``method``, ``result`` (strings) on every line."""
+    out: list[LlmPaper] = []
+    for number, line in _records(path):
+        try:
+            obj = json.loads(line)
+            abstract = obj["abstract"]
+            fields = {ours: obj[theirs] for ours, theirs in LLM_FIELDS.items()}
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"not an LLM-fields record ({exc})", path=str(path), line=number) from exc
+        if not isinstance(abstract, str) or not all(isinstance(v, str) for v in fields.values()):
+            raise InputError("abstract and the LLM's fields must be text", path=str(path), line=number)
+        out.append(LlmPaper(str(obj.get("title") or ""), abstract, fields))
+    return out
