@@ -1,0 +1,128 @@
+"""`eval`: scores an engine (roles, fields, tldr, grounding) or the ranking on labelled data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.cli.base import _settings
+
+
+@click.command(name="eval")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--tldr",
+    "tldr_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SciTLDR-format file: ROUGE-1/2/L of the engine's tldr (best target per paper, stemming).",
+)
+@click.option(
+    "--fields",
+    "fields_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSAbstruct-format file: per-field precision/recall against gold roles, key-result precision.",
+)
+@click.option(
+    "--grounding",
+    "grounding_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SciTLDR-format file: how often the LLM validators refuse human TLDRs and accept wrong ones.",
+)
+@click.option(
+    "--llm-fields",
+    "llm_fields_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
+)
+@click.option(
+    "--ranking",
+    "ranking_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of library-vs-day cases (cases.jsonl + papers.jsonl, as data/ranking/): P@10 and nDCG@10.",
+)
+@click.option(
+    "--ranker",
+    default="embedded",
+    show_default=True,
+    help="--ranking: embedded, or a baseline it was chosen against (centroid, nearest, logistic).",
+)
+@click.option("--rank-model", help="--ranking: also score the LLM judge (litellm model) on the embedded top K.")
+@click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
+@click.option("--api-base", help="Base URL of an OpenAI-compatible server for --model (config: api_base).")
+@click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file scored ('scored' says which).")
+def eval_command(
+    file: Path | None,
+    tldr_file: Path | None,
+    fields_file: Path | None,
+    grounding_file: Path | None,
+    llm_fields_file: Path | None,
+    ranking_dir: Path | None,
+    ranker: str,
+    rank_model: str | None,
+    model: str | None,
+    api_base: str | None,
+    limit: int | None,
+    config: Path | None,
+    as_json: bool,
+) -> None:
+    """Score an engine on labelled data.
+
+    FILE (CSAbstruct format) scores the embedded engine's sentence roles; --fields and --tldr score what any
+    engine writes into the record, so an LLM can be compared with the embedded engine on the same data.
+    """
+    import json
+
+    from pipeline import evaluate as ev
+    from pipeline.report import print_eval, print_field_eval, print_tldr_eval
+
+    if not (file or tldr_file or fields_file or grounding_file or llm_fields_file or ranking_dir):
+        raise click.UsageError(
+            "give a FILE to score roles, --fields FILE, --tldr FILE, --grounding FILE or --ranking DIR"
+        )
+    settings = _settings(config, model=model, api_base=api_base)
+    if ranking_dir:
+        from pipeline.rank.evaluate import print_ranking_eval, ranking_eval
+
+        for result in ranking_eval(ranking_dir, ranker, settings, rank_model=rank_model, limit=limit):
+            click.echo(json.dumps({"scored": "ranking", **result})) if as_json else print_ranking_eval(result)
+    if file:
+        from pipeline.engines import EmbeddedEngine
+
+        result = ev.evaluate(file, EmbeddedEngine().roles, limit=limit)
+        click.echo(json.dumps({"scored": "roles", **result})) if as_json else print_eval(result, file)
+    if grounding_file:
+        result = ev.evaluate_grounding(grounding_file, limit=limit)
+        if as_json:
+            click.echo(json.dumps({"scored": "grounding", **result}))
+        else:
+            rate = {k: "n/a" if v is None else f"{v:.1%}" for k, v in result.items() if isinstance(v, float | None)}
+            if result["reviewer_refused"] is None:
+                rate["reviewer_refused"] += " (the file has one TLDR per paper)"
+            click.echo(
+                f"{grounding_file}: {result['papers']} papers. Refused: author TLDRs {rate['author_refused']}, "
+                f"reviewer-derived {rate['reviewer_refused']}. Accepted: "
+                f"another paper's TLDR {rate['other_paper_accepted']}, a result with a changed number "
+                f"{rate['changed_number_accepted']}."
+            )
+    if fields_file or tldr_file or llm_fields_file:
+        summarize = ev.engine_summarizer(settings)
+        if fields_file:
+            result = ev.evaluate_fields(fields_file, summarize, limit=limit)
+            result["model"] = settings.model
+            click.echo(json.dumps({"scored": "fields", **result})) if as_json else print_field_eval(result, fields_file)
+        if tldr_file:
+            result = ev.evaluate_tldr(tldr_file, summarize, limit=limit)
+            result["model"] = settings.model
+            click.echo(json.dumps({"scored": "tldr", **result})) if as_json else print_tldr_eval(result, tldr_file)
+        if llm_fields_file:
+            from pipeline.report import print_llm_field_eval
+
+            result = ev.evaluate_llm_fields(llm_fields_file, summarize, limit=limit)
+            result["model"] = settings.model
+            if as_json:
+                click.echo(json.dumps({"scored": "llm_fields", **result}))
+            else:
+                print_llm_field_eval(result, llm_fields_file)
