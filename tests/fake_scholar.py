@@ -7,7 +7,7 @@ import re
 
 from fake_sources import FakeSources, atom
 
-from pipeline.sources.files import title_key
+from pipeline.sources.identity import title_key
 
 
 def tiny_pdf(lines: list[str]) -> bytes:

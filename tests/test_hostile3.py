@@ -18,7 +18,7 @@ from conftest import invoke, read_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.sources.files import paper_identity
+from pipeline.sources.identity import paper_identity
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -10,7 +10,8 @@ from conftest import SAMPLE
 
 from pipeline.errors import InputError
 from pipeline.schema import Paper
-from pipeline.sources.files import paper_identity, read_inputs, title_key
+from pipeline.sources.files import read_inputs
+from pipeline.sources.identity import paper_identity, title_key
 
 
 def _split(items: list) -> tuple[list[Paper], list[InputError]]:

@@ -27,9 +27,9 @@ from urllib.parse import quote
 from pipeline.errors import FetchError
 from pipeline.links import merge as merge_links
 from pipeline.schema import Paper, SourcedLink
-from pipeline.sources.files import arxiv_id, title_key
 from pipeline.sources.fulltext import MAX_HTML_CHARS, links_from_html, links_from_pdf
 from pipeline.sources.http import Http, metadata_value
+from pipeline.sources.identity import arxiv_id, title_key
 from pipeline.sources.remote import ARXIV_API_DEFAULT, HF_DEFAULT, arxiv_entry, parse_xml
 
 ARXIV_HTML_DEFAULT = "https://arxiv.org/html"

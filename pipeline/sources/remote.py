@@ -16,8 +16,8 @@ from typing import Any
 
 from pipeline.errors import FetchError, InputError
 from pipeline.schema import Paper, SourcedLink, bounded_date
-from pipeline.sources.files import arxiv_id
 from pipeline.sources.http import Fetched, Http, http_for, metadata_value
+from pipeline.sources.identity import arxiv_id
 
 HF_DEFAULT = "https://huggingface.co"
 ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"

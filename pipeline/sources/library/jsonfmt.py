@@ -13,7 +13,8 @@ from typing import Any, cast
 
 from pipeline.errors import InputError
 from pipeline.schema import MAX_META_DEPTH, json_depth
-from pipeline.sources.files import make_paper, read_json
+from pipeline.sources.files import read_json
+from pipeline.sources.identity import make_paper
 from pipeline.sources.jsonpos import JsonCursor
 from pipeline.sources.library.model import (
     LibraryEntry,

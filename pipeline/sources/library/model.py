@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError
 from pipeline.schema import check_id
-from pipeline.sources.files import arxiv_id, paper_identity, title_key
+from pipeline.sources.identity import arxiv_id, paper_identity, title_key
 
 Vote = Literal["more", "less"]
 

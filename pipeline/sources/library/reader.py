@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import cast
 
 from pipeline.errors import InputError
-from pipeline.sources.files import read_csv, read_jsonl, title_key
+from pipeline.sources.files import read_csv, read_jsonl
+from pipeline.sources.identity import title_key
 from pipeline.sources.library.bibtex import read_bibtex
 from pipeline.sources.library.jsonfmt import kind, make_entry, parse, read_csl, read_feedback, read_paper_array
 from pipeline.sources.library.model import Library, LibraryEntry, LibraryFile, Limits, Vote, split_keywords

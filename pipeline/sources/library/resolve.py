@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from pipeline.schema import Paper
 from pipeline.sources.enrich import Enricher
-from pipeline.sources.files import title_key
+from pipeline.sources.identity import title_key
 from pipeline.sources.library.model import Library, LibraryEntry, year_of
 from pipeline.sources.library.reader import merge_entries
 
