@@ -37,7 +37,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 def build(folder: Path, n: int, kind: str = "day") -> None:
     """``n`` records as a partitioned corpus, first seen ``PER_DAY`` a day up to the day before `TODAY`, and
     their archive (index, every period) rendered as a run would have left it."""
-    from pipeline.archive import publish, store
+    from pipeline.archive import publish, store, write
 
     where = store.partition_dir(folder)
     where.mkdir(parents=True)
@@ -59,7 +59,7 @@ def build(folder: Path, n: int, kind: str = "day") -> None:
             part.close()  # type: ignore[attr-defined]
             ids.close()  # type: ignore[attr-defined]
         flat.unlink()
-    store._write_manifest(folder, set(store.partitions(folder)))
+    write._write_manifest(folder, set(store.partitions(folder)))
     publish.render_periods(folder, {}, kind=kind, title="Paper comparison")
 
 

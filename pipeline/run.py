@@ -424,7 +424,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
 
     started = time.perf_counter()
     out_dir = settings.out_dir
-    from pipeline.archive import store
+    from pipeline.archive import store, write
 
     missing = [str(folder) for folder in inputs if not store.has_corpus(folder)]
     if missing:
@@ -443,13 +443,13 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             from pipeline.rank.render import rank_corpus
 
             if store.is_partitioned(out_dir):
-                store.to_single(out_dir)
+                write.to_single(out_dir)
 
             merged = corpus.merge_corpora(out_dir, inputs, sink=None, files_of=store.files_of)
             corpus.merge_corpora(out_dir, [], sink=outputs(settings, rank_corpus(out_dir, settings)))
         else:
             if store.is_partitioned(out_dir):  # corpus_layout = "single": the partitions folded back first
-                store.to_single(out_dir)
+                write.to_single(out_dir)
             merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings), files_of=store.files_of)
         from pipeline.deliver.state import merge_states
 

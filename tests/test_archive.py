@@ -17,7 +17,7 @@ import pytest
 from conftest import SAMPLE, invoke, read_jsonl
 
 from pipeline import archive
-from pipeline.archive import store
+from pipeline.archive import store, write
 from pipeline.sources.files import read_inputs
 
 
@@ -165,22 +165,22 @@ def test_a_crash_between_partition_writes_loses_nothing_and_doubles_nothing(
     before = json.loads((out / "corpus" / "manifest.json").read_text())
     _day(monkeypatch, "2026-04-01")
     day2 = _papers(tmp_path / "b.jsonl", 20, 60, edit=25)  # 30 new papers for April, one March paper updated
-    real = store.upsert
+    real = write.upsert
 
-    def crashing(*args: object, **kwargs: object) -> store.Upsert:
+    def crashing(*args: object, **kwargs: object) -> write.Upsert:
         def cut(name: str) -> None:
             raise RuntimeError(f"power cut after {name}")
 
         return real(*args, **kwargs, between=cut)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "upsert", crashing)
+    monkeypatch.setattr(write, "upsert", crashing)
     with pytest.raises(RuntimeError, match="power cut after 2026-03"):
         invoke("run", str(day2), "--out", str(out))
     # March was renamed into place whole, April never written, the manifest still the old one.
     assert store.partitions(out) == ["2026-03"]
     assert json.loads((out / "corpus" / "manifest.json").read_text()) == before
     assert len(read_jsonl(out / "corpus" / "2026-03.jsonl")) == 30
-    monkeypatch.setattr(store, "upsert", real)
+    monkeypatch.setattr(write, "upsert", real)
     (out / "archive" / ".2026-04-01.html.killed.tmp").write_text("a run killed while it wrote the page")
     report = json.loads(invoke("run", str(day2), "--out", str(out), "--json").stdout)
     ids = _ids_in_partitions(out)

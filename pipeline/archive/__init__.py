@@ -1,7 +1,8 @@
 """The partitioned corpus and what it publishes (``corpus_layout = "partitioned"``; docs/archive.md).
 
-`store`: ``corpus/YYYY-MM.jsonl`` by first-seen month, ids files, the manifest; upserts that rewrite only the
-partitions whose records changed; migration from (and back to) a single corpus.jsonl; one reader of both forms.
+`store`: ``corpus/YYYY-MM.jsonl`` by first-seen month, ids files, the manifest; one reader of both forms.
+`write`: upserts that rewrite only the partitions whose records changed; migration from (and back to) a single
+corpus.jsonl.
 `publish`: the digest (this run's papers) as the tables, page and feed, and ``archive/`` per period.
 The run and ``summarize merge`` call `upsert_run` / `upsert_merge`; nothing here knows about the CLI.
 """
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive import publish, store
+from pipeline.archive import publish, store, write
 from pipeline.corpus import MergeReport, Sink
 from pipeline.errors import ConfigError
 
@@ -34,9 +35,9 @@ def today() -> str:
 def prepare(out_dir: Path, layout: str, unit: str = "month") -> None:
     """The folder in ``layout``: a single corpus.jsonl migrated into partitions, or partitions folded back."""
     if layout == "partitioned":
-        store.migrate(out_dir, today(), unit)
+        write.migrate(out_dir, today(), unit)
     elif store.is_partitioned(out_dir):
-        store.to_single(out_dir)
+        write.to_single(out_dir)
 
 
 def upsert_run(settings: Any, records: Any, drop: set[str], make_sink: Callable[[str], Sink]) -> MergeReport:
@@ -46,7 +47,7 @@ def upsert_run(settings: Any, records: Any, drop: set[str], make_sink: Callable[
     out_dir = settings.out_dir
     unit = settings.corpus_partition
     prepare(out_dir, "partitioned", unit)
-    upserted = store.upsert(out_dir, records, today=today(), drop=drop, unit=unit)
+    upserted = write.upsert(out_dir, records, today=today(), drop=drop, unit=unit)
     _publish(settings, upserted, make_sink)
     return upserted.report
 
@@ -70,7 +71,7 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
                 seen[key] = min(day, seen.get(key, day))  # first seen: the earliest of the inputs
     streams = [store.read_lines(folder, report) for folder in folders]
     ordered = corpus._one_per_id(heapq.merge(*streams, key=lambda line: line.id), corpus._best)
-    upserted = store.upsert(
+    upserted = write.upsert(
         out_dir,
         ordered,
         today=today(),
@@ -84,7 +85,7 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
     return upserted.report
 
 
-def _publish(settings: Any, upserted: store.Upsert, make_sink: Callable[[str], Sink]) -> None:
+def _publish(settings: Any, upserted: write.Upsert, make_sink: Callable[[str], Sink]) -> None:
     publish.publish(
         settings.out_dir,
         upserted,
@@ -95,4 +96,4 @@ def _publish(settings: Any, upserted: store.Upsert, make_sink: Callable[[str], S
     )
 
 
-__all__ = ["prepare", "publish", "store", "today", "upsert_merge", "upsert_run"]
+__all__ = ["prepare", "publish", "store", "today", "upsert_merge", "upsert_run", "write"]

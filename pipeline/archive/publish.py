@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 import pipeline.archive.store as store
+import pipeline.archive.write as write
 from pipeline.corpus import MergeReport, Sink
 from pipeline.files import read_state, write_bytes_atomic
 from pipeline.table import TableWriter, _safe_url
@@ -190,7 +191,7 @@ def _finish(folder: Path, period: str, writer: TableWriter | None, compact: list
 
 def publish(
     out_dir: Path,
-    upserted: store.Upsert,
+    upserted: write.Upsert,
     *,
     kind: str,
     title: str,
