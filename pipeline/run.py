@@ -1,217 +1,31 @@
 """The run: sources → enrichment → engine (through the cache, `pipeline.dispatch`) → corpus → tables and feed,
 and the report of what happened; `merge_outputs` for ``summarize merge``.
 
-This module only drives the stages; each lives in its own module. Inputs are read and summarised in chunks, so
+This module only drives the stages; each lives in its own module (`pipeline.intake` reads the inputs in chunks,
+`pipeline.outputs` merges the corpus and writes what it renders). Inputs are read and summarised in chunks, so
 memory stays flat however large they are. It takes an ``on_progress`` callback so
 the CLI can draw a progress bar without the library knowing about terminals.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline import corpus, rank, table
+from pipeline import intake, rank
 from pipeline.cache import SummaryCache
 from pipeline.dispatch import Failure, Progress, Runner, RunReport
 from pipeline.engines import Engine, get_engine
-from pipeline.errors import FetchError, InputError, Interrupted, LockedError, OutputError
+from pipeline.errors import InputError, Interrupted, LockedError, OutputError
 from pipeline.files import read_regular, sweep_stale, write_text_atomic
+from pipeline.outputs import merge_folders, merge_run, redact_report, write_failures, write_json
 from pipeline.schema import Paper
-from pipeline.secrets import redact, redact_deep
+from pipeline.secrets import redact
 from pipeline.settings import Settings
-
-
-def shard_of(paper_id: str, shards: int) -> int:
-    """The shard of a paper: the same on every machine and Python version (SHA-256 of the id, not hash())."""
-    return int.from_bytes(hashlib.sha256(paper_id.encode("utf-8")).digest()[:8], "big") % shards
-
-
-def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
-    """One paper per id: the newest arXiv version, else the last one seen."""
-    chosen: dict[str, Paper] = {}
-    dropped = 0
-    for paper in papers:
-        old = chosen.get(paper.id)
-        if old is not None:
-            dropped += 1
-            if old.version is not None and paper.version is not None and paper.version < old.version:
-                continue
-        chosen[paper.id] = paper
-    return list(chosen.values()), dropped
-
-
-CHUNK = 2000  # papers read, enriched and summarised at a time: memory stays flat however large the input
-RAY_CHUNK = 50_000  # with --executor ray: each chunk starts a pool of engine actors, so chunks are larger
-
-
-def _chunks(
-    items: Iterable[Paper | InputError], settings: Settings, fetch: Any, failures: list[Failure], size: int = CHUNK
-) -> Iterator[list[Paper]]:
-    """The usable papers of ``items`` in chunks; input errors go to ``failures``; a fetch that fails part-way
-    keeps what arrived (the report says it failed). Each paper's 1-based place among them goes into its metadata
-    (``position``), unless the source gave one."""
-    chunk: list[Paper] = []
-    position = 0
-    try:
-        for item in items:
-            if isinstance(item, InputError):
-                failures.append(
-                    Failure(
-                        id=f"{item.path}:{item.line}" if item.line else item.path,
-                        stage="input",
-                        error=item.reason,
-                        source=item.path,
-                        line=item.line,
-                        title=item.title,
-                    )
-                )
-            elif len(item.abstract) > settings.max_abstract_chars:
-                failures.append(
-                    Failure(
-                        id=item.id,
-                        stage="input",
-                        source=item.source,
-                        title=item.title,
-                        error=f"abstract is {len(item.abstract):,} characters; the limit is "
-                        f"{settings.max_abstract_chars:,} (setting max_abstract_chars)",
-                    )
-                )
-            else:
-                position += 1  # the source's order (a listing's trending rank): the tables' and the page's default
-                item.meta.setdefault("position", position)
-                chunk.append(item)
-                if len(chunk) >= size:
-                    yield chunk
-                    chunk = []
-    except FetchError as exc:
-        if fetch is None:
-            raise
-        fetch.error = str(exc)
-    if chunk:
-        yield chunk
-
-
-class _Enrichment:
-    """--resolve / --full-text over a run's chunks: one pair of polite HTTP clients, lookups cached beside the
-    summaries (``<cache_dir>/lookups``), one report."""
-
-    def __init__(self, settings: Settings) -> None:
-        from pipeline.sources.enrich import Enricher
-        from pipeline.sources.http import http_for
-
-        self.settings = settings
-        self.store = SummaryCache(settings.cache_dir / "lookups")
-        self.hub = http_for(settings)
-        self.arxiv = http_for(settings, interval_s=settings.arxiv_interval_s)
-        self.enricher = Enricher(self.store, hub=self.hub, arxiv=self.arxiv)
-
-    def enrich(self, papers: list[Paper]) -> tuple[list[Paper], dict[str, str]]:
-        return self.enricher.enrich(papers, resolve=self.settings.resolve, full_text=self.settings.full_text)
-
-    def close(self) -> dict[str, Any]:
-        self.store.close()
-        self.hub.close()
-        self.arxiv.close()
-        return self.enricher.report.to_json()
-
-
-def outputs(settings: Settings, ranking: Any = None, archive: str = "") -> corpus.Sink:
-    """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed.
-    With a reader's ranking (`pipeline.rank.render`) the tables follow it and the feed holds its digest.
-    ``archive``: the page's links to earlier periods (partitioned layout, `pipeline.archive`)."""
-    tables = table.TableWriter(
-        settings.out_dir, html_page=settings.html, title=settings.title, ranking=ranking, archive=archive
-    )
-    if not settings.feed:
-        return tables
-    from pipeline.feed import FeedWriter
-
-    feed: Any = FeedWriter(
-        settings.out_dir, title=settings.title, max_entries=settings.feed_max_entries, site_url=settings.site_url
-    )
-    if ranking is not None:
-        from pipeline.rank.render import Chosen
-
-        feed = Chosen(feed, ranking.chosen)
-    return corpus.Fanout(tables, feed)
-
-
-def _merge_ranked(settings: Settings, records: Any, drop: set[str]) -> tuple[corpus.MergeReport, dict[str, Any]]:
-    """With interests: the corpus merged first (reader-independent), then ranked (ranking.jsonl), then the tables,
-    page and feed rendered from it in the reader's order."""
-    from pipeline.rank.render import rank_corpus
-
-    merged = corpus.merge(settings.out_dir, records, sink=None, drop=drop)
-    ranking = rank_corpus(settings.out_dir, settings)
-    corpus.merge_corpora(settings.out_dir, [], sink=outputs(settings, ranking))
-    return merged, ranking.summary
-
-
-def _merge_partitioned(
-    settings: Settings, records: Any, drop: set[str], inputs: list[Path] | None = None
-) -> tuple[corpus.MergeReport, dict[str, Any] | None]:
-    """``corpus_layout = "partitioned"`` (`pipeline.archive`): the run's records (or ``inputs``' corpora, for
-    ``summarize merge``) upserted into the partitions they belong to, the changed archive periods rendered, then
-    the digest (ranked for the reader when interests are set) as the tables, page and feed."""
-    from pipeline import archive
-
-    used: dict[str, Any] = {}
-
-    def make_sink(links: str) -> corpus.Sink:
-        ranking = None
-        if rank.wanted(settings.interests):
-            from pipeline.rank.render import rank_corpus
-
-            ranking = rank_corpus(settings.out_dir, settings)
-            used.update(ranking.summary)
-        return outputs(settings, ranking, archive=links)
-
-    if inputs is None:
-        merged = archive.upsert_run(settings, records, drop, make_sink)
-    else:
-        merged = archive.upsert_merge(settings, inputs, make_sink)
-    if not rank.wanted(settings.interests):
-        (settings.out_dir / rank.RANKING_FILE).unlink(missing_ok=True)
-    return merged, used or None
-
-
-def _write_failures(out_dir: Path, failures: list[Failure]) -> None:
-    path = out_dir / "failures.jsonl"
-    if not failures:
-        path.unlink(missing_ok=True)
-        return
-    # Whole or not at all, never through a link planted in the folder (like every output), secrets masked.
-    text = "".join(json.dumps(asdict(failure), ensure_ascii=False) + "\n" for failure in failures)
-    try:
-        write_text_atomic(path, redact(text))
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def _redact_report(report: RunReport) -> None:
-    """Secrets out of everything the report holds before it is printed or written (a key a server echoed into an
-    error, a URL's user:password)."""
-    for failure in report.failures:
-        failure.error, failure.title = redact(failure.error), redact(failure.title)
-        failure.source = redact(failure.source)
-    for name in ("fetch", "enrich", "executor"):
-        value = getattr(report, name, None)
-        if isinstance(value, dict):
-            setattr(report, name, redact_deep(value))
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    try:
-        write_text_atomic(path, redact(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def run(
@@ -294,23 +108,23 @@ def _run_locked(
     except BaseException:
         cache.close()
         raise
-    enrichment = _Enrichment(settings) if settings.resolve or settings.full_text else None
+    enrichment = intake.Enrichment(settings) if settings.resolve or settings.full_text else None
     seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
     superseded: dict[str, str] = {}  # a title: id → the arXiv id it resolved to
     try:
-        size = RAY_CHUNK if cluster is not None else CHUNK
-        for chunk in _chunks(items, settings, fetch, input_failures, size):
-            chunk, duplicates = dedupe(chunk)
+        size = intake.RAY_CHUNK if cluster is not None else intake.CHUNK
+        for chunk in intake.chunks(items, settings, fetch, input_failures, size):
+            chunk, duplicates = intake.dedupe(chunk)
             report.duplicates += duplicates
             if settings.shard:
                 k, n = (int(x) for x in settings.shard.split("/"))
-                mine = [p for p in chunk if shard_of(p.id, n) == k]
+                mine = [p for p in chunk if intake.shard_of(p.id, n) == k]
                 report.other_shards += len(chunk) - len(mine)
                 chunk = mine
             if enrichment is not None:
                 chunk, replaced = enrichment.enrich(chunk)
                 superseded.update(replaced)
-                chunk, duplicates = dedupe(chunk)
+                chunk, duplicates = intake.dedupe(chunk)
                 report.duplicates += duplicates
             fresh = []
             for paper in chunk:  # one rule inside a chunk and across chunks: the later copy wins (`dedupe`),
@@ -363,23 +177,9 @@ def _run_locked(
         missing = {failure.id for failure in report.failures}
         drop = {old for old, new in superseded.items() if new not in missing}
         try:
-            if settings.corpus_layout == "partitioned":
-                merged, interests = _merge_partitioned(settings, runner.records, drop)
-                if interests is not None:
-                    report.interests = interests
-            elif rank.wanted(settings.interests):
-                from pipeline.archive import prepare
-
-                prepare(settings.out_dir, "single")  # partitions folded back into corpus.jsonl first
-                merged, report.interests = _merge_ranked(settings, runner.records, drop)
-            else:
-                from pipeline.archive import prepare
-
-                prepare(settings.out_dir, "single")  # partitions folded back into corpus.jsonl first
-                merged = corpus.merge(
-                    settings.out_dir, runner.records, sink=outputs(settings), drop=drop
-                )  # finishes or aborts the tables and the feed
-                (settings.out_dir / rank.RANKING_FILE).unlink(missing_ok=True)  # no reader: no stale ranking
+            merged, interests = merge_run(settings, runner.records, drop)
+            if interests is not None:
+                report.interests = interests
         except KeyboardInterrupt:
             raise _interrupted(report) from None
         report.corpus_superseded = merged.superseded
@@ -387,10 +187,10 @@ def _run_locked(
         report.corpus_replaced, report.corpus_unchanged = merged.replaced, merged.unchanged
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]
     report.seconds = round(time.perf_counter() - started, 3)
-    _redact_report(report)
+    redact_report(report)
     if not dry_run:
-        _write_failures(settings.out_dir, report.failures)
-        _write_json(settings.out_dir / "run.json", report.to_json())
+        write_failures(settings.out_dir, report.failures)
+        write_json(settings.out_dir / "run.json", report.to_json())
     return report
 
 
@@ -424,7 +224,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
 
     started = time.perf_counter()
     out_dir = settings.out_dir
-    from pipeline.archive import store, write
+    from pipeline.archive import store
 
     missing = [str(folder) for folder in inputs if not store.has_corpus(folder)]
     if missing:
@@ -437,20 +237,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
         raise LockedError(f"another summarize run is writing to {out_dir}; wait for it, or use another --out") from exc
     try:
         sweep_stale(out_dir)
-        if settings.corpus_layout == "partitioned":
-            merged, _used = _merge_partitioned(settings, None, set(), inputs)
-        elif rank.wanted(settings.interests):  # merged first, then ranked, then rendered in the reader's order
-            from pipeline.rank.render import rank_corpus
-
-            if store.is_partitioned(out_dir):
-                write.to_single(out_dir)
-
-            merged = corpus.merge_corpora(out_dir, inputs, sink=None, files_of=store.files_of)
-            corpus.merge_corpora(out_dir, [], sink=outputs(settings, rank_corpus(out_dir, settings)))
-        else:
-            if store.is_partitioned(out_dir):  # corpus_layout = "single": the partitions folded back first
-                write.to_single(out_dir)
-            merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings), files_of=store.files_of)
+        merged = merge_folders(settings, inputs)
         from pipeline.deliver.state import merge_states
 
         merge_states(inputs, out_dir, settings.delivery.remember)  # what each folder's digests delivered
@@ -494,7 +281,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             write_text_atomic(out_dir / "failures.jsonl", redact("\n".join(failures) + "\n"))
         else:
             (out_dir / "failures.jsonl").unlink(missing_ok=True)
-        _write_json(out_dir / "run.json", summary)
+        write_json(out_dir / "run.json", summary)
         return summary
     finally:
         lock.release()

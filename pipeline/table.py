@@ -16,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from pipeline.corpus import Line, Spool
+from pipeline.corpus.lines import Line
+from pipeline.corpus.spool import Spool
 from pipeline.files import temp_beside
 
 _CELL_LIMIT = 300

@@ -186,7 +186,7 @@ def test_remote_json_gets_the_depth_limits_of_input_files(levels: int, tmp_path:
 
 
 def test_one_duplicate_rule_whatever_the_chunking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import run as run_module
+    from pipeline import intake
 
     first = _paper(1, id="doi:10.1/x")
     later = {**first, "abstract": "Routing breaks at scale. We fix it with R9. R9 wins by 4 points."}
@@ -194,7 +194,7 @@ def test_one_duplicate_rule_whatever_the_chunking(tmp_path: Path, monkeypatch: p
     data = _papers(tmp_path / "p.jsonl", rows)
     abstracts = []
     for chunk in (1000, 2, 1):
-        monkeypatch.setattr(run_module, "CHUNK", chunk)
+        monkeypatch.setattr(intake, "CHUNK", chunk)
         out = tmp_path / f"out{chunk}"
         invoke("run", str(data), "--out", str(out))
         abstracts.append({r["id"]: r["abstract"] for r in read_jsonl(out / "corpus.jsonl")}["doi:10.1/x"])
@@ -241,6 +241,7 @@ class _Resolver:
 
 
 def test_a_record_is_superseded_only_by_a_record_that_exists(tmp_path: Path, out: Path, monkeypatch) -> None:
+    from pipeline import intake
     from pipeline import run as run_module
     from pipeline.engines.embedded import EmbeddedEngine
     from pipeline.errors import EngineError
@@ -250,7 +251,7 @@ def test_a_record_is_superseded_only_by_a_record_that_exists(tmp_path: Path, out
     data = _papers(tmp_path / "p.jsonl", [_paper(1), _paper(2)])
     invoke("run", str(data), "--out", str(out))
     before = {r["id"] for r in read_jsonl(out / "corpus.jsonl")}
-    monkeypatch.setattr(run_module, "_Enrichment", _Resolver)
+    monkeypatch.setattr(intake, "Enrichment", _Resolver)
 
     class FailsOne(EmbeddedEngine):
         def summarize(self, paper):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SAMPLE, invoke, read_jsonl
 
-from pipeline.run import shard_of
+from pipeline.intake import shard_of
 
 EXPECTED = [1, 0, 1, 1, 0, 3]  # computed once: must never change, or shards of old runs stop lining up
 

@@ -139,10 +139,11 @@ def test_a_version_1_corpus_is_upgraded_in_place_not_rejected(out: Path) -> None
 def test_records_and_an_unsorted_corpus_go_through_disk_in_bounded_memory(
     tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline import corpus, run
+    from pipeline import intake
+    from pipeline.corpus import spool
 
-    monkeypatch.setattr(corpus, "SPOOL_LINES", 25)  # spill to sorted runs on disk every 25 records
-    monkeypatch.setattr(run, "CHUNK", 40)  # read and summarise 40 papers at a time
+    monkeypatch.setattr(spool, "SPOOL_LINES", 25)  # spill to sorted runs on disk every 25 records
+    monkeypatch.setattr(intake, "CHUNK", 40)  # read and summarise 40 papers at a time
     data = tmp_path / "many.jsonl"
     rows = [
         {"title": f"Paper {i}", "abstract": f"We study topic {i}. It improves accuracy by {i}.5 points."}

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.archive import publish, store, write
-from pipeline.corpus import MergeReport, Sink
+from pipeline.corpus import Sink
+from pipeline.corpus.lines import MergeReport
 from pipeline.errors import ConfigError
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 import orjson
 
 from pipeline.archive.store import has_corpus, read_lines
-from pipeline.corpus import MergeReport
+from pipeline.corpus.lines import MergeReport
 from pipeline.errors import InputError, OutputError
 from pipeline.files import temp_beside
 from pipeline.table import _csv_cell, to_row

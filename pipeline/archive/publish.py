@@ -20,7 +20,8 @@ import orjson
 
 import pipeline.archive.store as store
 import pipeline.archive.write as write
-from pipeline.corpus import MergeReport, Sink
+from pipeline.corpus import Sink
+from pipeline.corpus.lines import MergeReport
 from pipeline.files import read_state, write_bytes_atomic
 from pipeline.table import TableWriter, _safe_url
 

@@ -33,7 +33,8 @@ from pipeline.archive.store import (
     read_lines,
     resolve,
 )
-from pipeline.corpus import Line, MergeReport, Spool
+from pipeline.corpus.lines import Line, MergeReport
+from pipeline.corpus.spool import Spool
 from pipeline.errors import CorpusError, OutputError
 from pipeline.files import open_regular, temp_beside, write_bytes_atomic
 from pipeline.schema import SCHEMA_VERSION

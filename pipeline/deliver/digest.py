@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import rank
-from pipeline.corpus import CORPUS_NAME, MergeReport
+from pipeline.corpus import CORPUS_NAME
+from pipeline.corpus.lines import MergeReport
 from pipeline.deliver.state import State, split_version
 from pipeline.errors import InputError
 from pipeline.table import to_row

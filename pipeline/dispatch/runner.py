@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipeline import corpus
 from pipeline.cache import SummaryCache, cache_key
+from pipeline.corpus.lines import line_of
+from pipeline.corpus.spool import Spool
 from pipeline.engines import Engine, EngineOutput
 from pipeline.engines.pricing import BATCH_PRICE_FACTOR
 from pipeline.errors import ConfigError, EngineError
@@ -106,7 +107,7 @@ class Runner:
         self.cache = cache
         self.refresh = refresh
         self.report = RunReport(engine=engine.name, model=engine.model, out_dir=str(settings.out_dir))
-        self.records = corpus.Spool(settings.out_dir)  # sorted runs on disk past 20,000 records
+        self.records = Spool(settings.out_dir)  # sorted runs on disk past 20,000 records
         self.done = 0
 
     def lookup(self, paper: Paper) -> tuple[str, Record | None]:
@@ -126,7 +127,7 @@ class Runner:
 
     def accept_cached(self, record: Record) -> None:
         self.report.cached += 1
-        self.records.add(corpus.line_of(record))
+        self.records.add(line_of(record))
 
     def accept(self, key: str, paper: Paper, output: EngineOutput) -> None:
         """A fresh engine output: cached at once (an interrupted run never pays twice), then recorded."""
@@ -141,7 +142,7 @@ class Runner:
         self.report.cost_usd += p.cost_usd
         self.report.input_tokens += p.input_tokens
         self.report.output_tokens += p.output_tokens
-        self.records.add(corpus.line_of(record))
+        self.records.add(line_of(record))
 
     def fail(self, paper: Paper, stage: str, error: Exception) -> None:
         attempts = getattr(error, "attempts", 0)

@@ -42,7 +42,7 @@ def why(reasons: list[str], limit: int = MAX_WHY) -> str:
 def rank_corpus(out_dir: Path, settings: Any) -> CorpusRanking:
     """Ranks every record of ``out_dir/corpus.jsonl`` by ``settings.interests``; writes ranking.jsonl."""
     from pipeline.archive.store import read_lines  # corpus.jsonl or corpus/ partitions
-    from pipeline.corpus import MergeReport
+    from pipeline.corpus.lines import MergeReport
 
     records = [line.obj for line in read_lines(out_dir, MergeReport()) if line.obj is not None]
     interests = settings.interests

@@ -3,139 +3,42 @@
 The corpus on disk is always sorted by id, so a merge streams the old file once beside this run's
 (sorted) records: memory grows with the run, not with the corpus. A line that is not a valid record is
 reported with its number and kept aside in ``corpus.rejected.jsonl``, never silently dropped.
+
+`lines`: a corpus line parsed and validated, `scan` over a file, the seal, the `MergeReport`.
+`spool`: lines sorted by id in bounded memory. This module merges and writes: `merge` (a run's records),
+`merge_corpora` (``summarize merge``), the `Sink` that renders the tables in the same pass.
 """
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 
-from pipeline.errors import CorpusError, NewerCorpusError, OutputError
-from pipeline.files import append_atomic, open_regular, read_regular, temp_beside, write_text_atomic
-from pipeline.schema import READABLE_VERSIONS, SCHEMA_VERSION, Record
+from pipeline.corpus.lines import (
+    Line,
+    MergeReport,
+    _duplicate,
+    _Newer,
+    _one_per_id,
+    _parse,
+    _seal,
+    _wins,
+    line_of,
+    scan,
+)
+from pipeline.corpus.spool import Spool
+from pipeline.errors import OutputError
+from pipeline.files import append_atomic, open_regular, temp_beside
+from pipeline.schema import Record
 
 CORPUS_NAME = "corpus.jsonl"
 REJECTED_NAME = "corpus.rejected.jsonl"
-
-
-@dataclass
-class MergeReport:
-    total: int = 0
-    added: int = 0
-    replaced: int = 0  # records whose text changed
-    unchanged: int = 0  # records this run wrote again exactly as they were
-    kept_newer: int = 0
-    superseded: int = 0  # records of papers now known by another id (a title resolved to its arXiv id)
-    invalid_lines: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Line:
-    id: str
-    text: str
-    version: int | None
-    obj: dict[str, Any] | None  # parsed when already at hand; new lines are parsed only when written
-    number: int = 0  # line number in the existing corpus (0: a record of this run)
-
-
-def _parse(text: str, validate: bool = True) -> Line:
-    obj = orjson.loads(text)
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
-        raise ValueError("not a record object with an id")
-    found = obj.get("schema_version")
-    if isinstance(found, int) and found > SCHEMA_VERSION:
-        raise _Newer(found)
-    if found not in READABLE_VERSIONS:
-        raise ValueError(f"schema_version {obj.get('schema_version')!r}, expected {SCHEMA_VERSION}")
-    if found != SCHEMA_VERSION:  # an older record: upgraded, and written back in this version
-        obj = Record.upgrade(obj)
-        text = orjson.dumps(obj).decode()
-    # Validated as a whole, as a run's own records are: a line of wrongly typed fields ("links": [1, 2]) would
-    # crash every writer that reads it, on every run, so it goes aside like any other bad line.
-    # (Skipped only for a corpus this tool wrote and sealed, untouched since: `_sealed`.)
-    if validate:
-        record = Record.model_validate(obj)
-        if record.published != obj.get("published"):  # a date outside what the writers can represent: dropped
-            obj = {**obj, "published": record.published}
-            text = orjson.dumps(obj).decode()
-    meta = obj.get("source_meta") or {}
-    version = meta.get("version") if isinstance(meta, dict) else None
-    return Line(obj["id"], text, version if isinstance(version, int) else None, obj)
-
-
-SEAL_NAME = ".corpus.sealed"  # beside a corpus this tool wrote: its size, time and inode when written
-
-
-def _identity(info: os.stat_result) -> dict[str, int]:
-    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "ino": info.st_ino, "dev": info.st_dev}
-
-
-def _seal(path: Path) -> None:
-    """Note that ``path`` was just written by this tool, every line validated (validating 100,000 lines again on
-    every run would cost seconds). Any later change to the file (an edit, an append) breaks the seal."""
-    with contextlib.suppress(OSError):
-        seal = {**_identity(os.stat(path, follow_symlinks=False)), "schema_version": SCHEMA_VERSION}
-        write_text_atomic(path.parent / SEAL_NAME, json.dumps(seal) + "\n")
-
-
-def _sealed(path: Path, fh: Any) -> bool:
-    """Whether the open corpus ``fh`` is the file this tool last wrote at ``path``, unchanged since."""
-    try:
-        seal = orjson.loads(read_regular(path.parent / SEAL_NAME, limit=4096, follow=False))
-        return isinstance(seal, dict) and seal == {**_identity(os.fstat(fh.fileno())), "schema_version": SCHEMA_VERSION}
-    except (OSError, ValueError):
-        return False
-
-
-class _Newer(Exception):
-    """A record of a newer schema version than this code writes."""
-
-
-def scan(path: Path, report: MergeReport) -> Iterator[Line]:
-    """Valid lines of an existing corpus in file order; invalid ones go to the report (kept whole)."""
-    if not path.exists() and not path.is_symlink():
-        return
-    try:
-        handle = open_regular(path, follow=False)  # a link planted here could copy a private file aside
-    except OSError as exc:
-        raise CorpusError(f"{path}: cannot read the corpus: {exc.strerror or exc}; move it aside") from exc
-    with handle as fh:
-        validate = not _sealed(path, fh)
-        for number, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8").rstrip("\r\n")
-                if not text.strip():
-                    continue
-                line = _parse(text, validate)
-                line.number = number
-                yield line
-            except _Newer as exc:
-                raise NewerCorpusError(
-                    f"{path}:{number}: a record of schema version {exc}, newer than this summarize writes "
-                    f"({SCHEMA_VERSION}); upgrade summarize, or write to another --out"
-                ) from None
-            except (UnicodeDecodeError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
-                text = raw.decode("utf-8", "replace").rstrip("\r\n")
-                report.invalid_lines.append({"line": number, "error": str(exc)[:200], "text": text})
-
-
-def _duplicate(line: Line, report: MergeReport) -> None:
-    report.invalid_lines.append(
-        {"line": line.number, "error": f"duplicate id {line.id} (an earlier line has it; kept)", "text": line.text}
-    )
-
-
-def _wins(new: Line, old: Line) -> bool:
-    """A newer arXiv version replaces an older one; an older one never replaces a newer."""
-    return not (new.version is not None and old.version is not None and new.version < old.version)
 
 
 class _Unsorted(Exception):
@@ -177,93 +80,12 @@ def _merged(old: Iterable[Line], new: Iterable[Line], report: MergeReport) -> It
         pending = next(fresh, None)
 
 
-def _one_per_id(lines: Iterable[Line], pick: Callable[[Line, Line], Line]) -> Iterator[Line]:
-    """One line per id of an id-ordered stream; ``pick(kept, other)`` chooses between two with the same id."""
-    current: Line | None = None
-    for line in lines:
-        if current is not None and line.id == current.id:
-            current = pick(current, line)
-            continue
-        if current is not None:
-            yield current
-        current = line
-    if current is not None:
-        yield current
-
-
 def _keep_aside(out_dir: Path, report: MergeReport) -> None:
     """Invalid and duplicate lines of an existing corpus, whole, in corpus.rejected.jsonl (never dropped): written
     before the new corpus is swapped in, atomically and never through a link."""
     if report.invalid_lines:
         lines = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in report.invalid_lines)
         append_atomic(out_dir / REJECTED_NAME, lines)
-
-
-SPOOL_LINES = 20_000  # lines a spool holds in memory before it writes a sorted run to disk
-
-
-class Spool:
-    """Lines kept sorted by id in bounded memory: past `SPOOL_LINES` they go to sorted run files beside the
-    corpus (``.spool-*.tmp``, swept like every temporary file), merged back in one streaming pass by `lines`.
-
-    A run's records, and an existing corpus that is not sorted, both go through it, so memory stays flat however
-    large either is.
-    """
-
-    def __init__(self, folder: Path, limit: int = SPOOL_LINES) -> None:
-        self.folder = folder
-        self.limit = limit
-        self.memory: list[tuple[str, int, Line]] = []
-        self.runs: list[Path] = []
-        self.count = 0
-
-    def add(self, line: Line) -> None:
-        self.count += 1
-        self.memory.append((line.id, self.count, line))
-        if len(self.memory) >= self.limit:
-            self._spill()
-
-    def __len__(self) -> int:
-        return self.count
-
-    def _spill(self) -> None:
-        self.memory.sort(key=lambda item: (item[0], item[1]))
-        path, fh = temp_beside(self.folder / f"spool-{os.getpid()}-{len(self.runs)}", "wb")  # .spool-….tmp
-        with fh:
-            for key, seq, line in self.memory:
-                fh.write(orjson.dumps([key, seq, line.version, line.number, line.text]) + b"\n")
-        self.runs.append(path)
-        self.memory = []
-
-    @staticmethod
-    def _read(path: Path) -> Iterator[tuple[str, int, Line]]:
-        with path.open("rb") as fh:
-            for raw in fh:
-                key, seq, version, number, text = orjson.loads(raw)
-                yield key, seq, Line(key, text, version, None, number)
-
-    def lines(self, *, keep: str = "latest", report: MergeReport | None = None) -> Iterable[Line]:
-        """Every line once per id, in id order. ``keep="latest"``: of one id, the line added last wins unless it
-        is an older arXiv version (a run's records); ``keep="first"``: the first wins and the others are
-        reported as duplicates (an existing corpus)."""
-        self.memory.sort(key=lambda item: (item[0], item[1]))
-        streams = [self._read(path) for path in self.runs] + [iter(self.memory)]
-        ordered = (line for _key, _seq, line in heapq.merge(*streams, key=lambda item: (item[0], item[1])))
-
-        def first(kept: Line, other: Line) -> Line:
-            if report is not None:
-                _duplicate(other, report)
-            return kept
-
-        def latest(kept: Line, other: Line) -> Line:
-            return other if _wins(other, kept) else kept
-
-        return _one_per_id(ordered, first if keep == "first" else latest)
-
-    def close(self) -> None:
-        for path in self.runs:
-            path.unlink(missing_ok=True)
-        self.runs, self.memory = [], []
 
 
 class Sink(Protocol):
@@ -330,11 +152,6 @@ def _write(path: Path, lines: Iterable[Line], report: MergeReport, sink: Sink | 
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write the outputs in {path.parent}: {exc.strerror or exc}") from exc
         raise
-
-
-def line_of(record: Record) -> Line:
-    """A record as the corpus line it becomes: a run holds these (a few KB each), not pydantic objects."""
-    return Line(record.id, record.model_dump_json(), record.version, None)
 
 
 def merge(
