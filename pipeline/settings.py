@@ -163,6 +163,12 @@ class Settings(BaseModel):
         "it is (Ollama: json_schema, others: tools).",
     )
     api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
+    prompt: str = Field(
+        default="summarize",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="LLM engine: the prompt, a file of prompts/ by name: 'summarize' (paraphrase, any capable "
+        "model) or 'extractive' (copy the abstract's sentences: small local models, docs/llm-local.md).",
+    )
     temperature: float = Field(default=0.0, ge=0, le=2, description="LLM sampling temperature.")
     max_input_tokens: int = Field(
         default=3000, ge=100, le=10_000_000, description="Abstracts above this are truncated."

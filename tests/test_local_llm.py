@@ -165,3 +165,31 @@ def test_the_probe_of_a_closed_port_is_tools() -> None:
     with LocalServer(_answering(200, b"{}")) as server:
         url = server.url
     assert server_mode(url + "/v1", timeout_s=1.0) == "tools"
+
+
+def test_the_extractive_prompt_is_sent_and_keyed_apart(
+    papers: Path, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small model's prompt (copy the abstract's sentences) is chosen by name; a record made with it is not a
+    cache hit for the default prompt, and the other way round."""
+    with FakeOpenAI() as server:
+        run_llm(server, papers, out)
+        monkeypatch.setenv("SUMMARIZE_PROMPT", "extractive")
+        second = run_llm(server, papers, out)
+        third = run_llm(server, papers, out)
+    systems = [next(m["content"] for m in r["messages"] if m["role"] == "system") for r in server.requests]
+    assert len(systems) == 2 and "copying its sentences" in systems[1] and "copying" not in systems[0]
+    assert "Sparse Mixers reach 91.2% accuracy" in server.requests[1]["messages"][-1]["content"]
+    assert second["new"] + second.get("updated", 0) == 1 and third["cached"] == 1
+
+
+def test_an_unknown_prompt_names_the_ones_there_are(papers: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import invoke
+
+    monkeypatch.setenv("SUMMARIZE_PROMPT", "tiny")
+    result = invoke("run", str(papers), "--out", str(out), "--model", "openai/fake", "--api-base",
+                    "http://127.0.0.1:9/v1", expect=None)  # fmt: skip
+    assert result.exit_code != 0 and "prompt 'tiny' is not one of prompts/: extractive, summarize" in result.output
+    monkeypatch.setenv("SUMMARIZE_PROMPT", "../../etc/passwd")  # a name, never a path
+    result = invoke("run", str(papers), "--out", str(out), "--model", "openai/fake", expect=None)
+    assert result.exit_code != 0 and "prompt" in result.output

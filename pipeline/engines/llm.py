@@ -37,15 +37,25 @@ from pipeline.text import align, split_sentences  # noqa: E402
 if TYPE_CHECKING:
     from pipeline.settings import Settings
 
-PROMPT_PATH = Path(__file__).resolve().parent.parent.parent / "prompts" / "summarize.md"
+PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
 CHARS_PER_TOKEN = 4  # a deliberate over-estimate of tokens for English prose; no tokenizer download needed
 EXPECTED_OUTPUT_TOKENS = 350
 _JSON_PROVIDERS = ("ollama", "ollama_chat", "llamacpp", "hosted_vllm", "lm_studio", "vllm")
 _MAX_BACKOFF_S = 60.0
 
 
-def load_prompt() -> tuple[string.Template, str]:
-    raw = PROMPT_PATH.read_bytes()
+def prompt_names() -> list[str]:
+    """The prompts shipped in prompts/ (``--prompt`` / config ``prompt`` names one)."""
+    return sorted(path.stem for path in PROMPTS_DIR.glob("*.md"))
+
+
+def load_prompt(name: str = "summarize") -> tuple[string.Template, str]:
+    """The template of ``prompts/<name>.md`` and its hash (part of every cache key and record's provenance)."""
+    # The setting's pattern already keeps a name to [a-z0-9_-]; a name is looked up among the files, never joined.
+    known = {path.stem: path for path in PROMPTS_DIR.glob("*.md")}
+    if name not in known:
+        raise ConfigError(f"prompt {name!r} is not one of prompts/: {', '.join(sorted(known))}")
+    raw = known[name].read_bytes()
     return string.Template(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()[:16]
 
 
@@ -195,7 +205,7 @@ class LLMEngine:
                         "openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama/llama3.1"
                     ) from exc
             litellm.suppress_debug_info = True
-        self.template, self.prompt_hash = load_prompt()
+        self.template, self.prompt_hash = load_prompt(settings.prompt)
         self.api_base = settings.api_base
         if self.api_base is None and self.model.startswith("openai/"):
             self.api_base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
