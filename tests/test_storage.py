@@ -144,6 +144,14 @@ def test_records_and_an_unsorted_corpus_go_through_disk_in_bounded_memory(
 
     monkeypatch.setattr(spool, "SPOOL_LINES", 25)  # spill to sorted runs on disk every 25 records
     monkeypatch.setattr(intake, "CHUNK", 40)  # read and summarise 40 papers at a time
+    spilled: list[list[str]] = []  # the ids of each sorted run, read back from disk as it was written
+    spill = spool.Spool._spill
+
+    def spill_and_note(self: spool.Spool) -> None:
+        spill(self)
+        spilled.append([json.loads(raw)[0] for raw in self.runs[-1].read_bytes().splitlines()])
+
+    monkeypatch.setattr(spool.Spool, "_spill", spill_and_note)
     data = tmp_path / "many.jsonl"
     rows = [
         {"title": f"Paper {i}", "abstract": f"We study topic {i}. It improves accuracy by {i}.5 points."}
@@ -155,7 +163,9 @@ def test_records_and_an_unsorted_corpus_go_through_disk_in_bounded_memory(
     assert report["total"] == 150 and report["duplicates"] == 1
     records = [json.loads(line) for line in (out / "corpus.jsonl").read_text().splitlines()]
     assert len(records) == 150 and [r["id"] for r in records] == sorted(r["id"] for r in records)
+    assert len(spilled) >= 150 // 25 and all(len(run) == 25 and run == sorted(run) for run in spilled)
     assert not list(out.glob(".spool-*"))  # the spilled runs are gone
+    spilled.clear()
     # An edited (unsorted) corpus with a duplicate line is sorted through the spool, the duplicate kept aside.
     lines = (out / "corpus.jsonl").read_text().splitlines()
     (out / "corpus.jsonl").write_text("\n".join([*reversed(lines), lines[10]]) + "\n")
@@ -164,4 +174,5 @@ def test_records_and_an_unsorted_corpus_go_through_disk_in_bounded_memory(
     assert [r["id"] for r in again] == [r["id"] for r in records]
     rejected = [json.loads(line) for line in (out / "corpus.rejected.jsonl").read_text().splitlines()]
     assert len(rejected) == 1 and "duplicate id" in rejected[0]["error"]
+    assert len(spilled) >= 2 * (150 // 25)  # the run's records and the unsorted corpus both went to disk
     assert not list(out.glob(".spool-*"))

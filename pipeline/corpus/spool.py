@@ -23,9 +23,9 @@ class Spool:
     large either is.
     """
 
-    def __init__(self, folder: Path, limit: int = SPOOL_LINES) -> None:
+    def __init__(self, folder: Path, limit: int | None = None) -> None:
         self.folder = folder
-        self.limit = limit
+        self.limit = SPOOL_LINES if limit is None else limit  # read when the spool is made, not when defined
         self.memory: list[tuple[str, int, Line]] = []
         self.runs: list[Path] = []
         self.count = 0
