@@ -208,7 +208,7 @@ def source_order(record: dict[str, Any]) -> str:
 class TableWriter:
     """Writes comparison.md, .csv and .html (temporary files, renamed on success), rows in ``order``.
 
-    Records are sorted through a spool (`pipeline.corpus.Spool`: sorted runs on disk past a bound), so a
+    Records are sorted through a spool (`pipeline.corpus.spool.Spool`: sorted runs on disk past a bound), so a
     million-record corpus never sits in memory. ``order`` maps a record to its sort key (text); the default is
     the source's order (`source_order`).
     """

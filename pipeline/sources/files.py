@@ -1,7 +1,7 @@
 """Paper sources: the Hugging Face listing text, JSONL and CSV lists (files or stdin).
 
 Each reader yields `Paper` objects and, for input it cannot use, `InputError` values naming the file and
-line, so one bad line never stops the rest. Remote sources (HF daily papers, arXiv) live in `fetch`. A paper's id
+line, so one bad line never stops the rest. Remote sources (HF daily papers, arXiv) live in `remote`. A paper's id
 and the `Paper` built from each item's fields come from `identity`.
 """
 
