@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,18 @@ def invoke(*args: str, input: str | bytes | None = None, expect: int | None = 0)
     if expect is not None:
         assert result.exit_code == expect, result.output
     return result
+
+
+def cached_rows(cache: Path) -> int:
+    """Summaries in the cache folder ``cache`` so far, read while a run may be writing them (0 before it made its
+    table)."""
+    if not (cache / "cache.db").exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{cache / 'cache.db'}?mode=ro", uri=True, timeout=5)) as db:
+            return db.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
+    except sqlite3.OperationalError:  # the table is not created yet
+        return 0
 
 
 def read_jsonl(path: Path) -> list[dict]:

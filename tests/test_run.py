@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, invoke, read_jsonl
+from conftest import SAMPLE, cached_rows, invoke, read_jsonl
 
 from bench.generate import write_papers
 from pipeline.schema import Record
@@ -210,15 +210,10 @@ def test_worker_processes_write_the_records_one_process_writes(tmp_path: Path) -
 def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
     papers = write_papers(tmp_path / "papers.jsonl", 3000)
     out = tmp_path / "out"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-    workers = _wait_for_workers(run)
-    os.kill(workers[0], signal.SIGKILL)
-    assert run.wait(timeout=300) == 0, run.stderr.read().decode() if run.stderr else ""
+    run, said = _start_run(papers, out)
+    workers = _wait_for_workers(run, said)
+    os.kill(workers[0][0], signal.SIGKILL)
+    assert run.wait(timeout=300) == 0, said.read_text()
     report = json.loads((out / "run.json").read_text())
     assert (report["new"], report["failed"]) == (3000, 0)
     assert "BrokenProcessPool" in report["executor"]["given_up"]
@@ -228,48 +223,72 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
 
 def test_workers_leave_when_their_run_is_killed(tmp_path: Path) -> None:
     papers = write_papers(tmp_path / "papers.jsonl", 3000)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(tmp_path / "out"), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    workers = _wait_for_workers(run)
+    run, said = _start_run(papers, tmp_path / "out")
+    workers = _wait_for_workers(run, said)
     run.send_signal(signal.SIGKILL)
     run.wait()
-
-    def alive(pid: int) -> bool:
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
-
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60  # a bound for a loaded machine: a worker checks its parent every 0.5 s
+    while any(_alive(worker) for worker in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = [pid for pid in workers if alive(pid)]
-    for pid in left:
+    left = [worker for worker in workers if _alive(worker)]
+    for pid, _ in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "worker processes outlived their killed run"
 
 
-def _wait_for_workers(run: subprocess.Popen) -> list[int]:
-    """The pids of ``run``'s worker processes, once they exist and have started summarising."""
+def _start_run(papers: Path, out: Path) -> tuple[subprocess.Popen, Path]:
+    """``summarize run`` of ``papers`` with two workers in a process of its own, and the file its stderr goes to."""
+    said = out.parent / "run.stderr"
+    with said.open("wb") as stderr:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", "2"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    return run, said
 
-    def workers() -> list[int]:
-        found = []
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first, start time 20th), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _alive(worker: tuple[int, str]) -> bool:
+    """Whether a worker (pid, start time) still runs: not a zombie, and its pid not since reused by another."""
+    fields = _stat(worker[0])
+    return fields is not None and fields[0] != "Z" and fields[19] == worker[1]
+
+
+def _wait_for_workers(run: subprocess.Popen, said: Path) -> list[tuple[int, str]]:
+    """``run``'s two worker processes (pid, start time) once they are summarising: its first answers are in the
+    cache. Polled under a generous deadline; a run that ends first fails the test with what it said."""
+    cache = Path(os.environ["SUMMARIZE_CACHE_DIR"])  # the test's own (conftest), which the run inherits
+
+    def workers() -> list[tuple[int, str]]:
+        found = []  # the run is not reaped before `run.poll()` says it ended: its /proc entry is there
         for pid in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split():
             try:
-                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    found.append(int(pid))
-            except FileNotFoundError:
+                spawned = b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (FileNotFoundError, ProcessLookupError):
                 continue
+            fields = _stat(int(pid))
+            if spawned and fields is not None:
+                found.append((int(pid), fields[19]))
         return found
 
-    deadline = time.monotonic() + 60
-    while len(workers()) < 2 and time.monotonic() < deadline and run.poll() is None:
+    deadline = time.monotonic() + 120  # a bound for a loaded machine, not a wait: it ends at the first answers
+    while time.monotonic() < deadline:
+        if run.poll() is not None:
+            pytest.fail(f"the run ended (exit {run.returncode}) before its workers summarised: {said.read_text()}")
+        found = workers()
+        if len(found) == 2 and cached_rows(cache) > 0:
+            return found
         time.sleep(0.05)
-    time.sleep(1.0)  # the workers have built their engines and are summarising
-    return workers()
+    run.kill()
+    pytest.fail(f"no two workers summarising within 120 s: {said.read_text()}")
 
 
 def test_a_worker_whose_run_died_before_it_started_leaves_at_once() -> None:

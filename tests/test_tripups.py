@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, invoke, read_jsonl
+from conftest import REPO, cached_rows, invoke, read_jsonl
 
 from pipeline.table import TableWriter, md_cell
 
@@ -94,34 +93,31 @@ def _many(path: Path, n: int) -> Path:
     return path
 
 
-def _cached_rows(cache: Path) -> int:
-    import sqlite3
-
-    if not (cache / "cache.db").exists():
-        return 0
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{cache / 'cache.db'}?mode=ro", uri=True, timeout=5)) as db:
-            return db.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
-    except sqlite3.OperationalError:  # the table is not created yet
-        return 0
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])  # this process; worker processes
 def test_ctrl_c_exits_130_saying_what_was_saved_and_a_rerun_resumes(tmp_path: Path, out: Path, workers: str) -> None:
     papers = _many(tmp_path / "many.jsonl", 1500)
     cache = tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(REPO), "SUMMARIZE_CACHE_DIR": str(cache)}
-    run = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", workers],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while _cached_rows(cache) == 0 and run.poll() is None and time.monotonic() < deadline:
+    # The run starts as a shell in a terminal starts it, with Ctrl-C handled, even where pytest itself was started
+    # with SIGINT ignored (nohup, a script's background job), which a child would inherit.
+    handling = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "run", str(papers), "--out", str(out), "--workers", workers],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, handling)
+    deadline = time.monotonic() + 120  # a bound for a loaded machine, not a wait: the loop ends at the first summary
+    while cached_rows(cache) == 0 and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert run.poll() is None, "the run ended before it could be interrupted"
+    assert run.poll() is None, f"the run ended before it could be interrupted: {run.communicate()[1]}"
+    if cached_rows(cache) == 0:
+        run.kill()
+        pytest.fail("no summary was cached within 120 s")
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 130, stderr
@@ -129,7 +125,7 @@ def test_ctrl_c_exits_130_saying_what_was_saved_and_a_rerun_resumes(tmp_path: Pa
     said = re.search(r"interrupted: (\d+) of (\d+) papers read so far were summarised and saved", stderr)
     assert said, stderr
     saved = int(said.group(1))
-    assert 0 < saved < 1500 and saved == _cached_rows(cache)
+    assert 0 < saved < 1500 and saved == cached_rows(cache)
     assert "Run the same command again to resume" in stderr
     assert not (out / "corpus.jsonl").exists()  # the corpus is as it was: none yet
     rerun = _run(str(papers), "--out", str(out), "--workers", workers)

@@ -5,6 +5,7 @@
 - `processes`: the embedded engine's cache misses on worker processes, one per CPU (imported only then).
 - `ray_data`: the same work spread over a Ray cluster with Ray Data (``--executor ray``; imported only then).
 - `outcomes`: one paper's outcome as JSON text, between a worker and the driver.
+- `ctrl_c`: a Ctrl-C held while a summary is recorded (cached and counted), then delivered.
 """
 
 from pipeline.dispatch.runner import Failure, Progress, Runner, RunReport, to_cache

@@ -11,17 +11,16 @@ driver holds a progress-bar thread and an open SQLite cache, which a fork would 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import TYPE_CHECKING, Any
 
+from pipeline.dispatch.ctrl_c import held
 from pipeline.dispatch.outcomes import decode_error, summarize_json
 from pipeline.schema import Paper
 
@@ -54,19 +53,25 @@ def _exit_with_driver(driver: int) -> None:
     os._exit(1)
 
 
-@contextmanager
-def _workers_ignore_ctrl_c() -> Iterator[None]:
+class _WorkerProcess(SpawnProcess):
     """Ctrl-C in a terminal reaches the whole process group; a worker is spawned with SIGINT ignored (kept across
-    spawn's exec, before the worker imports anything), so only the driver stops, and it shuts the pool down. A
-    Ctrl-C in the instant a worker is spawned is not seen."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    spawn's exec, before the worker imports anything), so only the driver stops, and it shuts the pool down. Only
+    the spawn itself ignores it (a submit that starts no worker holds a Ctrl-C, `held`): a Ctrl-C in the instant
+    a worker is spawned is not seen."""
+
+    def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            super().start()
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super().start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _WorkerContext(SpawnContext):
+    Process = _WorkerProcess
 
 
 def _summarize(papers: list[str]) -> list[tuple[str, str]]:
@@ -89,7 +94,7 @@ class ProcessPool:
             self.started = True
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=_WorkerContext(),
                 initializer=_start,
                 initargs=(self.settings.model_dump_json(), os.getpid()),
             )
@@ -115,7 +120,7 @@ class ProcessPool:
                 pool = self._executor()
                 while blocks and len(pending) < 2 * self.workers:
                     texts = [paper.model_dump_json() for _, paper in blocks[0]]
-                    with _workers_ignore_ctrl_c():  # a submit may spawn a worker
+                    with held():  # a Ctrl-C is raised after the submit (which may spawn a worker), never inside it
                         future = pool.submit(_summarize, texts)
                     pending.append((blocks.popleft(), future))
                 outcomes = pending[0][1].result()
@@ -132,22 +137,16 @@ class ProcessPool:
     def _record(
         runner: Runner, block: list[tuple[str, Paper]], outcomes: list[tuple[str, str]], on_progress: Progress | None
     ) -> None:
-        interrupted = False
-        with runner.cache.batch():
+        with held(), runner.cache.batch():  # Ctrl-C: the block is recorded and committed, then the run stops
             for (key, paper), (value, error) in zip(block, outcomes):
                 if error:
                     runner.fail(paper, "engine", decode_error(error, paper.id))
                 else:
                     try:
                         runner.accept_value(key, paper, json.loads(value))
-                    except KeyboardInterrupt:  # Ctrl-C: what is recorded so far is committed, then the run stops
-                        interrupted = True
-                        break
                     except Exception as exc:  # as in this process: one paper's failure never stops the others
                         runner.fail(paper, "engine", exc)
                 runner.done += 1
-        if interrupted:
-            raise KeyboardInterrupt
         if on_progress:
             on_progress(runner.done, runner.report.total)
 

@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.cache import SummaryCache, cache_key
 from pipeline.corpus.lines import line_of
 from pipeline.corpus.spool import Spool
+from pipeline.dispatch.ctrl_c import held
 from pipeline.engines import Engine, EngineOutput
 from pipeline.engines.pricing import BATCH_PRICE_FACTOR
 from pipeline.errors import ConfigError, EngineError
@@ -292,24 +293,24 @@ class Runner:
             )
 
     def summarize_here(self, misses: list[tuple[str, Paper]], on_progress: Progress | None) -> None:
-        """Cache misses (with their keys) through a synchronous engine in this process."""
+        """Cache misses (with their keys) through a synchronous engine in this process. Ctrl-C stops it between
+        two papers: the summaries of the batch are committed and counted, then the KeyboardInterrupt goes on up."""
         batch = 256
-        interrupted = False
-        for start in range(0, len(misses), batch):
-            with self.cache.batch():
-                for key, paper in misses[start : start + batch]:
-                    try:
-                        self.accept(key, paper, self.engine.summarize(paper))
-                    except KeyboardInterrupt:  # Ctrl-C: the summaries of this batch are committed, then it stops
-                        interrupted = True
-                        break
-                    except Exception as exc:  # one paper's failure never stops the others
-                        self.fail(paper, "engine", exc)
-                    self.done += 1
-            if interrupted:
-                raise KeyboardInterrupt
-            if on_progress:
-                on_progress(self.done, self.report.total)
+        with held() as ctrl_c:
+            for start in range(0, len(misses), batch):
+                with self.cache.batch():
+                    for key, paper in misses[start : start + batch]:
+                        try:
+                            self.accept(key, paper, self.engine.summarize(paper))
+                        except Exception as exc:  # one paper's failure never stops the others
+                            self.fail(paper, "engine", exc)
+                        self.done += 1
+                        if ctrl_c.pressed:
+                            break
+                if ctrl_c.pressed:
+                    break
+                if on_progress:
+                    on_progress(self.done, self.report.total)
 
     def run_sync(self, papers: list[Paper], on_progress: Progress | None) -> None:
         """A synchronous engine in this process: hits answered first, then the misses."""
