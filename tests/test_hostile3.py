@@ -863,9 +863,32 @@ def test_a_file_name_is_never_a_result_claim(claim: str) -> None:
     try:
         answer = {"tldr": "We decode images from brain data.", "problem": "We decode images from brain data.",
                   "method": "We decode images from brain data.", "results": [claim]}  # fmt: skip
+        # a path alone is also too short to be a sentence: refused as a name, the reason the re-ask carries
+        with pytest.raises(ValueError, match=r"(a name|file name or path), not a finding"):
+            Summary.model_validate(answer)
+        answer["results"] = [f"{claim} and {claim}"]  # three words, paths most of them: still not a finding
         with pytest.raises(ValueError, match="file name or path, not a finding"):
             Summary.model_validate(answer)
         answer["results"] = ["We decode images from brain data, as the runs in ./data/ show."]
         assert Summary.model_validate(answer).results == answer["results"]
+    finally:
+        GROUNDING.reset(token)
+
+
+def test_a_name_is_never_a_result_claim_and_a_repeated_claim_counts_once() -> None:
+    """A small model's results: an acronym the abstract defines is grounded, but it is not a finding; the same
+    sentence twice is one claim."""
+    from pipeline.schema import GROUNDING, Summary
+
+    abstract = "We propose c-VSG, a guidance method. c-VSG improves geo-diversity of generated images."
+    token = GROUNDING.set({"text": abstract, "abstract": abstract})
+    try:
+        answer = {"tldr": "We propose c-VSG, a guidance method.", "problem": "Generated images lack geo-diversity.",
+                  "method": "We propose c-VSG, a guidance method.", "results": ["c-VSG"]}  # fmt: skip
+        with pytest.raises(ValueError, match=r"results\[0\] is 'c-VSG', a name, not a finding"):
+            Summary.model_validate(answer)
+        finding = "c-VSG improves geo-diversity of generated images."
+        answer["results"] = [finding, f" {finding}", "c-VSG improves geo-diversity."]
+        assert Summary.model_validate(answer).results == [finding, "c-VSG improves geo-diversity."]
     finally:
         GROUNDING.reset(token)

@@ -117,6 +117,8 @@ def test_schema_violation_is_re_asked_with_the_reason(papers: Path, out: Path) -
     assert "99.9" in conversation and "does not state" in conversation
     record = next(r for r in read_jsonl(out / "corpus.jsonl") if r["title"] == "Paper 1")
     assert record["provenance"]["input_tokens"] == 240  # both attempts are paid for, so both are counted
+    # every paper's first answer was refused: each record says it took the answer and one re-ask
+    assert [r["provenance"]["attempts"] for r in read_jsonl(out / "corpus.jsonl")] == [2, 2, 2]
 
 
 def test_validation_failing_after_all_re_asks_goes_to_failures(papers: Path, out: Path) -> None:

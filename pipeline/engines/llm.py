@@ -20,6 +20,7 @@ import os
 import random
 import string
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -150,6 +151,23 @@ class _Usage:
         self.completion_tokens = completion_tokens
 
 
+# Requests sent for the paper being summarised (its answer and every re-ask instructor makes): one counter per
+# asummarize call, shared by the tasks it starts (a context variable holds the same list in each).
+_SENT: ContextVar[list[int] | None] = ContextVar("sent", default=None)
+
+
+def counted(create: Any) -> Any:
+    """``create`` (an async chat-completion call) counting each request into the current paper's counter."""
+
+    async def send(*args: Any, **kwargs: Any) -> Any:
+        sent = _SENT.get()
+        if sent is not None:
+            sent[0] += 1
+        return await create(*args, **kwargs)
+
+    return send
+
+
 _MAX_SLOT_WAITS = 6000  # 20-50 ms each: a paper waits at most a few minutes for a free endpoint slot
 
 
@@ -224,7 +242,7 @@ class LLMEngine:
         self.client: Any = None  # the direct path's client is made per session, on its event loop's HTTP client
         if not self.direct:
             complete = self.router.acompletion if self.router is not None else litellm.acompletion
-            self.client = instructor.from_litellm(complete, mode=self.instructor_mode)
+            self.client = instructor.from_litellm(counted(complete), mode=self.instructor_mode)
         # Endpoints with caps: never more in flight than they hold together (the Router refuses, not queues).
         caps = [e.concurrency for e in settings.endpoints]
         self.capacity = sum(c for c in caps if c is not None) if caps and None not in caps else None
@@ -312,7 +330,7 @@ class LLMEngine:
             previous = self.client
             self.client = instructor.AsyncInstructor(
                 client=sdk,
-                create=instructor.patch(create=clients.chat_poster(sdk), mode=self.instructor_mode),
+                create=instructor.patch(create=counted(clients.chat_poster(sdk)), mode=self.instructor_mode),
                 mode=self.instructor_mode,
             )
             try:
@@ -356,10 +374,13 @@ class LLMEngine:
         # The validators read the grounding from a context variable: passing instructor ``context=`` would
         # render the messages as Jinja templates and change the paper's text ({{x}}, {% raw %}).
         GROUNDING.set(context)
+        sent = [0]
+        _SENT.set(sent)
         attempt = 0
         full = 0  # every endpoint's slots were in use: wait for one, without spending a retry
         while True:
             attempt += 1
+            sent[0] = 0  # a transport retry starts the answer over
             try:
                 summary, completion = await asyncio.wait_for(
                     self.client.chat.completions.create_with_completion(
@@ -397,7 +418,8 @@ class LLMEngine:
                 error.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
                 error.cost_usd = self.estimate_cost(error.input_tokens, error.output_tokens)
                 raise error from exc
-        return self._output(paper, summary, completion, truncated, attempt, context)
+        # attempts: the answers asked for, re-asks included (as a failure's attempts count them).
+        return self._output(paper, summary, completion, truncated, max(1, sent[0]), context)
 
     # -- the batch path (pipeline.dispatch.batch): the same request as a batch line, the answer through the
     # same validators.
