@@ -246,7 +246,6 @@ def markdown_report(out_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-
 _SECRET_SETTINGS = ("webhook",)  # values that are secrets: said to be set, never printed
 
 

@@ -88,9 +88,9 @@ def test_eval_names_the_bad_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None:
-    """Retraining gives the shipped model: the same bytes under the library versions that trained it (recorded in
-    roles.json), and elsewhere the same roles, tldrs and field picks on the dev sets, within a stated tolerance
-    (numpy's and scipy's last float bits move between versions: 1e-7 in the weights)."""
+    """Retraining gives the shipped model: often the same bytes, and always the same roles, tldrs and field picks
+    on the dev sets within a stated tolerance (the last float bits of numpy's and scipy's results move between
+    versions, and between CPUs under the same versions: their kernels pick SIMD paths by CPU; 1e-7 in the weights)."""
     import numpy as np
 
     from pipeline.engines.embedded import sentence_facts
@@ -109,11 +109,11 @@ def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None
     )
     names = ("roles.json", "roles.npy", "tldr.json", "fields.json", "idf.json")
     shipped_meta = json.loads((MODEL_DIR / "roles.json").read_text(encoding="utf-8"))
-    if shipped_meta.get("trained_with") == trained_with():
-        for name in names:
-            assert (tmp_path / name).read_bytes() == (MODEL_DIR / name).read_bytes(), name
+    if all((tmp_path / name).read_bytes() == (MODEL_DIR / name).read_bytes() for name in names):
         return
-    # Another environment: what the weights decide must not move.
+    # Another environment (library versions, or a CPU whose SIMD kernels round differently): what the weights
+    # decide must not move.
+    assert json.loads((tmp_path / "roles.json").read_text(encoding="utf-8"))["trained_with"] == trained_with()
     new_meta = json.loads((tmp_path / "roles.json").read_text(encoding="utf-8"))
     assert new_meta["features"] == shipped_meta["features"]
     assert (tmp_path / "idf.json").read_bytes() == (MODEL_DIR / "idf.json").read_bytes()
