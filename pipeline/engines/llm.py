@@ -14,14 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
 import logging
 import os
 import random
-import string
-import sys
 from contextvars import ContextVar
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of prices at import
@@ -29,7 +25,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetc
 from pipeline import links  # noqa: E402
 from pipeline.engines import clients  # noqa: E402
 from pipeline.engines.base import EngineOutput, grounding_context  # noqa: E402
+from pipeline.engines.failures import outside_schema, retry_after, root_cause, slots_full, transient  # noqa: E402
 from pipeline.engines.pricing import prices  # noqa: E402
+from pipeline.engines.prompting import CHARS_PER_TOKEN, load_prompt, pick_mode, truncate  # noqa: E402
 from pipeline.engines.transport import bounded_session  # noqa: E402
 from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
 from pipeline.schema import GROUNDING, Evidence, Paper, Provenance, Summary  # noqa: E402
@@ -38,108 +36,8 @@ from pipeline.text import align, split_sentences  # noqa: E402
 if TYPE_CHECKING:
     from pipeline.settings import Settings
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
-CHARS_PER_TOKEN = 4  # a deliberate over-estimate of tokens for English prose; no tokenizer download needed
 EXPECTED_OUTPUT_TOKENS = 350
-_JSON_PROVIDERS = ("ollama", "ollama_chat", "llamacpp", "hosted_vllm", "lm_studio", "vllm")
 _MAX_BACKOFF_S = 60.0
-
-
-def prompt_names() -> list[str]:
-    """The prompts shipped in prompts/ (``--prompt`` / config ``prompt`` names one)."""
-    return sorted(path.stem for path in PROMPTS_DIR.glob("*.md"))
-
-
-def load_prompt(name: str = "summarize") -> tuple[string.Template, str]:
-    """The template of ``prompts/<name>.md`` and its hash (part of every cache key and record's provenance)."""
-    # The setting's pattern already keeps a name to [a-z0-9_-]; a name is looked up among the files, never joined.
-    known = {path.stem: path for path in PROMPTS_DIR.glob("*.md")}
-    if name not in known:
-        raise ConfigError(f"prompt {name!r} is not one of prompts/: {', '.join(sorted(known))}")
-    raw = known[name].read_bytes()
-    return string.Template(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()[:16]
-
-
-def pick_mode(settings: Settings, api_base: str | None = None) -> str:
-    """Tool calling where the provider supports it, JSON for local servers; config can force any mode.
-
-    An ``openai/`` model at a server of one's own (``api_base``, one endpoint, no batch) is asked which server it
-    is (`clients.server_mode`): Ollama answers in ``json_schema`` mode, the others in ``tools`` mode.
-    """
-    if settings.mode != "auto":
-        return settings.mode
-    provider = settings.model.split("/", 1)[0].lower()
-    if provider in _JSON_PROVIDERS:
-        return "json"
-    if provider == "openai" and api_base and not settings.endpoints and not settings.batch:
-        return clients.server_mode(api_base)
-    return "tools"
-
-
-def outside_schema(mode: str, cause: BaseException) -> str:
-    """What to do when the server's answers never took the schema's shape (empty when they did, or when it is
-    something else): the advice the failure's message ends with."""
-    text = str(cause)
-    if mode == "tools" and "No tool calls or function call found" in text:
-        return (
-            "; the server answered without calling the Summary tool (it does not force a named tool call): "
-            'set mode = "json_schema" (config.toml) or SUMMARIZE_MODE=json_schema'
-        )
-    if mode == "json_schema" and "response_format" in text and getattr(cause, "status_code", None) in (400, 422):
-        return (
-            '; the server refused response_format json_schema: set mode = "tools" (config.toml) or SUMMARIZE_MODE=tools'
-        )
-    if mode != "tools" and ("Invalid JSON" in text or "json_invalid" in text):
-        return (
-            '; the server\'s answer is not JSON in the schema (it ignored response_format): try mode = "tools" '
-            'or mode = "md_json"'
-        )
-    return ""
-
-
-def truncate(abstract: str, max_tokens: int) -> tuple[str, bool]:
-    """The abstract cut at a sentence boundary to fit ``max_tokens`` (estimated), and whether it was cut."""
-    limit = max_tokens * CHARS_PER_TOKEN
-    if len(abstract) <= limit:
-        return abstract, False
-    kept: list[str] = []
-    size = 0
-    for sentence in split_sentences(abstract):
-        if size + len(sentence) + 1 > limit:
-            break
-        kept.append(sentence)
-        size += len(sentence) + 1
-    return (" ".join(kept) if kept else abstract[:limit]), True
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    value = headers.get("retry-after") if hasattr(headers, "get") else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _transient(exc: BaseException) -> bool:
-    import openai
-
-    kinds: tuple[type[BaseException], ...] = (openai.APIConnectionError, asyncio.TimeoutError)  # + APITimeoutError
-    litellm = sys.modules.get("litellm")  # loaded only on the paths that call through it
-    if litellm is not None:
-        kinds += (
-            litellm.RateLimitError,
-            litellm.InternalServerError,
-            litellm.ServiceUnavailableError,
-            litellm.BadGatewayError,
-            litellm.Timeout,
-            litellm.APIConnectionError,
-        )
-    if isinstance(exc, kinds):
-        return True
-    status = getattr(exc, "status_code", None)
-    return isinstance(status, int) and (status == 429 or status >= 500)
 
 
 class _Usage:
@@ -169,21 +67,6 @@ def counted(create: Any) -> Any:
 
 
 _MAX_SLOT_WAITS = 6000  # 20-50 ms each: a paper waits at most a few minutes for a free endpoint slot
-
-
-def _slots_full(exc: BaseException) -> bool:
-    """The Router's refusal when every endpoint it may pick has all its ``concurrency`` slots in use."""
-    return "max_parallel_requests" in str(exc)
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost cause's message when the SDK wrapped it into a vaguer one ("Connection error.")."""
-    inner, seen = exc, 0
-    while (inner.__cause__ or inner.__context__) is not None and seen < 20:
-        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
-        seen += 1
-    text = str(inner)
-    return f" ({text})" if inner is not exc and text and text not in str(exc) else ""
 
 
 class LLMEngine:
@@ -395,20 +278,20 @@ class LLMEngine:
             except Exception as exc:
                 cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
                 cause = cause or exc
-                if _slots_full(cause) and full < _MAX_SLOT_WAITS:
+                if slots_full(cause) and full < _MAX_SLOT_WAITS:
                     full += 1
                     attempt -= 1
                     await asyncio.sleep(0.02 + 0.03 * random.random())
                     continue
-                if _transient(cause) and attempt <= self.settings.request_retries:
-                    wait = _retry_after(cause)
+                if transient(cause) and attempt <= self.settings.request_retries:
+                    wait = retry_after(cause)
                     if wait is None:
                         wait = min(_MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
                     await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
                     continue
                 advice = outside_schema(self.mode, cause)
                 error = EngineError(
-                    redact(f"{type(cause).__name__}: {cause}{_root_cause(cause)}")[: 1500 - len(advice)] + advice,
+                    redact(f"{type(cause).__name__}: {cause}{root_cause(cause)}")[: 1500 - len(advice)] + advice,
                     paper_id=paper.id,
                     attempts=getattr(exc, "n_attempts", attempt),
                 )

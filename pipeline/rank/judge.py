@@ -110,8 +110,8 @@ class Judge:
         except ImportError as exc:
             raise ConfigError(f"--rank-model {model} needs the LLM extra: pip install -e '.[llm]'") from exc
         from pipeline.cache import SummaryCache
-        from pipeline.engines.llm import pick_mode
         from pipeline.engines.pricing import prices
+        from pipeline.engines.prompting import pick_mode
 
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         api_base = settings.api_base
