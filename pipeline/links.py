@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from pipeline.schema import MAX_LINKS, Link, normalise_url
+from pipeline.claims import normalise_url
+from pipeline.schema import MAX_LINKS, Link
 
 _TLDS = r"(?:com|org|io|be|net|ai|edu|dev|app|co|page|site|me|info|ly|gl|gg)"
 _URL = re.compile(

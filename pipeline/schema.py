@@ -7,15 +7,23 @@ re-ask receives the exact reason a field was refused.
 
 from __future__ import annotations
 
-import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from pipeline.grounding import THRESHOLD as GROUNDING_THRESHOLD
-from pipeline.grounding import support
+from pipeline.claims import (
+    MIN_CLAIM_WORDS,
+    foreign_urls,
+    name_grounded,
+    normalise_url,
+    not_prose,
+    numbers_in,
+    ungrounded,
+    url_occurs_in,
+)
+from pipeline.values import MAX_META_DEPTH, Published, RecordId, json_depth
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # corpus lines of these versions are read (older ones upgraded on the way)
@@ -32,156 +40,7 @@ def _grounding(info: ValidationInfo) -> dict[str, Any]:
 LinkKind = Literal["code", "project", "dataset", "demo", "video", "paper", "other"]
 LINK_KINDS: tuple[str, ...] = ("code", "project", "dataset", "demo", "video", "paper", "other")
 
-# Numbers as written in prose: 4.9, 1,000, 83.1%, 10x. Years and plain small integers count too.
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
-
-
-def ungrounded(claim: str, source: str) -> float | None:
-    """The (idf²-weighted) share of ``claim``'s words found in ``source``, when it is below the threshold."""
-    share = support(claim, source)
-    return share if share is not None and share < GROUNDING_THRESHOLD else None
-
-
-_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
-
-
-def foreign_urls(value: str, source: str) -> list[str]:
-    """URLs written in ``value`` that ``source`` does not contain (an invented or injected link)."""
-    # A URL cut by an ellipsis (a long field shortened) is checked as the prefix it is.
-    found = [m.group(0).rstrip(".,;:!?\u2026") for m in _URL_IN_TEXT.finditer(value)]
-    return [url for url in found if url not in source]
-
-
-NAME_THRESHOLD = 0.5  # a name is short: half its (idf-weighted) words must be the abstract's
-
-
-def name_grounded(name: str, abstract: str) -> bool:
-    """Whether the abstract states ``name`` (a task, dataset or metric): every number it cites is in the abstract,
-    and it is written there as is or its words are (`support`); a name with no words to judge ("F1") must occur."""
-    if numbers_in(name) - numbers_in(abstract):
-        return False
-    if name.lower() in abstract.lower():
-        return True
-    share = support(name, abstract)
-    return share is not None and share >= NAME_THRESHOLD
-
-
-def _number_form(raw: str) -> str:
-    """1,000 → 1000; 1.80 → 1.8; 2.0 → 2: the same quantity written two ways compares equal."""
-    value = raw.replace(",", "")
-    if "." in value:
-        value = value.rstrip("0").rstrip(".")
-    return value
-
-
-# A token that names a file or a folder: "./data/x.csv", "~/runs/", "/tmp/out", "results_2019.json".
-_PATH_TOKEN = re.compile(
-    r"(?:\.{1,2}/|~/|/)[^\s]*|[^\s/]+/[^\s]*\.[A-Za-z0-9]{1,5}|[^\s]+\.(?:csv|tsv|jsonl?|txt|py|ipynb|npy|npz|pt|pth|"
-    r"ckpt|h5|pkl|zip|gz|tar|ya?ml|parquet)(?![\w])",
-    re.IGNORECASE,
-)
-
-
-def not_prose(claim: str) -> bool:
-    """True when file names or paths make up most of a claim: an identifier, not a finding (a URL is checked apart)."""
-    text = _URL_IN_TEXT.sub(" ", claim)
-    paths = sum(len(m.group(0)) for m in _PATH_TOKEN.finditer(text))
-    letters = len("".join(text.split()))
-    return letters > 0 and paths * 2 >= letters
-
-
-MIN_CLAIM_WORDS = 3  # "c-VSG" or "GAN Dissection" name something; "Accuracy improves 4%" states a finding
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped)."""
-    return {_number_form(m.group(0)) for m in _NUMBER.finditer(text)}
-
-
-def normalise_url(url: str) -> str:
-    """A URL's comparable form: no scheme, no leading www., no trailing slash, host lower-cased."""
-    url = url.strip()
-    url = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE)
-    url = re.sub(r"^www\.", "", url, flags=re.IGNORECASE)
-    host, _, rest = url.partition("/")
-    return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
-
-
-# What a record may hold, checked where it is read (a source, or corpus.jsonl read back): text XML can carry in
-# ids, dates every writer can represent (a UTC conversion of year 9999 overflows), metadata of bounded depth.
-_NOT_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-MIN_YEAR, MAX_YEAR = 1000, 2999
-MAX_META_DEPTH = 20
-
-
-def check_id(value: str) -> str:
-    """``value`` when it is a usable record id; ValueError for an empty one or one holding control characters."""
-    if not value or not value.strip():
-        raise ValueError("the id is empty")
-    found = _NOT_IN_ID.search(value)
-    if found:
-        raise ValueError(f"the id holds the control character U+{ord(found.group(0)):04X}")
-    if len(value) > 2000:
-        raise ValueError(f"the id is {len(value):,} characters; the limit is 2,000")
-    return value
-
-
-def bounded_date(value: object) -> str | None:
-    """``value`` (ISO 8601, a year, year-month, or an RFC 2822 date) when it names a moment between the years
-    `MIN_YEAR` and `MAX_YEAR` in UTC; None otherwise (never an overflow later, in a writer)."""
-    if not isinstance(value, str) or not value.strip() or len(value) > 64:
-        return None
-    text = value.strip()
-    moment: datetime | None = None
-    try:
-        if re.fullmatch(r"\d{4}(-\d{2})?", text):  # a year, or a year and month
-            moment = datetime.strptime(text + ("-01" if len(text) == 7 else "-01-01"), "%Y-%m-%d")
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        import email.utils
-
-        try:
-            moment = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    if moment is None:
-        return None
-    try:
-        utc = moment.astimezone(UTC) if moment.tzinfo else moment
-    except (OverflowError, ValueError):
-        return None
-    return text if MIN_YEAR <= utc.year <= MAX_YEAR else None
-
-
-RecordId = Annotated[str, AfterValidator(check_id)]
-Published = Annotated[str | None, BeforeValidator(bounded_date)]
-
-
-def json_depth(value: Any, limit: int = MAX_META_DEPTH) -> int:
-    """Nesting depth of JSON-like data, counting no further than ``limit + 1`` (no recursion blow-up)."""
-    depth, level = 0, [value]
-    while level and depth <= limit:
-        nxt: list[Any] = []
-        for item in level:
-            if isinstance(item, dict):
-                nxt.extend(item.values())
-            elif isinstance(item, list):
-                nxt.extend(item)
-        if not nxt:
-            break
-        depth += 1
-        level = nxt
-    return depth
-
-
 MAX_LINKS = 100  # links one paper keeps (its text, metadata and full text together): a flood stops here
-
-
-def url_occurs_in(url: str, text: str) -> bool:
-    """Whether ``url`` is written in ``text`` (scheme, www. and a trailing slash aside)."""
-    key = normalise_url(url)
-    return bool(key) and key.lower() in text.lower()
 
 
 class Link(BaseModel):

@@ -95,8 +95,8 @@ def test_a_real_models_grounded_answers_become_records_and_the_rest_are_refused(
     assert all("copying its sentences" in body["messages"][0]["content"] for body, _ in posts)  # the extractive prompt
     assert report["total"] == 8 and report["new"] == 2 and report["failed"] == 6 and result.exit_code == 1
 
+    from pipeline.claims import numbers_in
     from pipeline.grounding import THRESHOLD, support
-    from pipeline.schema import numbers_in
 
     papers = {p["title"]: p for p in read_jsonl(FIXTURE)}
     records = {r["title"]: r for r in read_jsonl(out / "corpus.jsonl")}

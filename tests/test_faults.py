@@ -161,7 +161,7 @@ def test_splitter_never_raises_and_keeps_the_words(text: str) -> None:
     | st.from_regex(r"(see |at )?(https?://)?[a-z.]{1,12}/[\w./()-]{0,20}[.,;)]?")
 )
 def test_link_extractor_never_raises_and_only_returns_urls_from_the_text(text: str) -> None:
-    from pipeline.schema import url_occurs_in as occurs_in
+    from pipeline.claims import url_occurs_in as occurs_in
 
     for link in extract_links(text):
         assert occurs_in(link.url, text)

@@ -107,7 +107,7 @@ _ZONES = st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-23 * 6
 @given(moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)), zone=_ZONES)
 def test_every_date_kept_converts_to_utc(moment: datetime, zone: timezone) -> None:
     from pipeline.feed import _when
-    from pipeline.schema import MAX_YEAR, MIN_YEAR, bounded_date
+    from pipeline.values import MAX_YEAR, MIN_YEAR, bounded_date
 
     text = moment.replace(tzinfo=zone).isoformat()
     kept = bounded_date(text)
@@ -136,7 +136,7 @@ def test_ids_with_control_characters_are_refused_and_the_feed_stays_xml(
 @given(record_id=st.text(min_size=1, max_size=40), title=st.text(max_size=40))
 def test_any_id_and_title_that_reach_the_feed_make_well_formed_xml(record_id: str, title: str, tmp_path: Path) -> None:
     from pipeline.feed import FeedWriter
-    from pipeline.schema import check_id
+    from pipeline.values import check_id
 
     try:
         check_id(record_id)
@@ -722,7 +722,8 @@ def _number_fields(model: type) -> list[tuple[type, str]]:
 def test_every_number_setting_is_finite_and_ranged() -> None:
     from pydantic import ValidationError
 
-    from pipeline.settings import Endpoint, Settings
+    from pipeline.sections import Endpoint
+    from pipeline.settings import Settings
 
     fields = _number_fields(Settings) + _number_fields(Endpoint)
     assert len(fields) >= 25

@@ -7,8 +7,8 @@ import re
 import pytest
 from conftest import SAMPLE
 
+from pipeline.claims import url_occurs_in as occurs_in
 from pipeline.links import extract_links
-from pipeline.schema import url_occurs_in as occurs_in
 from pipeline.sources.files import read_inputs
 
 # Every URL of the sample listing, as a careful reader writes it down, with its kind.

@@ -16,7 +16,8 @@ from pipeline.deliver import mail, render, state, webhook
 from pipeline.deliver.digest import Digest, select
 from pipeline.errors import ConfigError, DeliveryError, LockedError, OutputError
 from pipeline.files import write_text_atomic
-from pipeline.settings import Delivery, Settings
+from pipeline.sections import Delivery
+from pipeline.settings import Settings
 
 DIGEST_MD = "digest.md"
 DIGEST_HTML = "digest.html"

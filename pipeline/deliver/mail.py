@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid
 
 from pipeline.deliver.render import plain
 from pipeline.errors import DeliveryError
-from pipeline.settings import Delivery
+from pipeline.sections import Delivery
 
 USER_ENV = "SUMMARIZE_SMTP_USER"
 PASSWORD_ENV = "SUMMARIZE_SMTP_PASSWORD"

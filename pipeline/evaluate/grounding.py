@@ -12,7 +12,7 @@ def _changed_number(sentence: str, stated: set[str]) -> str | None:
     """``sentence`` with its first number changed to one the abstract does not state (None: no number)."""
     import re
 
-    from pipeline.schema import numbers_in
+    from pipeline.claims import numbers_in
 
     match = re.search(r"(?<![\w.])\d+(?:\.\d+)?", sentence)
     if not match:
@@ -39,7 +39,8 @@ def evaluate_grounding(path: Path, *, limit: int | None = None, seed: int = 0) -
 
     from pydantic import ValidationError
 
-    from pipeline.schema import Summary, numbers_in
+    from pipeline.claims import numbers_in
+    from pipeline.schema import Summary
 
     def accepted(paper: TldrPaper, **fields: Any) -> bool:
         abstract = " ".join(paper.sentences)

@@ -19,9 +19,9 @@ import orjson
 
 from pipeline.errors import InputError
 from pipeline.files import display_path, open_regular
-from pipeline.schema import MAX_META_DEPTH
 from pipeline.sources.identity import Item, make_paper
 from pipeline.sources.jsonpos import JsonCursor
+from pipeline.values import MAX_META_DEPTH
 
 FILE_FORMATS = ("listing", "jsonl", "json", "csv")
 _EXTENSIONS = {

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+from pipeline.claims import normalise_url
 from pipeline.links import classify, extract_links
-from pipeline.schema import MAX_LINKS, normalise_url
+from pipeline.schema import MAX_LINKS
 
 FULL_TEXT_KINDS = frozenset({"code", "dataset", "project", "demo", "video"})
 MAX_PDF_PAGES = 60

@@ -16,7 +16,7 @@ import orjson
 
 from pipeline import __version__
 from pipeline.errors import FetchError
-from pipeline.schema import MAX_META_DEPTH, json_depth
+from pipeline.values import MAX_META_DEPTH, json_depth
 
 USER_AGENT = f"summarize/{__version__} (research-paper digest; python-httpx)"
 _RETRY_STATUS = {429, 500, 502, 503, 504}

@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.schema import MAX_META_DEPTH, Paper, bounded_date, check_id, json_depth
+from pipeline.schema import Paper
+from pipeline.values import MAX_META_DEPTH, bounded_date, check_id, json_depth
 
 _ARXIV = re.compile(
     r"(?:arxiv[:/]|arxiv\.org/(?:abs|pdf|html)/|^)"

@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pipeline.errors import FetchError, InputError
-from pipeline.schema import Paper, SourcedLink, bounded_date
+from pipeline.schema import Paper, SourcedLink
 from pipeline.sources.http import Fetched, Http, http_for, metadata_value
 from pipeline.sources.identity import arxiv_id
+from pipeline.values import bounded_date
 
 HF_DEFAULT = "https://huggingface.co"
 ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"

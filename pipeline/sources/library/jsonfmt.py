@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any, cast
 
 from pipeline.errors import InputError
-from pipeline.schema import MAX_META_DEPTH, json_depth
 from pipeline.sources.files import read_json
 from pipeline.sources.identity import make_paper
 from pipeline.sources.jsonpos import JsonCursor
@@ -26,6 +25,7 @@ from pipeline.sources.library.model import (
     split_keywords,
     year_of,
 )
+from pipeline.values import MAX_META_DEPTH, json_depth
 
 FEEDBACK_FORMAT = "summarize-feedback"
 FEEDBACK_VERSION = 1

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError
-from pipeline.schema import check_id
 from pipeline.sources.identity import arxiv_id, paper_identity, title_key
+from pipeline.values import check_id
 
 Vote = Literal["more", "less"]
 
