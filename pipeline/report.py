@@ -176,17 +176,20 @@ def print_field_eval(result: dict[str, Any], path: Path) -> None:
         f"key result is a result sentence: {result['key_result_precision']:.3f} "
         f"(shown for {result['key_result_coverage']:.0%} of abstracts); failed: {result['failed']}"
     )
+    _print_failure_reasons(console, result)
 
 
 def print_tldr_eval(result: dict[str, Any], path: Path) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console().print(
+    console = Console()
+    console.print(
         escape(f"{path}: tldr of {result['model']} on {result['papers']} papers: ")
         + f"ROUGE-1 {result['rouge1']:.2f}  ROUGE-2 {result['rouge2']:.2f}  ROUGE-L {result['rougeL']:.2f}  "
         f"({result['mean_words']} words on average; failed: {result['failed']})"
     )
+    _print_failure_reasons(console, result)
 
 
 def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
@@ -206,6 +209,15 @@ def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
         f"key result is the sentence closest to the LLM's result: {result['key_result_agreement']:.3f}; "
         f"failed: {result['failed']}"
     )
+    _print_failure_reasons(console, result)
+
+
+def _print_failure_reasons(console: Any, result: dict[str, Any]) -> None:
+    """Why the engine failed papers (the commonest reasons): a model's answers are untrusted text."""
+    from rich.markup import escape
+
+    for item in result.get("failure_reasons") or []:
+        console.print(f"  {item['papers']} failed: " + escape(terminal_safe(item["reason"])), highlight=False)
 
 
 def markdown_report(out_dir: Path) -> str:

@@ -193,3 +193,23 @@ def test_an_unknown_prompt_names_the_ones_there_are(papers: Path, out: Path, mon
     monkeypatch.setenv("SUMMARIZE_PROMPT", "../../etc/passwd")  # a name, never a path
     result = invoke("run", str(papers), "--out", str(out), "--model", "openai/fake", expect=None)
     assert result.exit_code != 0 and "prompt" in result.output
+
+
+def test_eval_of_a_model_says_why_it_failed_papers(tmp_path: Path) -> None:
+    """A model that loses should say why: the eval names the commonest refusal reasons with their counts."""
+    from conftest import REPO, invoke
+
+    data = tmp_path / "tldr.jsonl"
+    data.write_text("".join((REPO / "data" / "scitldr" / "dev.jsonl").read_text().splitlines(True)[:3]))
+    no_result = lambda request, n: Reply(arguments={**faithful(request), "results": []})  # noqa: E731
+    with FakeOpenAI(no_result) as server:
+        args = ("eval", "--tldr", str(data), "--model", "openai/fake", "--api-base", server.base_url)
+        scored = json.loads(invoke(*args, "--json").stdout)
+        human = invoke(*args).stdout
+    assert scored["papers"] == 3 and scored["failed"] == 3
+    assert scored["failure_reasons"] == [{"reason": "results: give at least one result claim", "papers": 3}]
+    assert "3 failed: results: give at least one result claim" in human
+    with FakeOpenAI() as server:  # a faithful model fails nothing
+        scored = json.loads(invoke("eval", "--tldr", str(data), "--model", "openai/fake", "--api-base",
+                                   server.base_url, "--json").stdout)  # fmt: skip
+    assert scored["failed"] == 0 and scored["failure_reasons"] == [] and scored["rouge1"] > 0

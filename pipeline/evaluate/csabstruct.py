@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.evaluate.data import Abstract, load_labelled
+from pipeline.evaluate.engine import failure_reason, tally
 from pipeline.evaluate.scoring import score
 
 
@@ -85,13 +86,15 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
     data = load_labelled(path)[:limit]
     counts = {name: [0, 0, 0] for name in FIELD_ROLES}  # tp, picked, relevant
     key_hits = key_total = failures = 0
+    reasons: list[str] = []
     started = time.perf_counter()
     for abstract in data:
         text = " ".join(" ".join(s.split()) for s in abstract.sentences)
         try:
             output = summarize("", text)
-        except Exception:  # an engine that fails a paper scores nothing on it (counted)
+        except Exception as exc:  # an engine that fails a paper scores nothing on it (counted)
             failures += 1
+            reasons.append(failure_reason(exc))
             for name, roles in FIELD_ROLES.items():
                 counts[name][2] += sum(1 for g in abstract.labels if g in roles)
             continue
@@ -116,6 +119,7 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
     return {
         "abstracts": len(data),
         "failed": failures,
+        "failure_reasons": tally(reasons),
         "fields": {name: _prf(*c) for name, c in counts.items()},
         "key_result_precision": round(key_hits / key_total, 4) if key_total else 0.0,
         "key_result_coverage": round(key_total / len(data), 4) if data else 0.0,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.evaluate.data import LLM_FIELDS, load_llm_fields
+from pipeline.evaluate.engine import failure_reason, tally
 from pipeline.evaluate.scoring import Rouge1
 
 
@@ -30,6 +31,7 @@ def evaluate_llm_fields(
     oracle = {name: 0.0 for name in LLM_FIELDS}
     empty = {name: 0 for name in LLM_FIELDS}
     agree = failures = 0
+    reasons: list[str] = []
     started = time.perf_counter()
     for paper in data:
         sentences = split_sentences(paper.abstract)
@@ -38,8 +40,9 @@ def evaluate_llm_fields(
             oracle[name] += best[name][1]
         try:
             summary = summarize(paper.title, paper.abstract).summary
-        except Exception:  # a failed paper scores nothing (counted)
+        except Exception as exc:  # a failed paper scores nothing (counted)
             failures += 1
+            reasons.append(failure_reason(exc))
             for name in LLM_FIELDS:
                 empty[name] += 1
             continue
@@ -69,6 +72,7 @@ def evaluate_llm_fields(
     return {
         "papers": len(data),
         "failed": failures,
+        "failure_reasons": tally(reasons),
         "fields": fields,
         "key_result_agreement": round(agree / n, 4),
         "results_empty": fields["key_result"]["empty"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.errors import InputError
 from pipeline.evaluate.data import load_tldr
+from pipeline.evaluate.engine import failure_reason, tally
 
 
 def rouge_best(prediction: str, targets: Sequence[str], scorer: Any) -> dict[str, float]:
@@ -27,12 +28,14 @@ def evaluate_tldr(path: Path, summarize: Callable[[str, str], Any], *, limit: in
     data = load_tldr(path)[:limit]
     totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
     words = failures = 0
+    reasons: list[str] = []
     started = time.perf_counter()
     for paper in data:
         try:
             tldr = summarize(paper.title, " ".join(paper.sentences)).summary.tldr
-        except Exception:  # a failed paper scores 0 (counted)
+        except Exception as exc:  # a failed paper scores 0 (counted)
             failures += 1
+            reasons.append(failure_reason(exc))
             continue
         words += len(tldr.split())
         for name, value in rouge_best(tldr, paper.targets, scorer).items():
@@ -41,6 +44,7 @@ def evaluate_tldr(path: Path, summarize: Callable[[str, str], Any], *, limit: in
     return {
         "papers": len(data),
         "failed": failures,
+        "failure_reasons": tally(reasons),
         **{name: round(100 * value / n, 2) for name, value in totals.items()},
         "mean_words": round(words / max(len(data) - failures, 1), 1),
         "seconds": round(time.perf_counter() - started, 3),
