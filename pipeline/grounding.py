@@ -4,7 +4,7 @@ A field restating the abstract shares its rare words ("disentangling", "survival
 summary shares only common ones ("model", "learning", "results"). Weighting each word by its inverse document
 frequency over ~3,600 computer-science abstracts (SciTLDR-A and CSAbstruct train, `pipeline/model/idf.json`,
 written by ``python -m pipeline.train``) tells the two apart far better than counting words. Numbers are compared
-in a normal form (1.80 = 1.8, 1,000 = 1000) by `pipeline.schema.numbers_in`.
+in a normal form (1.80 = 1.8, 1,000 = 1000) by `pipeline.claims.numbers_in`.
 """
 
 from __future__ import annotations

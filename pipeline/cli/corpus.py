@@ -26,6 +26,7 @@ REMOTE_SOURCES = ("hf-daily", "arxiv")
 @click.option("--concurrency", type=int, help="Most LLM requests in flight (config: concurrency).")
 @click.option("--max-cost", "max_cost_usd", type=float, help="Stop dispatching LLM calls at this spend, in USD.")
 @click.option("--api-base", help="Base URL of an OpenAI-compatible server (config: api_base).")
+@click.option("--prompt", help="LLM: the prompt by name, 'summarize' or 'extractive' (small models; config: prompt).")
 @click.option("--refresh", is_flag=True, help="Ignore cached summaries and summarise again.")
 @click.option("--dry-run", is_flag=True, help="Estimate tokens and cost for papers not cached; send nothing.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
@@ -89,6 +90,7 @@ def run(
     concurrency: int | None,
     max_cost_usd: float | None,
     api_base: str | None,
+    prompt: str | None,
     refresh: bool,
     dry_run: bool,
     config: Path | None,
@@ -141,6 +143,7 @@ def run(
         concurrency=concurrency,
         max_cost_usd=max_cost_usd,
         api_base=api_base,
+        prompt=prompt,
         resolve=resolve,
         full_text=full_text,
         shard=shard,

@@ -50,6 +50,7 @@ from pipeline.cli.base import _settings
 @click.option("--rank-model", help="--ranking: also score the LLM judge (litellm model) on the embedded top K.")
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
 @click.option("--api-base", help="Base URL of an OpenAI-compatible server for --model (config: api_base).")
+@click.option("--prompt", help="--model: the LLM prompt by name, 'summarize' or 'extractive' (config: prompt).")
 @click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file scored ('scored' says which).")
@@ -64,6 +65,7 @@ def eval_command(
     rank_model: str | None,
     model: str | None,
     api_base: str | None,
+    prompt: str | None,
     limit: int | None,
     config: Path | None,
     as_json: bool,
@@ -82,7 +84,7 @@ def eval_command(
         raise click.UsageError(
             "give a FILE to score roles, --fields FILE, --tldr FILE, --grounding FILE or --ranking DIR"
         )
-    settings = _settings(config, model=model, api_base=api_base)
+    settings = _settings(config, model=model, api_base=api_base, prompt=prompt)
     if ranking_dir:
         from pipeline.rank.evaluate import print_ranking_eval, ranking_eval
 

@@ -2,7 +2,8 @@
 
 - `base`: the `Engine` protocol, `EngineOutput`, and what validators ground a summary in.
 - `embedded`: the default, local extractive engine (sentence roles, a trained tldr selector).
-- `llm`: any litellm model through instructor (imported only when a model name asks for it).
+- `llm`: any litellm model through instructor (imported only when a model name asks for it); `prompting` (the
+  prompts/ files, the instructor mode each server gets) and `failures` (what a failed call means, what to retry).
 
 `get_engine` is the registry; it knows the LLM engine by module name only, so nothing here loads litellm.
 """
