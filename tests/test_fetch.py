@@ -198,3 +198,28 @@ def test_recorded_hf_and_arxiv_interactions_replay_end_to_end(out: Path) -> None
     records = {r["id"]: r for r in read_jsonl(out / "corpus.jsonl")}
     assert records["arxiv:2401.00001"]["source_meta"]["version"] == 2
     assert "0.3 points" in " ".join(records["arxiv:2401.00001"]["results"])
+
+
+def test_one_bad_hf_item_costs_only_itself(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    control, no_abstract, numeric_title = hf_item(2), hf_item(4), hf_item(5)
+    control["paper"]["id"] = "2603.\x0110002"
+    no_abstract["paper"]["summary"] = None
+    numeric_title["paper"]["title"], numeric_title["title"] = 5, None
+    items = [hf_item(0), hf_item(1), control, hf_item(3), no_abstract, numeric_title, hf_item(6)]
+    with FakeSources(lambda p, q, n: (200, {}, json_body(items), 0.0)) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        result = invoke("run", "--source", "hf-daily", "--date", "2026-03-12", "--out", str(out), expect=1)
+    assert [r["id"] for r in read_jsonl(out / "corpus.jsonl")] == [f"arxiv:2603.{10000 + i}" for i in (0, 1, 3, 6)]
+    failures = read_jsonl(out / "failures.jsonl")
+    assert [(f["id"], f["stage"], f["source"], f["line"]) for f in failures] == [
+        ("hf-daily:3", "input", "hf-daily", 3),
+        ("hf-daily:5", "input", "hf-daily", 5),
+        ("hf-daily:6", "input", "hf-daily", 6),
+    ]
+    assert "item 2" in failures[0]["error"] and "control character U+0001" in failures[0]["error"]
+    assert "id '2603.10004'" in failures[1]["error"] and "the abstract is missing" in failures[1]["error"]
+    assert failures[1]["title"] == "Paper number 4"
+    assert "the title is int, not text" in failures[2]["error"]
+    report = json.loads((out / "run.json").read_text())
+    assert report["fetch"]["status"] == "ok" and report["fetch"]["papers"] == 4 and report["input_errors"] == 3
+    assert "hf-daily:3" in result.output

@@ -2,6 +2,7 @@
 
 A failed fetch raises `FetchError` naming the URL and status: it is never "0 papers". An empty answer on a day
 that should have papers, and a feed whose newest entry is older than expected, are told apart in `Fetch.status`.
+One unusable daily-papers item costs only itself: it comes as an `InputError`, reported like a bad input line.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from pipeline.errors import FetchError, InputError
 from pipeline.schema import Paper, SourcedLink
 from pipeline.sources.http import Fetched, Http, http_for, metadata_value
 from pipeline.sources.identity import arxiv_id
-from pipeline.values import bounded_date
+from pipeline.values import bounded_date, check_id
 
 HF_DEFAULT = "https://huggingface.co"
 ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"
@@ -98,8 +101,10 @@ def hf_daily(
     month: str | None = None,
     limit: int = 100,
     max_pages: int = MAX_PAGES,
-) -> tuple[Fetch, Iterator[Paper]]:
-    """The Hub's daily papers for a day, ISO week or month, paginated with ``limit`` and ``p`` until exhausted."""
+) -> tuple[Fetch, Iterator[Paper | InputError]]:
+    """The Hub's daily papers for a day, ISO week or month, paginated with ``limit`` and ``p`` until exhausted.
+    An unusable item (a bad id, a title or abstract missing or not text) comes as an `InputError` (path
+    ``hf-daily``, line its 1-based place in the listing); an answer that is not a list of objects fails the fetch."""
     base = os.environ.get("HF_ENDPOINT", HF_DEFAULT).rstrip("/")
     url = f"{base}/api/daily_papers"
     params: dict[str, Any] = {"limit": limit}
@@ -111,7 +116,7 @@ def hf_daily(
         params["date"] = day or (date.today() - timedelta(days=1)).isoformat()
     fetch = Fetch("hf-daily", url, expect_papers=True)
 
-    def papers() -> Iterator[Paper]:
+    def papers() -> Iterator[Paper | InputError]:
         seen: set[str] = set()
         for page in range(max_pages):
             items = http.get(url, {**params, "p": page}).json()
@@ -120,12 +125,17 @@ def hf_daily(
                 raise FetchError(f"{url}: expected a JSON list, got {type(items).__name__}", url=url)
             new = 0
             for number, item in enumerate(items):
+                if not isinstance(item, dict):  # not the daily-papers format at all: the whole answer is refused
+                    raise FetchError(
+                        f"{url} (page {page}, item {number}): not a daily-papers item ({type(item).__name__})", url=url
+                    )
                 try:
                     paper = _hf_paper(item)
-                except (AttributeError, TypeError, ValueError) as exc:
-                    raise FetchError(
-                        f"{url} (page {page}, item {number}): not a daily-papers item ({exc})", url=url
-                    ) from exc
+                except (AttributeError, TypeError, ValueError) as exc:  # costs only itself, like a bad input line
+                    given, title = _named(item)
+                    reason = f"page {page}, item {number}{given}: not a usable daily-papers item ({_reason(exc)})"
+                    yield InputError(reason, path="hf-daily", line=page * limit + number + 1, title=title)
+                    continue
                 if paper.id in seen:
                     continue
                 seen.add(paper.id)
@@ -138,9 +148,42 @@ def hf_daily(
     return fetch, papers()
 
 
+def _text(value: Any, name: str) -> str:
+    """``value`` with its whitespace runs made single spaces; ValueError when it is not text or is empty."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is {'missing' if value is None else type(value).__name__}, not text")
+    text = " ".join(value.split())
+    if not text:
+        raise ValueError(f"{name} is empty")
+    return text
+
+
+def _reason(exc: Exception) -> str:
+    """A one-line reason: a model's validation errors by field, else the exception's text."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+    return str(exc)
+
+
+def _named(item: dict[str, Any]) -> tuple[str, str]:
+    """What a bad item gave as its id (for the message) and title (for the report), when text."""
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+    pid, title = paper.get("id"), paper.get("title") or item.get("title")
+    return (f", id {pid[:80]!r}" if isinstance(pid, str) and pid.strip() else ""), (
+        " ".join(title.split())[:300] if isinstance(title, str) else ""
+    )
+
+
 def _hf_paper(item: dict[str, Any]) -> Paper:
-    paper = item.get("paper") or {}
-    pid = str(paper.get("id") or "")
+    paper = item.get("paper")
+    if not isinstance(paper, dict):
+        raise ValueError(f"its paper is {'missing' if paper is None else type(paper).__name__}, not an object")
+    raw_id = paper.get("id")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)
+    if not isinstance(raw_id, str):
+        raise ValueError(f"the id is {'missing' if raw_id is None else type(raw_id).__name__}, not text")
+    pid = check_id(raw_id)
     found = arxiv_id(pid)
     links = []
     if paper.get("githubRepo"):
@@ -151,8 +194,8 @@ def _hf_paper(item: dict[str, Any]) -> Paper:
     meta = {k: v for k, v in meta.items() if v is not None}  # nested too deep or too large: left out
     return Paper(
         id=f"arxiv:{found[0]}" if found else f"hf:{pid}",
-        title=" ".join(str(paper.get("title") or item.get("title") or "").split()),
-        abstract=" ".join(str(paper.get("summary") or "").split()),
+        title=_text(paper.get("title") or item.get("title"), "the title"),
+        abstract=_text(paper.get("summary"), "the abstract"),
         url=f"https://arxiv.org/abs/{found[0]}" if found else None,
         authors=[a.get("name", "") for a in paper.get("authors") or [] if a.get("name")],
         published=paper.get("publishedAt") or item.get("publishedAt"),
@@ -320,7 +363,7 @@ def _check_dates(options: dict[str, Any]) -> None:
 
 def open_source(
     source: str, http: Http | None = None, settings: Any = None, **options: Any
-) -> tuple[Fetch, Iterator[Paper]]:
+) -> tuple[Fetch, Iterator[Paper | InputError]]:
     """The fetch for ``--source hf-daily`` or ``--source arxiv`` (API, or the feed with ``feed=True``)."""
     _check_dates(options)
     pages = settings.fetch_max_pages if settings is not None else MAX_PAGES
