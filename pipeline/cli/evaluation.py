@@ -3,43 +3,44 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pipeline.cli.base import _settings
 
 
+def _labelled(flag: str, dest: str, help: str, *, folder: bool = False) -> Any:  # noqa: A002
+    """An option naming a labelled data file (or folder) that must exist."""
+    kind = click.Path(exists=True, dir_okay=folder, file_okay=not folder, path_type=Path)
+    return click.option(flag, dest, type=kind, help=help)
+
+
 @click.command(name="eval")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--tldr",
-    "tldr_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="SciTLDR-format file: ROUGE-1/2/L of the engine's tldr (best target per paper, stemming).",
+@_labelled(
+    "--tldr", "tldr_file", "SciTLDR-format file: ROUGE-1/2/L of the engine's tldr (best target per paper, stemming)."
 )
-@click.option(
+@_labelled(
     "--fields",
     "fields_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSAbstruct-format file: per-field precision/recall against gold roles, key-result precision.",
+    "CSAbstruct-format file: per-field precision/recall against gold roles, key-result precision.",
 )
-@click.option(
+@_labelled(
     "--grounding",
     "grounding_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="SciTLDR-format file: how often the LLM validators refuse human TLDRs and accept wrong ones.",
+    "SciTLDR-format file: how often the LLM validators refuse human TLDRs and accept wrong ones.",
 )
-@click.option(
+@_labelled(
     "--llm-fields",
     "llm_fields_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
+    "data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
 )
-@click.option(
+@_labelled(
     "--ranking",
     "ranking_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of library-vs-day cases (cases.jsonl + papers.jsonl, as data/ranking/): P@10 and nDCG@10.",
+    "Folder of library-vs-day cases (cases.jsonl + papers.jsonl, as data/ranking/): P@10 and nDCG@10.",
+    folder=True,
 )
 @click.option(
     "--ranker",
