@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.schema import SCHEMA_VERSION
 from pipeline.sources.files import read_inputs
-from pipeline.text import split_sentences
+from pipeline.extractive.text import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "hf-papers-listing-2026-03-12.txt"

@@ -2,8 +2,8 @@
 
 A field restating the abstract shares its rare words ("disentangling", "survival", "FID"); another paper's
 summary shares only common ones ("model", "learning", "results"). Weighting each word by its inverse document
-frequency over ~3,600 computer-science abstracts (SciTLDR-A and CSAbstruct train, `pipeline/model/idf.json`,
-written by ``python -m pipeline.train``) tells the two apart far better than counting words. Numbers are compared
+frequency over ~3,600 computer-science abstracts (SciTLDR-A and CSAbstruct train, `pipeline/extractive/weights/idf.json`,
+written by ``python -m pipeline.extractive.train``) tells the two apart far better than counting words. Numbers are compared
 in a normal form (1.80 = 1.8, 1,000 = 1000) by `pipeline.claims.numbers_in`.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline.files import write_text_atomic
 
-MODEL_DIR = Path(__file__).with_name("model")
+MODEL_DIR = Path(__file__).parent / "extractive" / "weights"
 IDF_FILE = "idf.json"
 # A field is refused when less than this share of its idf weight is supported; tuned on SciTLDR dev so that human
 # TLDRs pass (author and reviewer-derived) and another paper's TLDR does not.

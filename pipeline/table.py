@@ -115,7 +115,7 @@ def _md_line(r: Row) -> str:
 
 def page_record(record: dict[str, Any]) -> dict[str, Any]:
     """What comparison.html needs of one record, in short keys (the page of 10,000 papers stays small)."""
-    from pipeline.text import split_sentences
+    from pipeline.extractive.text import split_sentences
 
     def texts(key: str) -> list[str]:
         value = record.get(key) or []

@@ -11,8 +11,8 @@ import pytest
 from conftest import REPO, invoke
 
 from pipeline.evaluate.scoring import score
-from pipeline.roles import MODEL_DIR, ROLES, RoleModel, default_model
-from pipeline.text import split_sentences
+from pipeline.extractive.roles import MODEL_DIR, ROLES, RoleModel, default_model
+from pipeline.extractive.text import split_sentences
 
 FIXTURE = Path(__file__).parent / "fixtures" / "roles_small.jsonl"
 
@@ -95,13 +95,13 @@ def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None
 
     from pipeline.engines.embedded import sentence_facts
     from pipeline.evaluate.data import load_labelled, load_llm_fields, load_tldr
-    from pipeline.fields import FieldSelectors
-    from pipeline.fields import features as field_features
-    from pipeline.tldr import TldrSelector
-    from pipeline.train import trained_with
+    from pipeline.extractive.fields import FieldSelectors
+    from pipeline.extractive.fields import features as field_features
+    from pipeline.extractive.tldr import TldrSelector
+    from pipeline.extractive.train import trained_with
 
     subprocess.run(
-        [sys.executable, "-m", "pipeline.train", "--out", str(tmp_path)],
+        [sys.executable, "-m", "pipeline.extractive.train", "--out", str(tmp_path)],
         cwd=REPO,
         check=True,
         capture_output=True,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from pipeline.links import extract_links
 from pipeline.sources.files import read_listing
-from pipeline.text import split_sentences
+from pipeline.extractive.text import split_sentences
 
 
 def _many_papers(path: Path, n: int) -> Path:

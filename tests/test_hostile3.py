@@ -316,7 +316,7 @@ def _assert_linear(fn, make, size: int) -> None:
     "unit", ["e.g. A ", "i.e. B. ", "Fig. 1 ", "U.S. A ", "et al. X ", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s. T "]
 )
 def test_the_sentence_splitter_is_linear_on_abbreviations(unit: str) -> None:
-    from pipeline.text import split_sentences
+    from pipeline.extractive.text import split_sentences
 
     _assert_linear(split_sentences, lambda n: unit * (n // len(unit)), 40_000)
 
@@ -327,7 +327,7 @@ _PIECES = ["e.g.", "A", "B.", "Fig.", "1.5", "(cf.", "x)", "U.S.", "Next.", "?",
 @FAST
 @given(st.lists(st.sampled_from(_PIECES), max_size=60))
 def test_splitting_loses_no_word(words: list[str]) -> None:
-    from pipeline.text import split_sentences
+    from pipeline.extractive.text import split_sentences
 
     text = " ".join(words)
     assert " ".join(split_sentences(text)) == " ".join(text.split())

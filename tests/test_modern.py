@@ -95,7 +95,7 @@ def test_the_vendored_modern_splits_load_and_keep_their_attribution() -> None:
 import numpy as np  # noqa: E402
 
 from pipeline.engines.embedded import EmbeddedEngine, _pick  # noqa: E402
-from pipeline.extract import find_metrics, find_tasks  # noqa: E402
+from pipeline.extractive.extract import find_metrics, find_tasks  # noqa: E402
 
 
 def _probs(*rows: tuple[float, float, float, float, float]) -> np.ndarray:

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.engines.embedded import EmbeddedEngine, _pick
-from pipeline.roles import ROLES, default_model, marginals, viterbi
+from pipeline.extractive.roles import ROLES, default_model, marginals, viterbi
 from pipeline.schema import Paper
-from pipeline.tldr import compress, tldr_text
+from pipeline.extractive.tldr import compress, tldr_text
 
 WORD = re.compile(r"[\w'-]+")
 

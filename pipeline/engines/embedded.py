@@ -1,8 +1,8 @@
 """The embedded engine: extractive summaries from sentence-role probabilities, local, no key, no network.
 
-The sentence-role model of `pipeline.roles` gives each sentence of the abstract a probability for each role; the
-fields take the sentences most probable for them (`_pick`), the tldr is the sentence `pipeline.tldr`'s selector
-ranks first, and `pipeline.tldr.compress` shortens what is shown without adding a word. Never imports litellm.
+The sentence-role model of `pipeline.extractive.roles` gives each sentence of the abstract a probability for each role; the
+fields take the sentences most probable for them (`_pick`), the tldr is the sentence `pipeline.extractive.tldr`'s selector
+ranks first, and `pipeline.extractive.tldr.compress` shortens what is shown without adding a word. Never imports litellm.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pipeline import extract, links
+from pipeline import links
+from pipeline.extractive import extract
 from pipeline.engines.base import EngineOutput, grounding_context
-from pipeline.fields import FieldSelectors, default_selectors, sentence_cues
-from pipeline.fields import features as field_features
-from pipeline.roles import ROLES, default_model, model_hash
+from pipeline.extractive.fields import FieldSelectors, default_selectors, sentence_cues
+from pipeline.extractive.fields import features as field_features
+from pipeline.extractive.roles import ROLES, default_model, model_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
-from pipeline.text import split_sentences
-from pipeline.tldr import CONTRIBUTION as _CONTRIBUTION
-from pipeline.tldr import compress, default_selector, tldr_text
+from pipeline.extractive.text import split_sentences
+from pipeline.extractive.tldr import CONTRIBUTION as _CONTRIBUTION
+from pipeline.extractive.tldr import compress, default_selector, tldr_text
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts

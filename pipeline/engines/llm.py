@@ -31,7 +31,7 @@ from pipeline.engines.prompting import CHARS_PER_TOKEN, load_prompt, pick_mode, 
 from pipeline.engines.transport import bounded_session  # noqa: E402
 from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
 from pipeline.schema import GROUNDING, Evidence, Paper, Provenance, Summary  # noqa: E402
-from pipeline.text import align, split_sentences  # noqa: E402
+from pipeline.extractive.text import align, split_sentences  # noqa: E402
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings

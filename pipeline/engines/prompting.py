@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.engines import clients
 from pipeline.errors import ConfigError
-from pipeline.text import split_sentences
+from pipeline.extractive.text import split_sentences
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings

@@ -77,11 +77,11 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
     """Per-field precision/recall of the sentences behind each field against CSAbstruct gold roles.
 
     ``summarize(title, abstract)`` returns an engine output with ``evidence`` (sentence indices into
-    `pipeline.text.split_sentences` of the abstract). Precision: the share of a field's sentences whose gold role
+    `pipeline.extractive.text.split_sentences` of the abstract). Precision: the share of a field's sentences whose gold role
     belongs to the field; recall: the share of the abstract's sentences with those roles that the field uses.
     ``key_result_precision``: how often results[0] is a gold result sentence.
     """
-    from pipeline.text import split_sentences
+    from pipeline.extractive.text import split_sentences
 
     data = load_labelled(path)[:limit]
     counts = {name: [0, 0, 0] for name in FIELD_ROLES}  # tp, picked, relevant

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import InputError
-from pipeline.roles import ROLES
+from pipeline.extractive.roles import ROLES
 
 
 @dataclass

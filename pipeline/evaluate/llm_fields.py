@@ -23,7 +23,7 @@ def evaluate_llm_fields(
     The key result's sentence is found by text (the abstract sentence closest to the cell), so any engine's output
     can be scored; a failed paper scores 0 everywhere and counts as empty.
     """
-    from pipeline.text import split_sentences
+    from pipeline.extractive.text import split_sentences
 
     rouge = Rouge1()
     data = load_llm_fields(path)[:limit]

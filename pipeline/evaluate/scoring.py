@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.roles import ROLES
+from pipeline.extractive.roles import ROLES
 
 
 def score(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:

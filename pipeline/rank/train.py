@@ -1,4 +1,4 @@
-"""Writes ``pipeline/model/rank.json``: the ranker's global idf table and the mean vector of a large collection of
+"""Writes ``pipeline/rank/rank.json``: the ranker's global idf table and the mean vector of a large collection of
 abstracts (the background a reader's library is contrasted with when the day is small).
 
     python -m pipeline.rank.train

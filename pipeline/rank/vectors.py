@@ -1,5 +1,5 @@
 """Papers as sparse tf-idf vectors: the words of a title and abstract, weighted by how rare they are in a large
-collection of abstracts (a global idf table shipped in ``pipeline/model/rank.json``, written by
+collection of abstracts (a global idf table shipped in ``pipeline/rank/rank.json``, written by
 ``python -m pipeline.rank.train``), numpy only.
 
 A vector is one row of a `Matrix` (CSR: ``indptr``, ``indices``, ``data``), L2-normalised, so a dot product of two
@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.grounding import stem
 
-MODEL_FILE = Path(__file__).resolve().parent.parent / "model" / "rank.json"
+MODEL_FILE = Path(__file__).resolve().with_name("rank.json")
 
 STOP = frozenset(
     "a an the and or for with from that this these those their there then than into onto over under via using use "

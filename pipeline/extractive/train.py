@@ -1,7 +1,7 @@
 """Train the embedded engine's sentence-role model on CSAbstruct train; report dev scores.
 
-    python -m pipeline.train                 # regenerates pipeline/model/ bit for bit
-    python -m pipeline.train --out /tmp/m --c 0.3
+    python -m pipeline.extractive.train                 # regenerates pipeline/extractive/weights/ bit for bit
+    python -m pipeline.extractive.train --out /tmp/m --c 0.3
 
 A linear-chain conditional random field with L2 regularisation, fitted by L-BFGS. Each abstract's loss is
 weighted by its annotators' mean agreement (``confs``) squared, so noisy labels pull less. Tuned on dev:
@@ -28,17 +28,17 @@ import numpy as np  # noqa: E402
 
 from pipeline.evaluate.data import Abstract, load_labelled  # noqa: E402
 from pipeline.evaluate.scoring import score  # noqa: E402
-from pipeline.fields import FIELDS as FIELD_NAMES  # noqa: E402
-from pipeline.fields import FieldSelectors  # noqa: E402
-from pipeline.fields import features as field_features  # noqa: E402
+from pipeline.extractive.fields import FIELDS as FIELD_NAMES  # noqa: E402
+from pipeline.extractive.fields import FieldSelectors  # noqa: E402
+from pipeline.extractive.fields import features as field_features  # noqa: E402
 from pipeline.grounding import idf_table, save_idf  # noqa: E402
-from pipeline.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
-from pipeline.tldr import TldrSelector, tldr_text  # noqa: E402
-from pipeline.tldr import features as tldr_features  # noqa: E402
+from pipeline.extractive.roles import MODEL_DIR, ROLES, RoleModel, logsumexp, sentence_features  # noqa: E402
+from pipeline.extractive.tldr import TldrSelector, tldr_text  # noqa: E402
+from pipeline.extractive.tldr import features as tldr_features  # noqa: E402
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "csabstruct"
-TLDR_DIR = Path(__file__).resolve().parent.parent / "data" / "scitldr"
-MODERN_DIR = Path(__file__).resolve().parent.parent / "data" / "modern"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "csabstruct"
+TLDR_DIR = Path(__file__).resolve().parents[2] / "data" / "scitldr"
+MODERN_DIR = Path(__file__).resolve().parents[2] / "data" / "modern"
 FIELDS_C = 1.0  # L2 strength of the field selectors (tuned on modern dev: 0.3 / 1 / 3 within 0.01 of oracle)
 FIELDS_TEMPERATURE = 0.05  # soft targets: softmax of each sentence's ROUGE-1 with the LLM's field (0.1, 0.2 worse)
 TLDR_C = 1.0  # L2 strength of the tldr selector (tuned on SciTLDR dev: 0.1 / 1 / 10 within 0.3 ROUGE-1)
@@ -201,7 +201,7 @@ def train_fields(path: Path, roles: RoleModel, tldr: TldrSelector, *, c: float =
     from pipeline.engines.embedded import sentence_facts
     from pipeline.evaluate.data import load_llm_fields
     from pipeline.evaluate.scoring import Rouge1
-    from pipeline.text import split_sentences
+    from pipeline.extractive.text import split_sentences
 
     rouge = Rouge1()
     xs: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}

@@ -1,12 +1,12 @@
 """Which abstract sentence is the key result, the problem, the method: trained selectors for the embedded engine.
 
-`features` describes every sentence of one abstract once (its role marginals from `pipeline.roles`, where it sits,
+`features` describes every sentence of one abstract once (its role marginals from `pipeline.extractive.roles`, where it sits,
 its length, numbers, quantified comparisons, cue words for findings, gaps, the paper's own voice, experiments,
 surveys, and where it stands among its abstract's sentences); a conditional logit per field (``FIELDS``) scores
 them and `pipeline.engines.embedded` takes the best sentence that its rules allow. The weights are fitted by
-``python -m pipeline.train`` on the modern arXiv abstracts of ``data/modern/train.jsonl``: each sentence's target is
+``python -m pipeline.extractive.train`` on the modern arXiv abstracts of ``data/modern/train.jsonl``: each sentence's target is
 the softmax of its ROUGE-1 with the LLM's field (``result``, ``motivation``, ``method``), so the selector learns
-which sentence an LLM restates as the paper's finding, motivation and method. Weights in ``pipeline/model/fields.json``.
+which sentence an LLM restates as the paper's finding, motivation and method. Weights in ``pipeline/extractive/weights/fields.json``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ModelFileError
-from pipeline.roles import MODEL_DIR, ROLES, load_weights, save_weights
+from pipeline.extractive.roles import MODEL_DIR, ROLES, load_weights, save_weights
 
 FIELDS_FILE = "fields.json"
 FIELDS: tuple[str, ...] = ("key_result", "problem", "method")

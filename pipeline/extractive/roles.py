@@ -3,7 +3,7 @@
 Each sentence becomes a bag of sparse features (words, word pairs, opening words, position in the
 abstract, the opening words of the neighbouring sentences); a weight matrix scores every role, a transition matrix
 scores every role-to-role step, and Viterbi picks the best sequence for the whole abstract. Weights are
-trained by `pipeline.train` (a conditional random field, L2-regularised) and ship in ``pipeline/model/``.
+trained by `pipeline.extractive.train` (a conditional random field, L2-regularised) and ship in ``pipeline/extractive/weights/``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from pipeline.errors import ModelFileError
 
 ROLES: tuple[str, ...] = ("background", "objective", "method", "result", "other")
-MODEL_DIR = Path(__file__).with_name("model")
+MODEL_DIR = Path(__file__).with_name("weights")
 FEATURE_VERSION = 1
 
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?%?|[%()\[\]:;?]")
@@ -189,7 +189,7 @@ class RoleModel:
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot load the embedded model from {directory}: {exc}") from exc
         if meta.get("feature_version") != FEATURE_VERSION or tuple(meta.get("roles", ())) != ROLES:
-            raise ModelFileError(f"{directory}: model files do not match this code; retrain (python -m pipeline.train)")
+            raise ModelFileError(f"{directory}: model files do not match this code; retrain (python -m pipeline.extractive.train)")
         k = len(ROLES)
         f = len(meta["features"])
         if packed.shape != (f + 1 + k, k):
@@ -212,7 +212,7 @@ def load_weights(path: Path, feature_names: Sequence[str], what: str) -> object:
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"cannot load the {what} from {path.parent}: {exc}") from exc
     if tuple(data.get("features", ())) != tuple(feature_names):
-        raise ModelFileError(f"{path} does not match this code; retrain (python -m pipeline.train)")
+        raise ModelFileError(f"{path} does not match this code; retrain (python -m pipeline.extractive.train)")
     return data["weights"]
 
 

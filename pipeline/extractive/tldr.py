@@ -1,9 +1,9 @@
 """The tldr: pick the abstract sentence that best states the paper, then shorten it without adding a word.
 
-`features` describes each sentence of one abstract (its role probabilities from `pipeline.roles`, where it sits,
+`features` describes each sentence of one abstract (its role probabilities from `pipeline.extractive.roles`, where it sits,
 how long it is, how much of the title and of the rest of the abstract it shares, contribution and result cues);
-a conditional-logit selector, trained on SciTLDR-A train by ``python -m pipeline.train`` (weights in
-``pipeline/model/tldr.json``), scores them and the best one wins. `compress` then drops what a one-line summary
+a conditional-logit selector, trained on SciTLDR-A train by ``python -m pipeline.extractive.train`` (weights in
+``pipeline/extractive/weights/tldr.json``), scores them and the best one wins. `compress` then drops what a one-line summary
 does not need (an "In this paper," opener, parentheticals, citations, a trailing "which ..." clause) and never
 adds or reorders a word, so the tldr stays grounded in the abstract.
 """
@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.errors import ModelFileError
 from pipeline.grounding import idf_table, terms
-from pipeline.roles import MODEL_DIR, ROLES, load_weights, save_weights
+from pipeline.extractive.roles import MODEL_DIR, ROLES, load_weights, save_weights
 
 TLDR_FILE = "tldr.json"
 FEATURE_NAMES: tuple[str, ...] = (
