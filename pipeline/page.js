@@ -102,7 +102,7 @@
   }
 
   // "More / less like this": kept in this browser (localStorage), exported as a file summarize --library reads.
-  var VOTES_KEY = "summarize.feedback.v1", MAX_VOTES = 5000;
+  var VOTES_KEY = "summarize.feedback.v1", MAX_VOTES = 2000, MAX_VOTE_ABSTRACT = 2000;
   var votes = loadVotes();
   var exportButton = document.getElementById("export-feedback");
   var exportLink = null;
@@ -140,7 +140,8 @@
     var id = art.getAttribute("data-id"), p = byId[id];
     if (!p) return;
     if (votes[id] && votes[id].vote === choice) delete votes[id];  // a second click takes the vote back
-    else votes[id] = { title: p.t, vote: choice, at: new Date().toISOString() };
+    // the abstract travels with the vote, so the export ranks without the corpus (cut to fit localStorage)
+    else votes[id] = { title: p.t, abstract: p.a.join(" ").slice(0, MAX_VOTE_ABSTRACT), vote: choice, at: new Date().toISOString() };
     art.querySelectorAll("[data-vote]").forEach(function (b) {
       b.setAttribute("aria-pressed", votes[id] && votes[id].vote === b.getAttribute("data-vote") ? "true" : "false");
     });
@@ -149,7 +150,8 @@
 
   function feedbackExport() {
     var items = Object.keys(votes).map(function (id) {
-      return { id: id, title: String(votes[id].title || ""), vote: votes[id].vote, at: String(votes[id].at || "") };
+      return { id: id, title: String(votes[id].title || ""), abstract: String(votes[id].abstract || ""),
+               vote: votes[id].vote, at: String(votes[id].at || "") };
     }).filter(function (item) { return item.vote === "more" || item.vote === "less"; });
     items.sort(function (a, b) { return a.at.localeCompare(b.at) || a.id.localeCompare(b.id); });
     return { format: "summarize-feedback", version: 1, items: items };

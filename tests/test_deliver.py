@@ -569,18 +569,22 @@ def test_votes_on_the_page_survive_a_reload_and_export_a_feedback_file(sample_co
     exported = json.loads(seen["file"])
     assert exported["format"] == "summarize-feedback" and exported["version"] == 1
     titles = {r["id"]: r["title"] for r in read_jsonl(out / "corpus.jsonl")}
+    abstracts = {r["id"]: r["abstract"] for r in read_jsonl(out / "corpus.jsonl")}
     ids = seen["ids"]
     got = {item["id"]: item for item in exported["items"]}
     assert set(got) == {ids[0], ids[1], ids[3]}
     assert [got[i]["vote"] for i in (ids[0], ids[1], ids[3])] == ["more", "less", "more"]
     for item in exported["items"]:
-        assert set(item) == {"id", "title", "vote", "at"} and item["title"] == titles[item["id"]]
+        assert set(item) == {"id", "title", "abstract", "vote", "at"} and item["title"] == titles[item["id"]]
+        # the abstract travels with the vote (whitespace between sentences aside), so it ranks without the corpus
+        assert item["abstract"].split() == abstracts[item["id"]].split()[: len(item["abstract"].split())]
+        assert len(item["abstract"]) > 200
         assert item["at"].endswith("Z") and item["at"][:4].isdigit()
     (tmp_path / "feedback.json").write_text(seen["file"])
     from pipeline.sources.library import read_library  # the file --library reads
 
     library = read_library([str(tmp_path / "feedback.json")])
-    assert library.problems == []
+    assert library.problems == [] and all(e.abstract for e in library.entries)
     assert {(e.id, e.vote, e.format) for e in library.entries} == {
         (ids[0], "more", "feedback"), (ids[1], "less", "feedback"), (ids[3], "more", "feedback")
     }  # fmt: skip

@@ -49,6 +49,11 @@ def _labelled(flag: str, dest: str, help: str, *, folder: bool = False) -> Any: 
     help="--ranking: embedded, or a baseline it was chosen against (centroid, nearest, logistic).",
 )
 @click.option("--rank-model", help="--ranking: also score the LLM judge (litellm model) on the embedded top K.")
+@click.option(
+    "--feedback-days",
+    is_flag=True,
+    help="--ranking: replay the reader's loop (votes on each day's top 10 feed the next days) against the library alone.",
+)
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
 @click.option("--api-base", help="Base URL of an OpenAI-compatible server for --model (config: api_base).")
 @click.option("--prompt", help="--model: the LLM prompt by name, 'summarize' or 'extractive' (config: prompt).")
@@ -64,6 +69,7 @@ def eval_command(
     ranking_dir: Path | None,
     ranker: str,
     rank_model: str | None,
+    feedback_days: bool,
     model: str | None,
     api_base: str | None,
     prompt: str | None,
@@ -86,7 +92,17 @@ def eval_command(
             "give a FILE to score roles, --fields FILE, --tldr FILE, --grounding FILE or --ranking DIR"
         )
     settings = _settings(config, model=model, api_base=api_base, prompt=prompt)
-    if ranking_dir:
+    if feedback_days and not ranking_dir:
+        raise click.UsageError("--feedback-days replays the loop on --ranking DIR: give the folder")
+    if ranking_dir and feedback_days:
+        from pipeline.rank.loop import print_replay, replay
+
+        replayed = replay(ranking_dir, limit=limit)
+        if as_json:
+            click.echo(json.dumps({"scored": "ranking_loop", "path": str(ranking_dir), **replayed}))
+        else:
+            print_replay(replayed, str(ranking_dir))
+    elif ranking_dir:
         from pipeline.rank.evaluate import print_ranking_eval, ranking_eval
 
         for result in ranking_eval(ranking_dir, ranker, settings, rank_model=rank_model, limit=limit):

@@ -124,8 +124,10 @@ def print_ranking(ranked: Sequence[Ranked]) -> None:
 
 def profile_of(interests: Any, library: Any = None) -> Profile:
     """A ranker's profile from ``Settings.interests`` and the library read from its files (or None)."""
+    positives = list(library.positives) if library is not None else []
     return Profile(
-        positives=list(library.positives) if library is not None else [],
+        positives=[e for e in positives if getattr(e, "format", "") != "feedback"],
+        votes=[e for e in positives if getattr(e, "format", "") == "feedback"],
         negatives=list(library.negatives) if library is not None else [],
         keywords=dict(getattr(interests, "keywords", {}) or {}),
         authors=list(getattr(interests, "authors", []) or []),
