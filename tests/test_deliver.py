@@ -9,6 +9,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -247,7 +248,7 @@ def test_one_mail_over_starttls_lists_the_top_n_in_ranking_order_and_a_rerun_sen
     ids = [r["id"] for r in read_jsonl(sample / "corpus.jsonl")]
     wanted = _write_ranking(sample, [ids[40], ids[3], ids[17], ids[60], ids[0]])
     result = _digest(sample, "--top", "3", *_mail_args(port, starttls=True))
-    assert "sent: e-mail to reader@example.org" in result.output
+    assert "e-mail to reader@example.org: sent 3 papers." in result.output
     assert len(inbox.mails) == 1 and inbox.logins == [USER]
     recipients, message = inbox.mails[0]
     assert recipients == ["reader@example.org"]
@@ -260,13 +261,13 @@ def test_one_mail_over_starttls_lists_the_top_n_in_ranking_order_and_a_rerun_sen
         assert wanted[3].split(":")[0] not in part  # only the top 3
         assert "close to library paper 0" in part  # the reason is shown
     assert all("Key result" in part for part in parts.values())
-    assert message["Subject"].endswith(")") and "3 new papers" in message["Subject"]
+    assert re.fullmatch(r"3 papers for you — \d{4}-\d{2}-\d{2}", message["Subject"]), message["Subject"]
     md = (sample / "digest.md").read_text()
     assert all(t.split(":")[0] in md for t in wanted[:3]) and (sample / "digest.html").exists()
 
     again = _digest(sample, "--top", "3", *_mail_args(port, starttls=True))
     assert len(inbox.mails) == 1, "the same digest was mailed twice"
-    assert "already sent: e-mail" in again.output
+    assert "e-mail to reader@example.org: nothing to send" in again.output
     for path in sample.iterdir():  # the password is written nowhere
         if path.is_file():
             assert PASSWORD not in path.read_text(errors="replace"), path
@@ -410,7 +411,7 @@ def test_a_silent_webhook_is_given_up_after_its_timeout(sample: Path) -> None:
         result = _digest(sample, "--top", "1", "--webhook", silent.url, expect=7)
     finally:
         silent.close()
-    assert len(silent.posts) == 1 and "no answer within 0.5 s" in result.output
+    assert len(silent.posts) == 1 and "gave up after 0.5 s (webhook_timeout_s)" in result.output
 
 
 def test_a_huge_error_answer_is_read_and_shown_only_in_part(sample: Path) -> None:
@@ -455,7 +456,7 @@ def test_the_next_days_new_paper_is_delivered_and_the_old_one_is_not(tmp_path: P
     _run(_papers(tmp_path / "day2.jsonl", day2), out)
     result = _digest(out, "--webhook", hook.url)
     assert len(hook.posts) == 2 and _titles(hook.posts[1]) == ["Graph networks"]
-    assert "Seen before" in (out / "digest.md").read_text() and "1 new of 3" in result.output
+    assert "Seen before" in (out / "digest.md").read_text() and "1 new paper of 3 candidates" in result.output
     _digest(out, "--webhook", hook.url)
     assert len(hook.posts) == 2  # a rerun the same day is a no-op
 
@@ -485,7 +486,7 @@ def test_shards_then_merge_keep_what_each_shard_delivered(tmp_path: Path, hook) 
     merged = tmp_path / "merged"
     invoke("merge", *map(str, shards), "--out", str(merged))
     result = _digest(merged, "--webhook", hook.url)
-    assert "nothing new to send" in result.output and len(hook.posts) == 2
+    assert "nothing new of 6 candidates" in result.output and len(hook.posts) == 2
     day2 = _papers(tmp_path / "day2.jsonl", [(f"2403.0000{i}v1", f"Paper number {i}") for i in range(1, 8)])
     for k, folder in enumerate(shards):
         _run(day2, folder, "--shard", f"{k}/2")
@@ -679,7 +680,6 @@ def test_digest_has_help_and_the_shipped_config_reads() -> None:
     from pipeline.settings import load_settings
 
     shipped = (Path(__file__).resolve().parent.parent / "config.toml").read_text()
-    import re
 
     example = shipped.split("# [delivery]", 1)[1]  # the commented example, uncommented as a user would
     Path("config.toml").write_text("[summarize]\n\n[delivery]" + re.sub(r"(?m)^# (?=\w+ = )", "", example))
