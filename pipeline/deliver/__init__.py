@@ -175,7 +175,8 @@ def report_lines(outcome: Outcome) -> list[str]:
     order = "ranking.jsonl" if digest.ranked else "newest first"
     count = len(digest.items)
     new = f"{count} new paper{'s' if count != 1 else ''}" if count else "nothing new"
-    lines = [f"digest {digest.id}: {new} of {digest.candidates} candidates ({order}); {len(digest.seen)} sent before."]
+    of = f"{digest.candidates} candidate{'s' if digest.candidates != 1 else ''}"
+    lines = [f"digest {digest.id}: {new} of {of} ({order}); {len(digest.seen)} sent before."]
     lines += [f"  {n}. {render.plain(item.title)[:120]}" for n, item in enumerate(digest.items, start=1)]
     lines.append("wrote " + ", ".join(str(path) for path in outcome.files))
     for channel in outcome.channels:

@@ -65,7 +65,7 @@ def unlinked(digest: Digest) -> list[str]:
     return [plain(item.title) for item in digest.items if not item.url]
 
 
-RESOLVE_HINT = "`summarize run --resolve` finds their arXiv links by title"
+RESOLVE_HINT = "summarize run --resolve finds their arXiv links by title"
 
 
 def subject(date: str, digest: Digest) -> str:
@@ -192,10 +192,14 @@ def webhook_body(title: str, date: str, digest: Digest) -> dict[str, Any]:
         line = f"{n}. {name}{mark}" + (f" — {_slack(item.tldr)}" if item.tldr else "")
         if item.headline:
             line += f" ({_slack(item.headline)})"
+        if item.earlier_version is not None:
+            line += f" (new version v{item.version}; v{item.earlier_version} was sent before)"
         if item.why:
             line += f" _Why: {_slack(item.why)}_"
         slack.append(line)
         link = f" <{_url(item.url)}>" if item.url else ""
+        if item.earlier_version is not None:
+            mark += f" (new version v{item.version})"
         tail = (f"\n{_discord(item.tldr)}" if item.tldr else "") + (f"\nWhy: {_discord(item.why)}" if item.why else "")
         discord.append(f"{n}. **{_discord(item.title)}**{link}{mark}{tail}")
     if unlinked(digest):
