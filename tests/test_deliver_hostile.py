@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import pytest
 from conftest import invoke
 
 pytest.importorskip("aiosmtpd")
-from test_deliver import Inbox, Receiver, _mail_args, _papers, _run, _smtp, _titles  # noqa: E402
+from test_deliver import Inbox, Receiver, _mail_args, _papers, _run, _smtp, _titles, certificate  # noqa: E402, F401
 
 DRIP_EVERY_S = 0.2  # well inside the 1 s limit: a per-read timeout never fires
 PAPERS = [("2403.00001v1", "Sparse attention"), ("2403.00002v1", "Dense retrieval"), ("2403.00003v1", "Graphs")]
@@ -201,6 +202,49 @@ def test_a_webhook_that_says_200_then_drips_its_body_counts_as_sent(out: Path) -
         slow.close()
     assert f"webhook 127.0.0.1:{slow.port}: sent 3 papers." in result.output
     assert "nothing to send" in again.output and len(slow.requests) == 1
+
+
+def _tls(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this test's own certificate
+    return context
+
+
+def test_a_webhook_dripping_over_tls_is_given_up_at_the_deadline(out: Path, certificate, monkeypatch) -> None:
+    context = _tls(certificate, monkeypatch)
+
+    def script(conn: socket.socket, server: DripServer) -> None:
+        http_header_drip(context.wrap_socket(conn, server_side=True), server)
+
+    slow = DripServer(script)
+    try:
+        result = _digest(out, "--webhook", f"https://127.0.0.1:{slow.port}/services/T/B/token", expect=7)
+    finally:
+        slow.close()
+    assert f"webhook 127.0.0.1:{slow.port}: gave up after 1 s (webhook_timeout_s)" in result.output
+    assert len(slow.requests) == 1 and _state(out)["papers"] == {}  # nothing recorded as sent
+
+
+def test_an_smtp_server_dripping_after_starttls_is_given_up(out: Path, certificate, monkeypatch) -> None:
+    context = _tls(certificate, monkeypatch)
+
+    def script(conn: socket.socket, server: DripServer) -> None:
+        conn.sendall(b"220 slow.example.org ESMTP\r\n")
+        conn.recv(1024)
+        conn.sendall(b"250-slow.example.org\r\n250 STARTTLS\r\n")
+        conn.recv(1024)
+        conn.sendall(b"220 go ahead\r\n")
+        _smtp_session(context.wrap_socket(conn, server_side=True), server, ehlo=b"250-slow.example.org\r\n250 OK\r\n")
+
+    slow = DripServer(script)
+    try:
+        result = _digest(out, *_mail_args(slow.port, starttls=True), expect=7)
+    finally:
+        slow.close()
+    assert f"e-mail via 127.0.0.1:{slow.port}: gave up after 1 s (smtp_timeout_s)" in result.output
+    assert slow.mails == [] and _state(out)["papers"] == {}
 
 
 # ---------------------------------------------------------------- delivered.json
