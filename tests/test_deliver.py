@@ -880,3 +880,20 @@ def test_the_headline_score_is_the_papers_own_first_score() -> None:
     assert headline({"scores": [{"value": "3.2x", "metric": "speedup", "dataset": "", "own": True}]}) == "3.2x speedup"
     for none in ({}, {"scores": None}, {"scores": "85%"}, {"scores": [{"value": "1", "own": "yes"}, 5]}):
         assert headline(none) == ""  # a schema-2 record, or one whose scores are not the schema's
+
+
+def test_a_state_written_by_the_previous_version_still_counts(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(_papers(tmp_path / "in.jsonl", [("2403.00001v1", "Sparse attention"), ("2403.00002v1", "Dense retrieval")]),
+         out)  # fmt: skip
+    at = "2026-12-07T08:00:00+00:00"
+    old = {"format": "summarize-delivered", "version": 1,
+           "papers": {"arxiv:2403.00001": {"version": 1, "at": at, "digest": "d1"}},
+           "digests": [{"id": "d1", "basis": "b1", "at": at, "papers": [["arxiv:2403.00001", 1]],
+                        "sent": {"webhook": {"at": at, "host": "hooks.slack.com"}}}]}  # fmt: skip
+    (out / "delivered.json").write_text(json.dumps(old))
+    result = _digest(out, "--webhook", hook.url)
+    assert _titles(hook.posts[0]) == ["Dense retrieval"] and "was not valid" not in result.output
+    state = json.loads((out / "delivered.json").read_text())
+    assert state["version"] == 2 and state["papers"]["arxiv:2403.00001"]["on"] is None  # every channel, as v1 meant
+    assert state["papers"]["arxiv:2403.00002"]["on"] == ["webhook"]

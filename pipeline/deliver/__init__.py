@@ -120,6 +120,8 @@ def _deliver_locked(settings: Settings, delivery: Delivery, dry_run: bool, mark:
     page = render.page(title, date, digest)
     files = [_write(out_dir, DIGEST_MD, render.markdown(title, date, digest)), _write(out_dir, DIGEST_HTML, page)]
     outcome = Outcome(digest, files, dry_run, channels, list(known.problems))
+    if mark and channels:
+        outcome.warnings.append("--mark-delivered counts only without a channel: the channels mark what they carry")
     pending = {c.name: [i for i in digest.items if not known.delivered_on(i.id, i.version, c.name)] for c in channels}
     if dry_run:
         for channel in channels:

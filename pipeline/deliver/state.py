@@ -217,9 +217,9 @@ def load(out_dir: Path, *, repair: bool = True) -> State:
         except OSError as exc:
             raise OutputError(f"{path} is not valid ({problem}) and cannot be set aside: {exc.strerror}") from exc
         save(out_dir, state, remember=10**9)
-    where = f"set aside as {aside.name}, " if repair else ""
+    done = f"set aside as {aside.name} and rebuilt" if repair else "read (left as it is in a dry run)"
     state.problems.append(
-        f"{path} was not valid ({problem}): {where}rebuilt from its valid entries ({len(state.papers)} papers "
+        f"{path} was not valid ({problem}): {done} from its valid entries ({len(state.papers)} papers "
         "remembered); a paper only the invalid part remembered may be sent again"
     )
     return state
