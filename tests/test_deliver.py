@@ -9,6 +9,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -247,7 +248,7 @@ def test_one_mail_over_starttls_lists_the_top_n_in_ranking_order_and_a_rerun_sen
     ids = [r["id"] for r in read_jsonl(sample / "corpus.jsonl")]
     wanted = _write_ranking(sample, [ids[40], ids[3], ids[17], ids[60], ids[0]])
     result = _digest(sample, "--top", "3", *_mail_args(port, starttls=True))
-    assert "sent: e-mail to reader@example.org" in result.output
+    assert "e-mail to reader@example.org: sent 3 papers." in result.output
     assert len(inbox.mails) == 1 and inbox.logins == [USER]
     recipients, message = inbox.mails[0]
     assert recipients == ["reader@example.org"]
@@ -260,13 +261,13 @@ def test_one_mail_over_starttls_lists_the_top_n_in_ranking_order_and_a_rerun_sen
         assert wanted[3].split(":")[0] not in part  # only the top 3
         assert "close to library paper 0" in part  # the reason is shown
     assert all("Key result" in part for part in parts.values())
-    assert message["Subject"].endswith(")") and "3 new papers" in message["Subject"]
+    assert re.fullmatch(r"3 papers for you — \d{4}-\d{2}-\d{2}", message["Subject"]), message["Subject"]
     md = (sample / "digest.md").read_text()
     assert all(t.split(":")[0] in md for t in wanted[:3]) and (sample / "digest.html").exists()
 
     again = _digest(sample, "--top", "3", *_mail_args(port, starttls=True))
     assert len(inbox.mails) == 1, "the same digest was mailed twice"
-    assert "already sent: e-mail" in again.output
+    assert "e-mail to reader@example.org: nothing to send" in again.output
     for path in sample.iterdir():  # the password is written nowhere
         if path.is_file():
             assert PASSWORD not in path.read_text(errors="replace"), path
@@ -410,7 +411,7 @@ def test_a_silent_webhook_is_given_up_after_its_timeout(sample: Path) -> None:
         result = _digest(sample, "--top", "1", "--webhook", silent.url, expect=7)
     finally:
         silent.close()
-    assert len(silent.posts) == 1 and "no answer within 0.5 s" in result.output
+    assert len(silent.posts) == 1 and "gave up after 0.5 s (webhook_timeout_s)" in result.output
 
 
 def test_a_huge_error_answer_is_read_and_shown_only_in_part(sample: Path) -> None:
@@ -455,7 +456,7 @@ def test_the_next_days_new_paper_is_delivered_and_the_old_one_is_not(tmp_path: P
     _run(_papers(tmp_path / "day2.jsonl", day2), out)
     result = _digest(out, "--webhook", hook.url)
     assert len(hook.posts) == 2 and _titles(hook.posts[1]) == ["Graph networks"]
-    assert "Seen before" in (out / "digest.md").read_text() and "1 new of 3" in result.output
+    assert "Seen before" in (out / "digest.md").read_text() and "1 new paper of 3 candidates" in result.output
     _digest(out, "--webhook", hook.url)
     assert len(hook.posts) == 2  # a rerun the same day is a no-op
 
@@ -485,7 +486,7 @@ def test_shards_then_merge_keep_what_each_shard_delivered(tmp_path: Path, hook) 
     merged = tmp_path / "merged"
     invoke("merge", *map(str, shards), "--out", str(merged))
     result = _digest(merged, "--webhook", hook.url)
-    assert "nothing new to send" in result.output and len(hook.posts) == 2
+    assert "nothing new of 6 candidates" in result.output and len(hook.posts) == 2
     day2 = _papers(tmp_path / "day2.jsonl", [(f"2403.0000{i}v1", f"Paper number {i}") for i in range(1, 8)])
     for k, folder in enumerate(shards):
         _run(day2, folder, "--shard", f"{k}/2")
@@ -683,7 +684,6 @@ def test_digest_has_help_and_the_shipped_config_reads() -> None:
     from pipeline.settings import load_settings
 
     shipped = (Path(__file__).resolve().parent.parent / "config.toml").read_text()
-    import re
 
     example = shipped.split("# [delivery]", 1)[1]  # the commented example, uncommented as a user would
     Path("config.toml").write_text("[summarize]\n\n[delivery]" + re.sub(r"(?m)^# (?=\w+ = )", "", example))
@@ -706,3 +706,198 @@ def test_run_with_the_feedback_as_library_then_digest_follows_the_ranking_with_r
     papers = hook.posts[0]["json"]["papers"]
     assert [p["id"] for p in papers] == ranked[:3] and papers[0]["id"] == liked["id"]
     assert all(p["reasons"] for p in papers) and "ranked by your interests" in hook.posts[0]["json"]["text"]
+
+
+# ---------------------------------------------------------------- exactly once (issue 33)
+
+
+def _ranked_sample(out: Path, n: int = 10) -> list[dict[str, Any]]:
+    """A ranking of the sample's first ``n`` records (realistic scores and reasons), best first."""
+    records = read_jsonl(out / "corpus.jsonl")[:n]
+    lines = [
+        {"id": r["id"], "title": r["title"], "score": 95.0 - 5 * k,
+         "reasons": [f"close to your library ({90 - k}%): “Library paper {k}”", f"keywords: topic {k} ({10 + k}%)"]}
+        for k, r in enumerate(records)
+    ]  # fmt: skip
+    (out / "ranking.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return records
+
+
+def _mail_titles(message: email.message.EmailMessage, records: list[dict[str, Any]]) -> list[str]:
+    text = _parts(message)["text/plain"]
+    return [r["title"] for r in records if f". {' '.join(r['title'].split())}" in text]
+
+
+def test_top_5_then_3_then_8_sends_each_paper_once_on_each_channel(sample: Path, smtp_plain, hook) -> None:
+    inbox, port = smtp_plain
+    records = _ranked_sample(sample)
+    titles = [r["title"] for r in records]
+    channels = [*_mail_args(port), "--webhook", hook.url]
+    first = _digest(sample, "--top", "5", *channels)
+    assert "e-mail to reader@example.org: sent 5 papers." in first.output
+    assert _titles(hook.posts[0]) == titles[:5] and _mail_titles(inbox.mails[0][1], records) == titles[:5]
+
+    second = _digest(sample, "--top", "3", *channels)
+    assert len(inbox.mails) == 1 and len(hook.posts) == 1, "papers already delivered were sent again"
+    assert "nothing new of" in second.output and second.output.count("nothing to send") == 2
+
+    third = _digest(sample, "--top", "8", *channels)
+    assert len(inbox.mails) == 2 and len(hook.posts) == 2
+    assert _titles(hook.posts[1]) == titles[5:8] and _mail_titles(inbox.mails[1][1], records) == titles[5:8]
+    assert "webhook 127.0.0.1" in third.output and "sent 3 papers." in third.output
+    state = json.loads((sample / "delivered.json").read_text())
+    assert sorted(state["papers"]) == sorted(r["id"] for r in records[:8])
+    assert all(p["on"] == ["email", "webhook"] for p in state["papers"].values())
+
+
+def test_a_preview_marks_nothing_and_mark_delivered_does(sample: Path, hook) -> None:
+    records = _ranked_sample(sample)
+    preview = _digest(sample, "--top", "3")
+    assert "preview (no channel" in preview.output and "nothing marked delivered" in preview.output
+    assert not (sample / "delivered.json").exists() and "## 1." in (sample / "digest.md").read_text()
+    _digest(sample, "--top", "3", "--webhook", hook.url)
+    assert _titles(hook.posts[0]) == [r["title"] for r in records[:3]], "the preview used the papers up"
+
+    marked = _digest(sample, "--top", "5", "--mark-delivered")
+    assert "2 papers marked delivered" in marked.output
+    _digest(sample, "--top", "5", "--webhook", hook.url)
+    assert len(hook.posts) == 1, "papers marked delivered were sent"
+
+
+def test_a_failed_channel_gets_only_what_it_missed_on_the_next_run(sample: Path, smtp_plain) -> None:
+    inbox, port = smtp_plain
+    records = _ranked_sample(sample)
+    failing = Receiver(status=500, answer=b"channel is archived")
+    try:
+        result = _digest(sample, "--top", "3", *_mail_args(port), "--webhook", failing.url, expect=7)
+    finally:
+        failing.close()
+    assert "e-mail to reader@example.org: sent 3 papers." in result.output
+    assert "not sent (the error is below)" in result.output and "HTTP 500: channel is archived" in result.output
+    state = json.loads((sample / "delivered.json").read_text())
+    assert {p["on"] == ["email"] for p in state["papers"].values()} == {True}  # what went where, and what did not
+    working = Receiver()
+    try:
+        again = _digest(sample, "--top", "3", *_mail_args(port), "--webhook", working.url)
+    finally:
+        working.close()
+    assert len(inbox.mails) == 1 and "e-mail to reader@example.org: nothing to send" in again.output
+    assert _titles(working.posts[0]) == [r["title"] for r in records[:3]]
+
+
+def test_dry_run_warns_about_a_missing_sender(sample: Path) -> None:
+    result = _digest(sample, "--email-to", "reader@example.org", "--smtp-host", "127.0.0.1", "--dry-run")
+    assert "warning: e-mail: no sender; set --email-from" in result.stderr
+    assert "e-mail to reader@example.org: dry run, would send 10 papers; nothing sent." in result.stdout
+    assert "dry run: nothing sent, nothing marked delivered." in result.stdout
+
+
+def test_a_new_version_says_so_in_every_message(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(_papers(tmp_path / "v1.jsonl", [("2403.00001v1", "Sparse attention")]), out)
+    _digest(out, "--webhook", hook.url)
+    _run(_papers(tmp_path / "v2.jsonl", [("2403.00001v2", "Sparse attention")]), out)
+    _digest(out, "--webhook", hook.url)
+    assert "new version v2; v1 was sent before" in hook.posts[1]["json"]["text"]
+    assert hook.posts[1]["json"]["papers"][0]["earlier_version"] == 1
+    assert "**New version:** v2 (v1 was sent before)" in (out / "digest.md").read_text()
+
+
+# ---------------------------------------------------------------- a digest a reader wants (issue 33)
+
+
+def _schema_has_scores() -> bool:
+    from pipeline.schema import Record
+
+    return "scores" in Record.model_fields
+
+
+def _reader_sample(out: Path) -> list[dict[str, Any]]:
+    """The sample with a ranking whose reasons carry shares and a title-only closest paper: the first record
+    linked (with a headline score once the schema has scores), the second without a link (the sample's papers have
+    no arXiv id), the third with its key result the same sentence as its tldr."""
+    records = read_jsonl(out / "corpus.jsonl")
+    first, second, third = records[0], records[1], records[2]
+    first["url"] = "https://arxiv.org/abs/2403.01234"
+    if _schema_has_scores():
+        first["scores"] = [
+            {"value": "3.2x", "metric": "speedup", "dataset": "", "own": False},
+            {"value": "85.3%", "metric": "top-1 accuracy", "dataset": "ImageNet", "own": True},
+        ]
+    third["results"] = [third["tldr"]]
+    (out / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    ranking = [
+        {"id": first["id"], "title": first["title"], "score": 87.4,
+         "reasons": ["close to your library (90%): “A title-only entry”; “Neural Radiance Fields”",
+                     "keywords: nerf (10%)", "shares authors with your library: A. Author (1%)"],
+         "closest": [{"title": "A title-only entry", "has_abstract": False},
+                     {"title": "Neural Radiance Fields", "has_abstract": True}]},
+        {"id": second["id"], "title": second["title"], "score": 61.0,
+         "reasons": ["little like your library (100%): “A title-only entry”"],
+         "closest": [{"title": "A title-only entry", "has_abstract": False}]},
+        {"id": third["id"], "title": third["title"], "score": 40.0, "reasons": ["keywords: diffusion (100%)"]},
+    ]  # fmt: skip
+    (out / "ranking.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ranking))
+    return [first, second, third]
+
+
+def test_the_digest_as_received_carries_link_score_and_one_line_why(sample: Path, smtp_plain, hook) -> None:
+    inbox, port = smtp_plain
+    (sample.parent / "work" / "config.toml").write_text('site_url = "https://me.github.io/papers/"\n')
+    first, second, third = _reader_sample(sample)
+    _digest(sample, "--top", "3", *_mail_args(port), "--webhook", hook.url)
+    message = inbox.mails[0][1]
+    assert message["Subject"].startswith("3 papers for you — ")
+    text, page = (_parts(message)[k].replace("\r\n", "\n") for k in ("text/plain", "text/html"))
+    body = hook.posts[0]["json"]
+    why = "Why: close to your library: “Neural Radiance Fields”; keywords: nerf"
+    link = "https://arxiv.org/abs/2403.01234"
+    assert f"1. {' '.join(first['title'].split())} · 87/100" in text and f"paper: {link}" in text
+    assert why in text and why.replace("Why:", "<b>Why:</b>") in page and why in body["text"].replace("_", "")
+    for received in (text, page, body["text"], body["content"]):
+        assert "%)" not in received and "A title-only entry" not in received  # no shares, no title-only paper
+    assert f'<a href="{link}">' in page and '<span class="score">87/100</span>' in page
+    assert f"<{link}|" in body["text"] and "· 87/100" in body["text"] and "· 87/100" in body["content"]
+    if _schema_has_scores():
+        headline = "85.3% top-1 accuracy on ImageNet"  # the first score that is the paper's own
+        assert f"Headline score: {headline}" in text and headline in page and headline in body["text"]
+        assert body["papers"][0]["headline"] == headline
+    assert body["papers"][0]["why"] == why.removeprefix("Why: ")
+    assert "Why: little like your library\n" in text  # the title-only entry dropped, the reason kept
+    for received in (text, body["text"]):
+        unlinked = next(line for line in received.splitlines() if line.startswith("No link yet for: "))
+        assert " ".join(second["title"].split()) in unlinked and first["title"] not in unlinked
+        assert "summarize run --resolve finds their arXiv links" in unlinked
+    assert text.count(" ".join(third["tldr"].split())) == 1  # its key result is its tldr: said once
+    assert "All papers: https://me.github.io/papers/" in text and "https://me.github.io/papers/" in body["content"]
+
+
+def test_the_headline_score_is_the_papers_own_first_score() -> None:
+    from pipeline.deliver.digest import headline
+
+    scores = [
+        {"value": "+4.5", "metric": "BLEU", "dataset": "WMT14", "own": False},
+        {"value": "85.3%", "metric": "top-1 accuracy", "dataset": "ImageNet", "own": True},
+        {"value": "12.1", "metric": "FID", "dataset": "COCO", "own": True},
+    ]
+    assert headline({"scores": scores}) == "85.3% top-1 accuracy on ImageNet"
+    assert headline({"scores": [{"value": "3.2x", "metric": "speedup", "dataset": "", "own": True}]}) == "3.2x speedup"
+    for none in ({}, {"scores": None}, {"scores": "85%"}, {"scores": [{"value": "1", "own": "yes"}, 5]}):
+        assert headline(none) == ""  # a schema-2 record, or one whose scores are not the schema's
+
+
+def test_a_state_written_by_the_previous_version_still_counts(tmp_path: Path, hook) -> None:
+    out = tmp_path / "out"
+    _run(_papers(tmp_path / "in.jsonl", [("2403.00001v1", "Sparse attention"), ("2403.00002v1", "Dense retrieval")]),
+         out)  # fmt: skip
+    at = "2026-12-07T08:00:00+00:00"
+    old = {"format": "summarize-delivered", "version": 1,
+           "papers": {"arxiv:2403.00001": {"version": 1, "at": at, "digest": "d1"}},
+           "digests": [{"id": "d1", "basis": "b1", "at": at, "papers": [["arxiv:2403.00001", 1]],
+                        "sent": {"webhook": {"at": at, "host": "hooks.slack.com"}}}]}  # fmt: skip
+    (out / "delivered.json").write_text(json.dumps(old))
+    result = _digest(out, "--webhook", hook.url)
+    assert _titles(hook.posts[0]) == ["Dense retrieval"] and "was not valid" not in result.output
+    state = json.loads((out / "delivered.json").read_text())
+    assert state["version"] == 2 and state["papers"]["arxiv:2403.00001"]["on"] is None  # every channel, as v1 meant
+    assert state["papers"]["arxiv:2403.00002"]["on"] == ["webhook"]

@@ -20,19 +20,28 @@ from pipeline.cli.base import _interest_flags, _settings
 @click.option("--smtp-starttls/--no-smtp-starttls", "smtp_starttls", default=None, help="STARTTLS (default on).")
 @click.option("--webhook", envvar="SUMMARIZE_WEBHOOK_URL", help="Slack/Discord webhook URL (or SUMMARIZE_WEBHOOK_URL).")
 @click.option("--dry-run", is_flag=True, help="Write digest.md/.html only: send nothing, remember nothing.")
+@click.option(
+    "--mark-delivered",
+    is_flag=True,
+    help="With no channel: count the digest's papers as delivered (a preview does not).",
+)
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
-def digest(out_dir: Path, dry_run: bool, config: Path | None, **flags: Any) -> None:
+def digest(out_dir: Path, dry_run: bool, mark_delivered: bool, config: Path | None, **flags: Any) -> None:
     """Send the best papers of OUT_DIR not delivered before: digest.md/.html, an e-mail, a webhook post.
 
-    Papers follow OUT_DIR/ranking.jsonl (else newest first); delivered.json remembers what went out, so a rerun
-    sends nothing twice and a paper comes back only as a new arXiv version. Exit code 7: a channel failed (the
-    files are written, the error gives the server's answer).
+    Papers follow OUT_DIR/ranking.jsonl (else newest first); delivered.json remembers what went out on each
+    channel, so no paper is sent twice on one, whatever --top, and a paper comes back only as a new arXiv version.
+    With no channel the digest is a preview that marks nothing delivered (unless --mark-delivered). Exit code 7:
+    a channel failed (the files are written, the error gives the server's answer).
     """
     from pipeline.deliver import deliver, report_lines, with_flags
     from pipeline.errors import DeliveryError
 
     settings = _settings(config, out_dir=out_dir)
-    outcome = deliver(settings, with_flags(settings.delivery, **flags), dry_run=dry_run)
+    delivery = with_flags(settings.delivery, **flags)
+    outcome = deliver(settings, delivery, dry_run=dry_run, mark_delivered=mark_delivered)
+    for warning in outcome.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     for line in report_lines(outcome):
         click.echo(line)
     if outcome.errors:

@@ -24,14 +24,30 @@ DIGEST_HTML = "digest.html"
 
 
 @dataclass
+class Channel:
+    """One channel of a delivery and what became of it."""
+
+    name: str  # "email" | "webhook"
+    label: str  # "e-mail to a@b.org", "webhook hooks.slack.com"
+    status: str = "pending"  # "sent" | "done" (nothing left for it) | "failed" | "dry run"
+    papers: int = 0  # papers it carried (or, in a dry run, would carry)
+    error: DeliveryError | None = None
+    note: str = ""  # sent, but some recipients were refused
+
+
+@dataclass
 class Outcome:
     digest: Digest
     files: list[Path]
     dry_run: bool
-    sent: list[str] = field(default_factory=list)  # "e-mail to a@b.org", "webhook hooks.slack.com"
-    skipped: list[str] = field(default_factory=list)  # channels that already carried this digest
-    errors: list[DeliveryError] = field(default_factory=list)
-    channels: int = 0
+    channels: list[Channel] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    marked: bool = False  # a preview counted as delivered (--mark-delivered)
+
+    @property
+    def errors(self) -> list[DeliveryError]:
+        failed = [c.error for c in self.channels if c.error is not None]
+        return failed + [DeliveryError(c.note, channel=c.name) for c in self.channels if c.note]
 
 
 def with_flags(delivery: Delivery, **flags: Any) -> Delivery:
@@ -55,9 +71,17 @@ def _write(out_dir: Path, name: str, text: str) -> Path:
     return path
 
 
-def deliver(settings: Settings, delivery: Delivery, *, dry_run: bool = False, now: datetime | None = None) -> Outcome:
-    """Choose the digest of ``settings.out_dir``, write it, and send it on each channel ``delivery`` names that has
-    not carried it yet. A failed channel is in ``Outcome.errors`` (the others still go, the files stay)."""
+def deliver(
+    settings: Settings,
+    delivery: Delivery,
+    *,
+    dry_run: bool = False,
+    mark_delivered: bool = False,
+    now: datetime | None = None,
+) -> Outcome:
+    """Choose the digest of ``settings.out_dir``, write it, and send each channel ``delivery`` names the papers it
+    has not carried yet. A failed channel is in ``Outcome.errors`` (the others still go, the files stay). With no
+    channel the digest is a preview: nothing counts as delivered unless ``mark_delivered``."""
     from filelock import FileLock, Timeout
 
     out_dir = settings.out_dir
@@ -69,15 +93,25 @@ def deliver(settings: Settings, delivery: Delivery, *, dry_run: bool = False, no
     except Timeout as exc:
         raise LockedError(f"another summarize run is writing to {out_dir}; wait for it to finish") from exc
     try:
-        return _deliver_locked(settings, delivery, dry_run, now or datetime.now(UTC))
+        return _deliver_locked(settings, delivery, dry_run, mark_delivered, now or datetime.now(UTC))
     finally:
         lock.release()
 
 
-def _deliver_locked(settings: Settings, delivery: Delivery, dry_run: bool, now: datetime) -> Outcome:
+def _channels(delivery: Delivery) -> list[Channel]:
+    channels = []
+    if delivery.email_to:
+        channels.append(Channel("email", f"e-mail to {', '.join(delivery.email_to)}"))
+    if delivery.webhook:
+        channels.append(Channel("webhook", f"webhook {webhook.host_of(delivery.webhook)}"))
+    return channels
+
+
+def _deliver_locked(settings: Settings, delivery: Delivery, dry_run: bool, mark: bool, now: datetime) -> Outcome:
     out_dir = settings.out_dir
-    known = state.load(out_dir)
-    digest = select(out_dir, known, delivery.top)
+    known = state.load(out_dir, repair=not dry_run)
+    channels = _channels(delivery)
+    digest = select(out_dir, known, delivery.top, [c.name for c in channels])
     site = settings.site_url or ""
     if site.lower().startswith(("https://", "http://")) and all(ch.isprintable() and not ch.isspace() for ch in site):
         digest.page_url = site  # linked at the end of each message
@@ -85,68 +119,83 @@ def _deliver_locked(settings: Settings, delivery: Delivery, dry_run: bool, now: 
     title = settings.title
     page = render.page(title, date, digest)
     files = [_write(out_dir, DIGEST_MD, render.markdown(title, date, digest)), _write(out_dir, DIGEST_HTML, page)]
-    outcome = Outcome(digest, files, dry_run)
-    channels = []
-    if delivery.email_to:
-        channels.append(("email", f"e-mail to {', '.join(delivery.email_to)}"))
-    if delivery.webhook:
-        channels.append(("webhook", f"webhook {webhook.host_of(delivery.webhook)}"))
-    outcome.channels = len(channels)
-    if dry_run or not digest.items:
+    outcome = Outcome(digest, files, dry_run, channels, list(known.problems))
+    if mark and channels:
+        outcome.warnings.append("--mark-delivered counts only without a channel: the channels mark what they carry")
+    pending = {c.name: [i for i in digest.items if not known.delivered_on(i.id, i.version, c.name)] for c in channels}
+    if dry_run:
+        for channel in channels:
+            channel.status, channel.papers = "dry run", len(pending[channel.name])
+        outcome.warnings += mail.problems(delivery) if delivery.email_to else []
+        outcome.warnings += webhook.problems(str(delivery.webhook)) if delivery.webhook else []
         return outcome
     at = now.isoformat(timespec="seconds")
-    entry = known.record_digest(digest.id, digest.basis, at, digest.keys)
-    delivered = not channels or any(name in entry.get("sent", {}) for name, _ in channels)
-    for name, label in channels:
-        if name in entry.get("sent", {}):
-            outcome.skipped.append(label)
+    if not channels:
+        if mark and digest.items:
+            known.mark_delivered(digest.id, digest.basis, at, digest.keys, None)
+            state.save(out_dir, known, delivery.remember)
+            outcome.marked = True
+        return outcome
+    if any(pending.values()):
+        state.save(out_dir, known, delivery.remember)  # a state that cannot be written fails before any send
+    for channel in channels:
+        items = pending[channel.name]
+        if not items:
+            channel.status = "done"
             continue
+        part = digest.only(items)
         try:
-            note = _send(name, settings, delivery, digest, date, page)
+            note = _send(channel.name, settings, delivery, part, date)
         except DeliveryError as exc:
-            outcome.errors.append(exc)
+            channel.status, channel.error = "failed", exc
             continue
-        if note:
-            outcome.errors.append(DeliveryError(note, channel=name))
         info: dict[str, Any] = {"at": at}
-        info.update({"to": list(delivery.email_to)} if name == "email" else {"host": label.split(" ", 1)[1]})
-        known.mark_sent(digest.id, name, info)
-        known.mark_delivered(digest.id, at, digest.keys)  # saved at once: a crash later never sends this again
-        state.save(out_dir, known, delivery.remember)
-        outcome.sent.append(label)
-        delivered = True
-    if delivered:
-        known.mark_delivered(digest.id, at, digest.keys)
-    state.save(out_dir, known, delivery.remember)
+        where = {"to": list(delivery.email_to)} if channel.name == "email" else {"host": channel.label.split(" ", 1)[1]}
+        info.update(where)
+        known.record_send(part.id, digest.basis, at, part.keys, channel.name, info)
+        state.save(out_dir, known, delivery.remember)  # at once, before anything else can fail: never sent twice
+        channel.status, channel.papers, channel.note = "sent", len(items), note
     return outcome
 
 
-def _send(name: str, settings: Settings, delivery: Delivery, digest: Digest, date: str, page: str) -> str:
+def _send(name: str, settings: Settings, delivery: Delivery, digest: Digest, date: str) -> str:
     title = settings.title
     if name == "email":
-        msg = mail.message(
-            delivery, render.subject(title, date, digest), render.text(title, date, digest), page, digest.id
-        )
-        return mail.send(msg, delivery)
+        text, page = render.text(title, date, digest), render.page(title, date, digest)
+        return mail.send(mail.message(delivery, render.subject(date, digest), text, page, digest.id), delivery)
     webhook.post(str(delivery.webhook), render.webhook_body(title, date, digest), delivery.webhook_timeout_s)
     return ""
 
 
+def _papers(n: int) -> str:
+    return f"{n} paper{'s' if n != 1 else ''}"
+
+
 def report_lines(outcome: Outcome) -> list[str]:
-    """What the terminal shows of a delivery (titles without control characters)."""
+    """What the terminal shows of a delivery, one sentence a line (titles without control characters)."""
     digest = outcome.digest
-    lines = [
-        f"digest {digest.id}: {len(digest.items)} new of {digest.candidates} candidates "
-        f"({'ranking.jsonl' if digest.ranked else 'newest first'}), {len(digest.seen)} seen before"
-    ]
+    order = "ranking.jsonl" if digest.ranked else "newest first"
+    count = len(digest.items)
+    new = f"{count} new paper{'s' if count != 1 else ''}" if count else "nothing new"
+    of = f"{digest.candidates} candidate{'s' if digest.candidates != 1 else ''}"
+    lines = [f"digest {digest.id}: {new} of {of} ({order}); {len(digest.seen)} sent before."]
     lines += [f"  {n}. {render.plain(item.title)[:120]}" for n, item in enumerate(digest.items, start=1)]
     lines.append("wrote " + ", ".join(str(path) for path in outcome.files))
+    for channel in outcome.channels:
+        if channel.status == "dry run":
+            lines.append(f"{channel.label}: dry run, would send {_papers(channel.papers)}; nothing sent.")
+        elif channel.status == "sent":
+            lines.append(f"{channel.label}: sent {_papers(channel.papers)}.")
+        elif channel.status == "done":
+            lines.append(f"{channel.label}: nothing to send, the top papers were all sent on it before.")
+        elif channel.status == "failed":
+            lines.append(f"{channel.label}: not sent (the error is below); the next run tries again.")
     if outcome.dry_run:
-        lines.append(f"dry run: {outcome.channels} channel(s) configured, nothing sent, nothing remembered")
-    elif not digest.items:
-        lines.append("nothing new to send")
+        lines.append("dry run: nothing sent, nothing marked delivered.")
+    elif not outcome.channels and outcome.marked:
+        lines.append(f"preview (no channel): {_papers(len(digest.items))} marked delivered (--mark-delivered).")
     elif not outcome.channels:
-        lines.append("no channel configured (--email-to, --webhook): the digest files are the delivery")
-    lines += [f"sent: {label}" for label in outcome.sent]
-    lines += [f"already sent: {label} (same digest)" for label in outcome.skipped]
+        lines.append(
+            "preview (no channel: --email-to, --webhook): nothing marked delivered (--mark-delivered would)."
+        )
     return lines

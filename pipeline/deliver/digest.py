@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ class Item:
     score: float | None
     url: str | None
     links: tuple[tuple[str, str], ...]  # (kind, http(s) URL)
+    why: str = ""  # the top one or two reasons in one short line, no shares
+    headline: str = ""  # the paper's own first score: "85.3% top-1 accuracy on ImageNet"
+    earlier_version: int | None = None  # this is a newer arXiv version of a paper delivered as this version
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,14 +58,17 @@ class Item:
             "score": self.score,
             "url": self.url,
             "links": [{"kind": k, "url": u} for k, u in self.links],
+            "why": self.why,
+            "headline": self.headline,
+            "earlier_version": self.earlier_version,
         }
 
 
 @dataclass
 class Digest:
     id: str  # hash of the delivered ids and versions: the same papers are the same digest
-    basis: str  # hash of the candidates it was chosen from: the same candidates choose the same digest
-    items: list[Item]
+    basis: str  # hash of the candidates it was chosen from (order-free): the same candidates, the same top
+    items: list[Item]  # the top papers with a channel left to carry them (no channel: not delivered before)
     seen: list[Item]  # among the best candidates, those delivered before (shown as seen, not sent as new)
     ranked: bool
     candidates: int
@@ -71,6 +78,14 @@ class Digest:
     def keys(self) -> list[tuple[str, int | None]]:
         return [(item.id, item.version) for item in self.items]
 
+    def only(self, items: list[Item]) -> Digest:
+        """This digest holding only ``items`` (what one channel has not carried yet), with its own id."""
+        return replace(self, id=digest_id(items), items=items)
+
+
+def digest_id(items: list[Item]) -> str:
+    return _hash([[i.id, i.version] for i in items])
+
 
 def _reasons(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
@@ -78,9 +93,49 @@ def _reasons(value: Any) -> tuple[str, ...]:
     return tuple(" ".join(str(r).split())[:300] for r in value[:MAX_REASONS] if str(r).strip())
 
 
+_SHARE = re.compile(r"\s*\(\d{1,3}(?:\.\d+)?%\)")  # "(90%)": a signal's share, for the page's fold only
+_QUOTED = re.compile(r"“([^”]*)”")
+WHY_LIMIT = 160
+
+
+def _title_only(value: Any) -> set[str]:
+    """Titles of the closest library papers that the ranking marks as having no abstract (``closest`` entries
+    ``{"title", "has_abstract": false}``): a title alone says too little to name as the closest paper."""
+    if not isinstance(value, list):
+        return set()
+    return {
+        " ".join(str(c.get("title", "")).split())
+        for c in value[:20]
+        if isinstance(c, dict) and c.get("has_abstract") is False
+    }
+
+
+def _is_title_only(quoted: str, title_only: set[str]) -> bool:
+    """Whether a title as a reason quotes it (cut short with "…" past 90 characters) is a title-only entry's."""
+    if quoted.endswith("…"):
+        return any(t.startswith(quoted[:-1]) for t in title_only)
+    return quoted in title_only
+
+
+def why_line(reasons: tuple[str, ...], title_only: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """The top one or two reasons as one short line: no percentage shares, at most one library paper named (never
+    a title-only one), at most WHY_LIMIT characters."""
+    parts = []
+    for reason in reasons[:2]:
+        text = _SHARE.sub("", reason)
+        lead, colon, named = text.partition(": “")
+        if colon:
+            titles = [t for t in _QUOTED.findall("“" + named) if not _is_title_only(t, title_only)]
+            text = f"{lead}: “{titles[0]}”" if titles else lead
+        if text.strip():
+            parts.append(text.strip())
+    line = "; ".join(parts)
+    return line if len(line) <= WHY_LIMIT else line[: WHY_LIMIT - 1].rstrip() + "…"
+
+
 def read_ranking(path: Path) -> list[dict[str, Any]]:
     """ranking.jsonl's entries, best first (read by the ranking stage's own reader): id without its arXiv version,
-    score and reasons; the first of an id counts."""
+    score, reasons and the one-line why; the first of an id counts."""
     entries: list[dict[str, Any]] = []
     seen: set[str] = set()
     for obj in rank.read_ranking(path, limit=MAX_RANKED):
@@ -89,17 +144,36 @@ def read_ranking(path: Path) -> list[dict[str, Any]]:
             continue
         seen.add(paper_id)
         score = obj.get("score")
+        reasons = _reasons(obj.get("reasons"))
+        number = isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
         entries.append(
             {
                 "id": paper_id,
-                "score": float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
-                "reasons": _reasons(obj.get("reasons")),
+                "score": min(100.0, max(0.0, float(score))) if number else None,
+                "reasons": reasons,
+                "why": why_line(reasons, _title_only(obj.get("closest"))),
             }
         )
     return entries
 
 
-def _item(record: dict[str, Any], reasons: tuple[str, ...] = (), score: float | None = None) -> Item:
+_SCORE_PARTS = ("value", "metric", "dataset")
+
+
+def headline(record: dict[str, Any]) -> str:
+    """The paper's own first score, in words: "85.3% top-1 accuracy on ImageNet" ("" without one). Reads the
+    record's ``scores`` (schema v3: ``{value, metric, dataset, own, …}``); older records have none."""
+    scores = record.get("scores")
+    for score in scores[:50] if isinstance(scores, list) else ():
+        if not isinstance(score, dict) or score.get("own") is not True:
+            continue
+        value, metric, dataset = (" ".join(str(score.get(k) or "").split())[:80] for k in _SCORE_PARTS)
+        if value:
+            return f"{value} {metric}".strip() + (f" on {dataset}" if dataset else "")
+    return ""
+
+
+def _item(record: dict[str, Any], entry: dict[str, Any], earlier: int | None = None) -> Item:
     row = to_row(record)
     meta = record.get("source_meta") or {}
     version = meta.get("version") if isinstance(meta, dict) else None
@@ -112,10 +186,13 @@ def _item(record: dict[str, Any], reasons: tuple[str, ...] = (), score: float | 
         title=" ".join(row.title.split()),
         tldr=" ".join(str(record.get("tldr", "")).split()),
         key_result=" ".join(row.key_result.split()),
-        reasons=reasons,
-        score=score,
+        reasons=entry.get("reasons", ()),
+        score=entry.get("score"),
         url=url,
         links=tuple((k, u) for k, u in row.links if u != url),
+        why=entry.get("why", ""),
+        headline=headline(record),
+        earlier_version=earlier,
     )
 
 
@@ -128,18 +205,22 @@ class _Best:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.heap: list[tuple[Any, int, dict[str, Any], dict[str, Any]]] = []
+        self.heap: list[tuple[Any, int, dict[str, Any], dict[str, Any], int | None]] = []
 
-    def add(self, order: Any, number: int, record: dict[str, Any], entry: dict[str, Any]) -> None:
-        item = (order, number, record, entry)
+    def add(self, order: Any, number: int, record: dict[str, Any], entry: dict[str, Any], earlier: int | None) -> None:
+        item = (order, number, record, entry, earlier)
         if len(self.heap) < self.size:
             heapq.heappush(self.heap, item)
         elif (order, number) > self.heap[0][:2]:
             heapq.heapreplace(self.heap, item)
 
-    def best(self, *others: _Best) -> list[Item]:
+    def best(self, *others: _Best) -> list[tuple[Any, int, dict[str, Any], dict[str, Any], int | None]]:
         joined = sorted([*self.heap, *(e for o in others for e in o.heap)], key=lambda e: e[:2], reverse=True)
-        return [_item(rec, entry.get("reasons", ()), entry.get("score")) for _, _, rec, entry in joined[: self.size]]
+        return joined[: self.size]
+
+
+def _items(entries: list[tuple[Any, int, dict[str, Any], dict[str, Any], int | None]]) -> list[Item]:
+    return [_item(record, entry, earlier) for _, _, record, entry, earlier in entries]
 
 
 _MASK = 2**128 - 1
@@ -166,11 +247,13 @@ def _day(record: dict[str, Any]) -> str:
     return ""
 
 
-def select(out_dir: Path, state: State, top: int) -> Digest:
-    """The digest of ``out_dir``: the ``top`` best candidates new to the reader, and the seen ones among the best.
+def select(out_dir: Path, state: State, top: int, channels: list[str]) -> Digest:
+    """The digest of ``out_dir``: among the ``top`` best candidates, those some channel has not carried yet.
 
-    The latest digest's own papers count as new again when it was chosen from the same candidates: running the
-    digest twice chooses the same digest (and sends nothing twice) instead of the next ``top`` papers."""
+    Exactly once: a paper a channel carried is never sent on it again (a newer arXiv version is, and says so).
+    The top counts the papers delivered from these same candidates (an earlier digest today): ``--top 5`` then
+    ``--top 3`` sends nothing the second time, then ``--top 8`` the three not yet sent. Papers delivered from
+    other candidates (an earlier day) are out of the running, so each day's top is of what is still new."""
     from pipeline.archive.store import has_corpus, read_lines  # corpus.jsonl or corpus/ partitions
 
     if not has_corpus(out_dir):
@@ -178,11 +261,9 @@ def select(out_dir: Path, state: State, top: int) -> Digest:
     ranking_path = out_dir / RANKING_NAME
     ranking = read_ranking(ranking_path) if ranking_path.exists() else None
     position = {entry["id"]: n for n, entry in enumerate(ranking or [])}
-    last = state.last()
-    in_last = {(str(p[0]), p[1]) for p in (last or {}).get("papers", []) if isinstance(p, list) and len(p) == 2}
-    new, again, old = _Best(top), _Best(top), _Best(top)
-    versions: dict[str, int | None] = {}
-    unordered = 0  # without a ranking: an order-free hash of every candidate (id, version)
+    latest = state.latest_basis()
+    open_, today, earlier = _Best(top), _Best(top), _Best(top)  # not done; done from `latest`; done before that
+    unordered = 0  # an order-free hash of every candidate (id, version): the basis
     candidates = 0
     for line in read_lines(out_dir, MergeReport()):
         if line.obj is None:
@@ -192,23 +273,22 @@ def select(out_dir: Path, state: State, top: int) -> Digest:
         if ranking is not None:
             if paper_id not in position:
                 continue
-            versions[paper_id] = version
-            entry = ranking[position[paper_id]]
-            order: Any = -position[paper_id]
+            entry, order = ranking[position[paper_id]], -position[paper_id]
         else:
-            one = hashlib.sha256(f"{paper_id}\x00{version}".encode("utf-8", "surrogatepass")).digest()[:16]
-            unordered = (unordered + int.from_bytes(one, "big")) & _MASK
             entry, order = {}, _newest_first(line.obj)
+        one = hashlib.sha256(f"{paper_id}\x00{version}".encode("utf-8", "surrogatepass")).digest()[:16]
+        unordered = (unordered + int.from_bytes(one, "big")) & _MASK
         candidates += 1
-        heap = new if state.is_new(paper_id, version) else again if (paper_id, version) in in_last else old
-        heap.add(order, -line.number, line.obj, entry)
-    if ranking is not None:
-        basis = _hash([[e["id"], versions[e["id"]]] for e in ranking if e["id"] in versions])
+        if not state.done(paper_id, version, channels):
+            heap = open_
+        else:
+            heap = today if latest is not None and state.basis_of(paper_id) == latest else earlier
+        heap.add(order, -line.number, line.obj, entry, state.earlier_version(paper_id, version))
+    basis = f"{unordered:032x}"[:16]
+    if basis == latest:  # the same candidates as the last delivery: what it sent still holds its place
+        picked = open_.best(today)
+        items = _items([e for e in picked if any(e is o for o in open_.heap)])
     else:
-        basis = f"{unordered:032x}"[:16]
-    if last is not None and last.get("basis") == basis:
-        items, seen = new.best(again), old.best()
-    else:
-        items, seen = new.best(), old.best(again)
-    digest_id = _hash([[i.id, i.version] for i in items])
-    return Digest(digest_id, basis, items, seen, ranking is not None, candidates)
+        items = _items(open_.best())
+    seen = _items(today.best(earlier))
+    return Digest(digest_id(items), basis, items, seen, ranking is not None, candidates)

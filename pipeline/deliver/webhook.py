@@ -1,15 +1,16 @@
-"""The digest posted to a Slack- or Discord-compatible webhook: one JSON POST, bounded in time and in the answer
-read back. The URL is a secret (its path is the token): messages name only its host."""
+"""The digest posted to a Slack- or Discord-compatible webhook: one JSON POST, bounded in the answer read back
+and in time: ``webhook_timeout_s`` of wall-clock time for the whole exchange (connect, status line, headers, body),
+whatever a dripping receiver does. The URL is a secret (its path is the token): messages name only its host."""
 
 from __future__ import annotations
 
 import ipaddress
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.deliver.deadline import Deadline
 from pipeline.deliver.render import plain
 from pipeline.errors import DeliveryError
 from pipeline.sources.http import USER_AGENT
@@ -42,27 +43,61 @@ def _checked(url: str) -> str:
     return url
 
 
+def problems(url: str) -> list[str]:
+    """What stops the post before any connection (a dry run warns about it)."""
+    try:
+        _checked(url)
+    except DeliveryError as exc:
+        return [str(exc)]
+    return []
+
+
 def post(url: str, body: dict[str, Any], timeout_s: float) -> None:
-    """POST ``body`` as JSON; any answer but 2xx, a timeout or no connection is a DeliveryError with the answer."""
+    """POST ``body`` as JSON; any answer but 2xx, no connection, or no whole answer (status line, headers and the
+    body read back) within ``timeout_s`` of wall-clock time is a DeliveryError with the answer."""
     url = _checked(url)
     where = f"webhook {host_of(url)}"
-    deadline = time.monotonic() + timeout_s
     try:
-        with (
-            httpx.Client(timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client,
-            client.stream("POST", url, json=body) as response,
-        ):
-            answer = b""
-            for chunk in response.iter_bytes():
-                answer += chunk
-                if len(answer) >= MAX_ANSWER_BYTES or time.monotonic() > deadline:
-                    break
+        with Deadline(timeout_s) as deadline:
+            try:
+                status, answer = _exchange(url, body, deadline)
+            except httpx.HTTPError:
+                if deadline.expired:
+                    raise _late(where, timeout_s) from None
+                raise
     except httpx.TimeoutException:
-        raise DeliveryError(f"{where}: no answer within {timeout_s:g} s", channel="webhook") from None
+        raise _late(where, timeout_s) from None
     except httpx.HTTPError as exc:
         reason = plain(str(exc).replace(url, host_of(url)))[:MAX_ANSWER_SHOWN]
         raise DeliveryError(f"{where}: cannot post ({reason})", channel="webhook", answer=reason) from None
-    if not 200 <= response.status_code < 300:
+    if not 200 <= status < 300:
         text = plain(answer[: MAX_ANSWER_SHOWN * 4].decode("utf-8", "replace"))[:MAX_ANSWER_SHOWN]
-        shown = f"HTTP {response.status_code}" + (f": {text}" if text else "")
+        shown = f"HTTP {status}" + (f": {text}" if text else "")
         raise DeliveryError(f"{where} answered {shown}", channel="webhook", answer=shown)
+
+
+def _late(where: str, limit: float) -> DeliveryError:
+    return DeliveryError(
+        f"{where}: gave up after {limit:g} s (webhook_timeout_s) without a whole answer",
+        channel="webhook",
+        answer=f"no whole answer within {limit:g} s",
+    )
+
+
+def _exchange(url: str, body: dict[str, Any], deadline: Deadline) -> tuple[int, bytes]:
+    """The POST and at most MAX_ANSWER_BYTES of its answer, every socket it opens watched by ``deadline``."""
+    timeout = httpx.Timeout(deadline.left())
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client,
+        client.stream("POST", url, json=body, extensions=deadline.watch_httpx()) as response,
+    ):
+        answer = b""
+        try:
+            for chunk in response.iter_bytes():
+                answer += chunk
+                if len(answer) >= MAX_ANSWER_BYTES:
+                    break
+        except httpx.HTTPError:
+            if not (deadline.expired and 200 <= response.status_code < 300):
+                raise  # a 2xx status is the receiver's yes: the rest of its answer is not needed
+        return response.status_code, answer
