@@ -376,11 +376,11 @@ def _reasons(
 ) -> list[str]:
     """The reasons in words, the strongest first; each with its share of the score (the page's fold shows them)."""
     whole = math.fsum(abs(v) for v in signals.values())
-    found: list[tuple[float, str]] = []
+    found: list[tuple[float, str, str]] = []  # (weight, what, the titles it names)
     if follow_hits:
-        found.append((signals["authors"], f"followed author: {', '.join(follow_hits)}"))
+        found.append((signals["authors"], f"followed author: {', '.join(follow_hits)}", ""))
     if kw_hits:
-        found.append((signals["keywords"], f"keywords: {', '.join(p for p, _ in kw_hits)}"))
+        found.append((signals["keywords"], f"keywords: {', '.join(p for p, _ in kw_hits)}", ""))
     if "library" in signals:
         lib = signals["library"]
         if lib >= 0.5:
@@ -392,18 +392,18 @@ def _reasons(
         named = f": {'; '.join(_quote(t) for t in titles)}" if titles and lib > 0.15 else ""
         # a paper that scores high for another reason is not described by what it lacks
         if lib > 0.15 or total < 0.5 or len(signals) == 1:
-            found.append((abs(lib), f"{lead}{named}"))
+            found.append((abs(lib), lead, named))
     if liked is not None:
-        found.append((signals["votes_more"], f"like a paper you marked “more”: {_quote(liked)}"))
+        found.append((signals["votes_more"], "like a paper you marked “more”", f": {_quote(liked)}"))
     if disliked is not None:
-        found.append((abs(signals["votes_less"]), f"like a paper you marked “less”: {_quote(disliked)}"))
+        found.append((abs(signals["votes_less"]), "like a paper you marked “less”", f": {_quote(disliked)}"))
     if shared:
-        found.append((signals["coauthors"], f"shares authors with your library: {', '.join(shared[:3])}"))
+        found.append((signals["coauthors"], f"shares authors with your library: {', '.join(shared[:3])}", ""))
     if ex_hits:
-        found.append((abs(signals["exclude"]), f"excluded: {', '.join(ex_hits)}"))
+        found.append((abs(signals["exclude"]), f"excluded: {', '.join(ex_hits)}", ""))
     if not found:
         return ["matches none of your keywords or authors"]
     # followed authors and keywords first (what the reader asked for), then by weight
     asked = [r for r in found[: bool(follow_hits) + bool(kw_hits)]]
     rest = sorted(found[len(asked) :], key=lambda r: -r[0])
-    return [f"{text} ({_pct(weight, whole)})" for weight, text in asked + rest]
+    return [f"{what} ({_pct(weight, whole)}){named}" for weight, what, named in asked + rest]
