@@ -6,7 +6,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import cast
@@ -34,6 +34,7 @@ _RIS_START = re.compile(rb"^TY  - ", re.MULTILINE)
 _BIBTEX_BLOCK = re.compile(r"^\s*@", re.MULTILINE)
 
 Found = LibraryEntry | InputError
+Remote = Callable[[str], tuple[str, Iterator[Found]]]  # a library that is no file (zotero:…): its format, entries
 
 
 def read_file(path: str, max_bytes: int) -> bytes:
@@ -207,17 +208,25 @@ def merge_entries(entries: Iterable[LibraryEntry]) -> list[LibraryEntry]:
     return collector.library.entries
 
 
-def read_library(paths: Iterable[str | Path], *, limits: Limits | None = None, fmt: str | None = None) -> Library:
+def read_library(
+    paths: Iterable[str | Path], *, limits: Limits | None = None, fmt: str | None = None, remote: Remote | None = None
+) -> Library:
     """Every entry of the library files, one per paper, and every problem met (file and line).
 
     A file that cannot be read at all (missing, a folder, too large, not UTF-8, not a library format) raises
-    `InputError` naming it; a bad entry is a problem and the rest are read.
+    `InputError` naming it; a bad entry is a problem and the rest are read. A name such as ``zotero:123`` is read
+    by ``remote`` (`pipeline.sources.library.zotero`), which the caller builds from its settings.
     """
     collector = _Collector(limits or Limits())
     for name in paths:
         path = str(name)
-        data = read_file(path, collector.limits.max_bytes)
-        found, items = _entries(path, data, fmt, collector.limits)
+        if path.lower().startswith("zotero:"):
+            if remote is None:
+                raise InputError("a Zotero library is read by summarize rank/run (it needs their settings)", path=path)
+            found, items = remote(path)
+        else:
+            data = read_file(path, collector.limits.max_bytes)
+            found, items = _entries(path, data, fmt, collector.limits)
         record = LibraryFile(path=path, format=found)
         collector.library.files.append(record)
         for item in items:
