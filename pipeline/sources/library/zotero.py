@@ -153,7 +153,7 @@ class Zotero:
         before = self.http.requests
         cached = self._cached(spec) or {}
         found, version = self._listing(spec, "items", _number(cached.get("version")) if cached else None)
-        items = cached["items"] if found is None else [_kept(item) for item in found if isinstance(item, dict)]
+        items = cached["items"] if found is None else [_kept(item) if isinstance(item, dict) else None for item in found]
         names = cached.get("collections") if isinstance(cached.get("collections"), dict) else None
         names_version = _number(cached.get("collections_version")) if names is not None else None
         if self.include or self.ignore:
