@@ -165,9 +165,7 @@ class Settings(BaseModel):
         pattern=r"^https?://\S+$",
         description="OpenReview: the base of /notes (API v2; env SUMMARIZE_OPENREVIEW_API).",
     )
-    openreview_interval_s: float = Field(
-        default=1.0, ge=0, le=3600, description="Seconds between OpenReview requests."
-    )
+    openreview_interval_s: float = Field(default=1.0, ge=0, le=3600, description="Seconds between OpenReview requests.")
     feeds: list[FeedSpec] = Field(
         default_factory=list,
         max_length=200,

@@ -45,7 +45,9 @@ def details_page(items: list[dict], cursor: int, total: int) -> str:
     return json.dumps({"messages": messages, "collection": page})
 
 
-NO_POSTS = json.dumps({"messages": [{"status": "no posts found", "interval": "2026-03-14:2026-03-14"}], "collection": []})
+NO_POSTS = json.dumps(
+    {"messages": [{"status": "no posts found", "interval": "2026-03-14:2026-03-14"}], "collection": []}
+)
 
 
 # --- OpenReview ----------------------------------------------------------------------------------------------

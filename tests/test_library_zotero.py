@@ -77,7 +77,10 @@ def _read(library: Library, name: str = "zotero:475425", **env: str):
 
 
 def test_items_are_paged_to_the_end_by_link_rel_next_and_notes_are_skipped() -> None:
-    items = [zotero_item(i) for i in range(230)] + [zotero_item(999, item_type="note"), zotero_item(998, item_type="attachment")]
+    items = [zotero_item(i) for i in range(230)] + [
+        zotero_item(999, item_type="note"),
+        zotero_item(998, item_type="attachment"),
+    ]
     with Library(items) as library:
         found = _read(library)
     starts = [q.get("start") for p, q, _ in library.server.log]

@@ -117,7 +117,11 @@ def test_run_end_to_end(api, out: Path) -> None:
     api(_serve([review_note(i) for i in range(1, 4)]))
     invoke("run", "--source", "openreview", "--venue", "ICLR.cc/2026/Conference", "--out", str(out), "--workers", "1")
     records = read_jsonl(out / "corpus.jsonl")
-    assert sorted(r["id"] for r in records) == ["openreview:note000001", "openreview:note000002", "openreview:note000003"]
+    assert sorted(r["id"] for r in records) == [
+        "openreview:note000001",
+        "openreview:note000002",
+        "openreview:note000003",
+    ]
     assert all(r["url"].startswith("https://openreview.net/forum?id=") for r in records)
     assert all(r["source_meta"]["decision"] == "ICLR 2026 Poster" for r in records)
     assert "Conference paper 1" in (out / "comparison.html").read_text()

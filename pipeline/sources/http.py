@@ -46,9 +46,7 @@ class Http:
         self._last = 0.0
         self.requests = 0
 
-    def get(
-        self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> Fetched:
+    def get(self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Fetched:
         """One bounded GET: at most `max_bytes` of decoded body (a gzip bomb stops there) and `deadline_s` in
         all (a server dripping one byte at a time stops there), each failure an error naming the URL. ``headers``
         go with this request only (a key, a version to check); a status below 400 (304 too) is returned."""

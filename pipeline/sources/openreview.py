@@ -47,7 +47,9 @@ def _when(*stamps: Any) -> str | None:
 
 def _decision(note_obj: dict[str, Any], content: dict[str, Any]) -> tuple[str | None, bool | None]:
     """The decision in words and whether it accepts, when the note tells: a Decision reply, else its venue."""
-    replies = (note_obj.get("details") or {}).get("directReplies") if isinstance(note_obj.get("details"), dict) else None
+    replies = (
+        (note_obj.get("details") or {}).get("directReplies") if isinstance(note_obj.get("details"), dict) else None
+    )
     for reply in replies if isinstance(replies, list) else []:
         invitations = reply.get("invitations") or [reply.get("invitation")] if isinstance(reply, dict) else []
         if any(isinstance(i, str) and i.endswith("/-/Decision") for i in invitations):

@@ -33,7 +33,15 @@ import orjson
 from pipeline.errors import FetchError, InputError
 from pipeline.files import read_regular, write_text_atomic
 from pipeline.sources.http import Http
-from pipeline.sources.library.model import LibraryEntry, build_entry, find_arxiv, moment, split_keywords, year_of
+from pipeline.sources.library.model import (
+    LibraryEntry,
+    build_entry,
+    find_arxiv,
+    find_doi,
+    moment,
+    split_keywords,
+    year_of,
+)
 
 ZOTERO_API_DEFAULT = "https://api.zotero.org"
 KEY_VARIABLE = "ZOTERO_API_KEY"
@@ -43,9 +51,8 @@ MAX_PAGES = 1_000  # 100,000 items
 MAX_CACHE_BYTES = 256 * 2**20
 _SPEC = re.compile(r"^zotero:(?:(?P<kind>user|group):)?(?P<id>\d{1,20})$", re.IGNORECASE)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
-_EXTRA_DOI = re.compile(r"^\s*DOI:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 _KEPT = ("key", "itemType", "title", "creators", "abstractNote", "date", "DOI", "url", "extra", "archiveID")
-_KEPT += ("tags", "collections", "dateAdded")
+_KEPT += ("tags", "collections", "dateAdded", "volume")
 
 Found = LibraryEntry | InputError
 
@@ -153,7 +160,9 @@ class Zotero:
         before = self.http.requests
         cached = self._cached(spec) or {}
         found, version = self._listing(spec, "items", _number(cached.get("version")) if cached else None)
-        items = cached["items"] if found is None else [_kept(item) if isinstance(item, dict) else None for item in found]
+        items = (
+            cached["items"] if found is None else [_kept(item) if isinstance(item, dict) else None for item in found]
+        )
         names = cached.get("collections") if isinstance(cached.get("collections"), dict) else None
         names_version = _number(cached.get("collections_version")) if names is not None else None
         if self.include or self.ignore:
@@ -291,8 +300,7 @@ def entry_of(data: dict[str, Any], path: str, line: int, collections: list[str])
     """One Zotero item's ``data`` as a library entry."""
     extra = data.get("extra") if isinstance(data.get("extra"), str) else ""
     doi = data.get("DOI") if isinstance(data.get("DOI"), str) and data["DOI"].strip() else None
-    if doi is None and (found := _EXTRA_DOI.search(extra)):
-        doi = found.group(1)
+    doi = doi or find_doi(extra)
     tags = [t.get("tag") for t in data.get("tags") or [] if isinstance(t, dict) and isinstance(t.get("tag"), str)]
     url = data.get("url") if isinstance(data.get("url"), str) else None
     date = data.get("date") if isinstance(data.get("date"), str) else None
@@ -311,4 +319,7 @@ def entry_of(data: dict[str, Any], path: str, line: int, collections: list[str])
         published=moment(date) if date and len(date) >= 10 else None,
         added=moment(data.get("dateAdded")),
         keywords=split_keywords(tags, [c.rsplit("/", 1)[-1] for c in collections]),
+        kind=data.get("itemType"),
+        volume=data.get("volume"),
+        item_key=data.get("key"),
     )
