@@ -286,6 +286,9 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None and raw != "":
             values[name] = raw
+    library = environ.get(ENV_PREFIX + "LIBRARY", "").split()
+    if library:  # SUMMARIZE_LIBRARY="zotero:123 refs.bib": [interests] library (the Action's repository variable)
+        values["interests"] = {"library": library}
     return values
 
 
@@ -331,6 +334,8 @@ def resolve_settings(
             )
         origins.update(_origins(values, "file"))
     from_env = _from_env(environ)
+    if isinstance(from_env.get("interests"), dict) and isinstance(values.get("interests"), dict):
+        from_env["interests"] = {**values["interests"], **from_env["interests"]}  # one key of the file's section
     values.update(from_env)
     origins.update(_origins(from_env, "environment"))
     for key, value in (overrides or {}).items():
