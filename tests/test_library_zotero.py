@@ -27,6 +27,7 @@ class Library:
     def __init__(self, items: list[dict], *, prefix: str = "/users/475425", version: int = 1412) -> None:
         self.items, self.prefix, self.version = items, prefix, version
         self.link_next = True  # a Link header (else only Total-Results tells the size)
+        self.link_host = ""  # another host for the Link header's URLs
         self.broken: dict[tuple[str, int], tuple[int, dict, str]] = {}
         self.server = FakeSources(self.handle)
 
@@ -46,7 +47,8 @@ class Library:
         start, limit = int(query.get("start", ["0"])[0]), int(query.get("limit", ["25"])[0])
         out = {"total-results": str(len(listing)), "last-modified-version": str(self.version)}
         if self.link_next and start + limit < len(listing):
-            base = f"{self.server.url}{path}?format=json&limit={limit}"
+            host = self.link_host or self.server.url
+            base = f"{host}{path}?format=json&limit={limit}"
             out["link"] = f'<{base}&start={start + limit}>; rel="next", <{base}&start={len(listing) - 1}>; rel="last"'
         return 200, {"content-type": "application/json", **out}, json.dumps(listing[start : start + limit]), 0.0
 
@@ -93,6 +95,13 @@ def test_without_a_link_header_total_results_pages_to_the_end() -> None:
         library.link_next = False
         found = _read(library)
     assert len(found.entries) == 150 and len(library.server.log) == 2
+
+
+def test_a_next_link_to_another_host_is_not_followed() -> None:
+    with Library([zotero_item(i) for i in range(150)]) as library:
+        library.link_host = "http://elsewhere.invalid:9"
+        found = _read(library)
+    assert len(found.entries) == 150 and [q.get("start") for _, q, _ in library.server.log] == [["0"], ["100"]]
 
 
 def test_an_item_maps_date_added_extra_arxiv_id_doi_and_tags() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke, read_jsonl
-from fake_apis import NO_POSTS, details_page, fixture, preprint
+from fake_apis import NO_POSTS, details_page, fixture, fixture_bytes, preprint
 from fake_sources import FakeSources
 
 from pipeline.errors import InputError
@@ -153,3 +153,25 @@ def test_run_a_bad_item_goes_to_failures_at_stage_input(api, out: Path) -> None:
     failures = read_jsonl(out / "failures.jsonl")
     assert [(f["stage"], f["source"], f["line"]) for f in failures] == [("input", "biorxiv", 2)]
     assert len(read_jsonl(out / "corpus.jsonl")) == 2
+
+
+def test_run_full_text_reads_the_jats_xml_for_the_papers_own_links(monkeypatch: pytest.MonkeyPatch, out: Path) -> None:
+    holder: dict[str, str] = {}
+
+    def handler(path: str, query: dict, n: int):
+        if path == "/content/early/601234.source.xml":
+            return 200, {"content-type": "application/xml"}, fixture_bytes("biorxiv-article.source.xml"), 0.0
+        item = {**preprint(1), "jatsxml": f"{holder['url']}/content/early/601234.source.xml"}
+        return 200, {}, details_page([item], 0, 1), 0.0
+
+    with FakeSources(handler) as server:
+        holder["url"] = server.url
+        monkeypatch.setenv("SUMMARIZE_BIORXIV_API", server.url)
+        monkeypatch.setenv("SUMMARIZE_BIORXIV_INTERVAL_S", "0")
+        invoke("run", "--source", "biorxiv", "--date", "2026-03-12", "--full-text", "--out", str(out), "--workers", "1")
+    (record,) = read_jsonl(out / "corpus.jsonl")
+    own = {(link["url"], link["kind"]) for link in record["links"] if link["origin"] == "full_text"}
+    assert own == {
+        ("https://github.com/garcia-lab/cortex-st", "code"),
+        ("https://zenodo.org/records/1234567", "dataset"),
+    }
