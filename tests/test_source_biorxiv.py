@@ -175,3 +175,26 @@ def test_run_full_text_reads_the_jats_xml_for_the_papers_own_links(monkeypatch: 
         ("https://github.com/garcia-lab/cortex-st", "code"),
         ("https://zenodo.org/records/1234567", "dataset"),
     }
+
+
+def test_digest_sends_a_preprint_once_and_again_as_a_new_version(api, out: Path) -> None:
+    from test_deliver import Receiver  # the webhook endpoint the delivery tests use
+
+    items = [preprint(1), preprint(2)]
+    api(lambda p, q, n: (200, {}, details_page(items, 0, len(items)), 0.0))
+    run = ("run", "--source", "biorxiv", "--date", "2026-03-12", "--out", str(out), "--workers", "1")
+    hook = Receiver()
+    try:
+        for _ in range(2):  # the same preprints two days running: delivered once
+            invoke(*run)
+            invoke("digest", str(out), "--webhook", hook.url)
+        items[0] = preprint(1, version=2)
+        invoke(*run)
+        invoke("digest", str(out), "--webhook", hook.url)
+    finally:
+        hook.close()
+    sent = [[(p["id"], p["version"]) for p in post["json"]["papers"]] for post in hook.posts]
+    assert sent == [
+        [("doi:10.1101/2026.03.10.600001", 1), ("doi:10.1101/2026.03.10.600002", 1)],
+        [("doi:10.1101/2026.03.10.600001", 2)],
+    ]
