@@ -116,3 +116,19 @@ def test_run_a_stale_feed_exits_6(out: Path) -> None:
     with FakeSources(lambda p, q, n: (200, {}, _rss([30]), 0.0)) as server:
         result = invoke("run", "--source", "feed", server.url + "/old", "--out", str(out), "--workers", "1", expect=6)
     assert "stale" in result.output
+
+
+def test_429_with_retry_after_is_retried_and_a_truncated_feed_fails_that_feed() -> None:
+    whole = fixture_bytes("feed-rss1.rdf")
+
+    def handler(path: str, query: dict, n: int):
+        if path == "/busy" and n == 1:
+            return 429, {"retry-after": "1"}, "slow down", 0.0
+        if path == "/cut":
+            return 200, {"content-length": str(len(whole) + 300)}, whole, 0.0  # the connection ends early
+        return 200, {}, whole, 0.0
+
+    with FakeSources(handler) as server:
+        fetch, found = _papers([f"{server.url}/busy", f"{server.url}/cut"])
+    assert [p.id for p in found] == ["doi:10.5556/s41559-026-02001-x"] and server.counts["/busy"] == 2
+    assert [f["status"] for f in fetch.feeds] == ["stale", "failed"] and "/cut" in fetch.error  # March 2026: stale now

@@ -133,3 +133,9 @@ def test_run_a_truncated_page_is_a_failed_fetch(api, out: Path) -> None:
     api(_serve(notes, broken={(0, n): (200, {}, body) for n in range(1, 9)}))
     result = invoke("run", "--source", "openreview", "--venue", "V", "--out", str(out), "--workers", "1", expect=3)
     assert "not JSON" in result.output and "/notes" in result.output
+
+
+def test_run_a_403_is_a_failed_fetch_naming_the_url(api, out: Path) -> None:
+    api(lambda p, q, n: (403, {}, '{"name": "ForbiddenError"}', 0.0))
+    result = invoke("run", "--source", "openreview", "--venue", "V", "--out", str(out), expect=3)
+    assert "HTTP 403" in result.output and "/notes" in result.output
