@@ -198,38 +198,40 @@ def read_feeds(
                 continue
             finally:
                 fetch.requests = http.requests
-            yield from _entries(parsed, url, wanted, outcome, stale_days)
-
-    def _entries(
-        parsed: Any, url: str, wanted: date | None, outcome: dict[str, Any], stale_days: float
-    ) -> Iterator[Paper | InputError]:
-        title = short(parsed.feed.get("title")) if isinstance(parsed.get("feed"), dict) else ""
-        newest: datetime | None = None
-        for number, entry in enumerate(parsed.entries[:MAX_ENTRIES], start=1):
-            outcome["entries"] += 1
-            when = _when(entry)
-            newest = max(newest, when) if newest and when else newest or when
-            if wanted and when and when.date() != wanted:
-                continue
-            try:
-                paper = entry_paper(entry, url, title)
-            except ITEM_ERRORS as exc:
-                yield InputError(
-                    f"entry {number}: not a usable paper ({reason(exc)})",
-                    path=url,
-                    line=number,
-                    title=short(entry.get("title")),
-                )
-                continue
-            outcome["papers"] += 1
-            yield note(fetch, paper)
-        if newest is None and parsed.feed.get("updated_parsed"):
-            newest = datetime(*parsed.feed["updated_parsed"][:6], tzinfo=UTC)
-        outcome["newest"] = newest.isoformat() if newest else None
-        reference = datetime.combine(wanted, datetime.max.time(), UTC) if wanted else datetime.now(UTC)
-        if newest is None and not outcome["entries"]:
-            outcome["status"] = "empty"
-        elif newest is not None and reference - newest > timedelta(days=stale_days):
-            outcome["status"] = "stale"
+            yield from _entries(fetch, parsed, url, wanted, outcome, stale_days)
 
     return fetch, papers()
+
+
+def _entries(
+    fetch: FeedFetch, parsed: Any, url: str, wanted: date | None, outcome: dict[str, Any], stale_days: float
+) -> Iterator[Paper | InputError]:
+    """The entries of one parsed feed (of ``wanted`` only, when given); its outcome (stale, empty) noted."""
+    title = short(parsed.feed.get("title")) if isinstance(parsed.get("feed"), dict) else ""
+    newest: datetime | None = None
+    for number, entry in enumerate(parsed.entries[:MAX_ENTRIES], start=1):
+        outcome["entries"] += 1
+        when = _when(entry)
+        newest = max(newest, when) if newest and when else newest or when
+        if wanted and when and when.date() != wanted:
+            continue
+        try:
+            paper = entry_paper(entry, url, title)
+        except ITEM_ERRORS as exc:
+            yield InputError(
+                f"entry {number}: not a usable paper ({reason(exc)})",
+                path=url,
+                line=number,
+                title=short(entry.get("title")),
+            )
+            continue
+        outcome["papers"] += 1
+        yield note(fetch, paper)
+    if newest is None and parsed.feed.get("updated_parsed"):
+        newest = datetime(*parsed.feed["updated_parsed"][:6], tzinfo=UTC)
+    outcome["newest"] = newest.isoformat() if newest else None
+    reference = datetime.combine(wanted, datetime.max.time(), UTC) if wanted else datetime.now(UTC)
+    if newest is None and not outcome["entries"]:
+        outcome["status"] = "empty"
+    elif newest is not None and reference - newest > timedelta(days=stale_days):
+        outcome["status"] = "stale"

@@ -162,30 +162,32 @@ def details(
             if total is None or not items:
                 return
             for number, item in enumerate(items):
-                yield from _one(item, server, wanted, cursor + number + 1)
+                yield from _one(fetch, item, server, wanted, cursor + number + 1)
             cursor += len(items)
             if cursor >= total or len(items) < PAGE:
                 return
         fetch.truncated = True
 
-    def _one(item: Any, server: str, wanted: str | None, line: int) -> Iterator[Paper | InputError]:
-        if not isinstance(item, dict):
-            yield InputError(f"item {line}: not an object ({type(item).__name__})", path=server, line=line)
-            return
-        if wanted and category_key(str(item.get("category") or "")) != wanted:
-            return
-        try:
-            paper = preprint(item, server)
-        except ITEM_ERRORS as exc:
-            doi = short(item.get("doi"), 80)
-            given = f", doi {doi!r}" if doi else ""
-            yield InputError(
-                f"item {line}{given}: not a usable preprint ({reason(exc)})",
-                path=server,
-                line=line,
-                title=short(item.get("title")),
-            )
-            return
-        yield note(fetch, paper)
-
     return fetch, papers()
+
+
+def _one(fetch: Fetch, item: Any, server: str, wanted: str | None, line: int) -> Iterator[Paper | InputError]:
+    """One item of a page: its paper (counted in ``fetch``), its problem, or nothing (another category)."""
+    if not isinstance(item, dict):
+        yield InputError(f"item {line}: not an object ({type(item).__name__})", path=server, line=line)
+        return
+    if wanted and category_key(str(item.get("category") or "")) != wanted:
+        return
+    try:
+        paper = preprint(item, server)
+    except ITEM_ERRORS as exc:
+        doi = short(item.get("doi"), 80)
+        given = f", doi {doi!r}" if doi else ""
+        yield InputError(
+            f"item {line}{given}: not a usable preprint ({reason(exc)})",
+            path=server,
+            line=line,
+            title=short(item.get("title")),
+        )
+        return
+    yield note(fetch, paper)
