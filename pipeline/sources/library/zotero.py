@@ -10,7 +10,7 @@ such as "Thesis/Chapter 2", or a glob; a collection's sub-collections go with it
 The library is cached (``<cache_dir>/zotero/``) with its ``Last-Modified-Version``; the next run asks with
 ``If-Modified-Since-Version`` and a 304 answer means one request and the cached items. A 403 is Zotero's answer
 to a wrong or missing key: the error names ZOTERO_API_KEY. 429 and 5xx are retried by the shared client,
-honouring ``Retry-After``.
+honouring ``Retry-After``; a ``Backoff`` header delays the next request as Zotero asks.
 
 httpx (the shared bounded client) rather than pyzotero: pyzotero brings feedparser, bibtexparser and its own
 unbounded requests, hides the version headers the cache depends on behind its own retry logic, and reads the
@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ class Zotero:
     ignore: tuple[str, ...] = ()
     max_pages: int = MAX_PAGES
     requests: int = 0  # of the last read
+    _resume: float = 0.0  # no request before this (monotonic time): Zotero's Backoff header
 
     def _headers(self, version: int | None = None) -> dict[str, str]:
         headers = {"Zotero-API-Version": "3"}
@@ -109,10 +111,17 @@ class Zotero:
         return headers
 
     def _get(self, spec: Spec, url: str, params: dict[str, Any] | None, version: int | None) -> Any:
+        wait = self._resume - time.monotonic()
+        if wait > 0:  # the server asked for a pause (Backoff) before the next request
+            time.sleep(wait)
         try:
-            return self.http.get(url, params, headers=self._headers(version))
+            answer = self.http.get(url, params, headers=self._headers(version))
         except FetchError as exc:
             raise _explained(exc, spec) from exc
+        backoff = _number(answer.headers.get("backoff"))
+        if backoff:
+            self._resume = time.monotonic() + min(backoff, 120)
+        return answer
 
     def _listing(self, spec: Spec, path: str, version: int | None) -> tuple[list[Any] | None, int | None]:
         """Every object of ``path`` (None when unchanged since ``version``) and the library's version."""
