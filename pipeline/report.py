@@ -118,6 +118,9 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
                 f"{e['lookups_cached']} lookups cached; {e['failed']} failed",
             )
         )
+    library = (report.interests or {}).get("library") if isinstance(report.interests, dict) else None
+    for read in (library or {}).get("files", []):
+        rows.append(("library", read.get("read", read.get("path"))))
     if report.corpus_superseded:
         rows.append(("superseded", f"{report.corpus_superseded} record(s) now known by their arXiv id"))
     if report.corpus_invalid_lines:

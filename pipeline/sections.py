@@ -24,6 +24,15 @@ class Endpoint(BaseModel):
     rpm: int | None = Field(default=None, ge=1, le=10_000_000, description="Requests per minute this endpoint allows.")
 
 
+class FeedSpec(BaseModel):
+    """One ``[[feeds]]`` table: an RSS or Atom feed that ``summarize run --source feed`` reads."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    url: str = Field(max_length=2000, pattern=r"^https?://\S+$", description="The feed's http(s) URL.")
+    name: str | None = Field(default=None, max_length=200, description="What to call it (for the reader only).")
+
+
 class Delivery(BaseModel):
     """``[delivery]``: where ``summarize digest`` sends the top papers. The SMTP login comes from the environment
     (SUMMARIZE_SMTP_USER / SUMMARIZE_SMTP_PASSWORD) only, never from here."""

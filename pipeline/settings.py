@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from pipeline.files import read_regular
-from pipeline.sections import Delivery, Endpoint, Interests
+from pipeline.sections import Delivery, Endpoint, FeedSpec, Interests
 
 ENV_PREFIX = "SUMMARIZE_"
 DEFAULT_CONFIG = Path("config.toml")
@@ -154,6 +154,41 @@ class Settings(BaseModel):
     fetch_max_pages: int = Field(
         default=200, ge=1, le=100_000, description="Remote sources: most pages one fetch requests."
     )
+    biorxiv_api: str = Field(
+        default="https://api.biorxiv.org",
+        pattern=r"^https?://\S+$",
+        description="bioRxiv/medRxiv: the base that /details/... hangs from (a mirror; env SUMMARIZE_BIORXIV_API).",
+    )
+    biorxiv_interval_s: float = Field(default=1.0, ge=0, le=3600, description="Seconds between bioRxiv requests.")
+    openreview_api: str = Field(
+        default="https://api2.openreview.net",
+        pattern=r"^https?://\S+$",
+        description="OpenReview: the base of /notes (API v2; env SUMMARIZE_OPENREVIEW_API).",
+    )
+    openreview_interval_s: float = Field(default=1.0, ge=0, le=3600, description="Seconds between OpenReview requests.")
+    feeds: list[FeedSpec] = Field(
+        default_factory=list,
+        max_length=200,
+        description="[[feeds]]: RSS/Atom feeds that --source feed reads when no URL is given.",
+    )
+    feed_stale_days: float = Field(
+        default=14.0, gt=0, le=3660, description="--source feed: a feed whose newest entry is older is stale (exit 6)."
+    )
+    zotero_api: str = Field(
+        default="https://api.zotero.org",
+        pattern=r"^https?://\S+$",
+        description="Zotero Web API: the base of /users/... and /groups/... (env SUMMARIZE_ZOTERO_API).",
+    )
+    zotero_collections: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="--library zotero:…: only items in these collections (names or globs, 'Reading/*'); empty: all.",
+    )
+    zotero_ignore: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="--library zotero:…: leave out items in these collections (names or globs).",
+    )
     delivery: Delivery = Field(default_factory=Delivery, description="[delivery]: e-mail and webhook of the digest.")
     interests: Interests = Field(default_factory=Interests, description="[interests]: what this reader ranks by.")
 
@@ -168,6 +203,24 @@ class Settings(BaseModel):
                 return json.loads(value)
             except ValueError as exc:
                 raise ValueError(f"endpoints: not a JSON list ({exc})") from exc
+        return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds_from_text(cls, value: Any) -> Any:
+        """SUMMARIZE_FEEDS: feed URLs apart by spaces, commas or lines; a list of URLs is a list of feeds."""
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list):
+            return [{"url": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("zotero_collections", "zotero_ignore", mode="before")
+    @classmethod
+    def _names_from_text(cls, value: Any) -> Any:
+        """From the environment: collection names apart by commas (a name may hold spaces)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("shard")
@@ -186,6 +239,7 @@ class Settings(BaseModel):
 
         secrets.register_variables(e.api_key_env for e in self.endpoints)
         secrets.register_urls([self.api_base, self.site_url, *(e.api_base for e in self.endpoints)])
+        secrets.register_urls([self.biorxiv_api, self.openreview_api, self.zotero_api, *(f.url for f in self.feeds)])
         return self
 
     @field_validator("out_dir", "cache_dir", mode="after")
@@ -219,7 +273,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     section = data.get("summarize", data)
     if "summarize" in data and isinstance(section, dict):  # [delivery] beside [summarize] is a section of it
         for name, table in data.items():
-            if name != "summarize" and isinstance(table, dict) and name in Settings.model_fields:
+            if name != "summarize" and isinstance(table, dict | list) and name in Settings.model_fields:
                 section.setdefault(name, table)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [summarize] must be a table")
@@ -232,6 +286,9 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None and raw != "":
             values[name] = raw
+    library = environ.get(ENV_PREFIX + "LIBRARY", "").split()
+    if library:  # SUMMARIZE_LIBRARY="zotero:123 refs.bib": [interests] library (the Action's repository variable)
+        values["interests"] = {"library": library}
     return values
 
 
@@ -277,6 +334,8 @@ def resolve_settings(
             )
         origins.update(_origins(values, "file"))
     from_env = _from_env(environ)
+    if isinstance(from_env.get("interests"), dict) and isinstance(values.get("interests"), dict):
+        from_env["interests"] = {**values["interests"], **from_env["interests"]}  # one key of the file's section
     values.update(from_env)
     origins.update(_origins(from_env, "environment"))
     for key, value in (overrides or {}).items():

@@ -73,6 +73,7 @@ class FakeSources(LocalServer):
         self.handler = handler
         self.log: list[tuple[str, dict[str, list[str]], str]] = []
         self.counts: dict[str, int] = {}
+        self.headers: list[dict[str, str]] = []  # each request's headers, names lower-cased
         fake = self
 
         class _H(BaseHTTPRequestHandler):
@@ -84,6 +85,7 @@ class FakeSources(LocalServer):
                 query = parse_qs(parts.query)
                 fake.counts[parts.path] = fake.counts.get(parts.path, 0) + 1
                 fake.log.append((parts.path, query, self.headers.get("user-agent", "")))
+                fake.headers.append({k.lower(): v for k, v in self.headers.items()})
                 status, headers, body, delay = fake.handler(parts.path, query, fake.counts[parts.path])
                 time.sleep(delay)
                 data = body if isinstance(body, bytes) else body.encode()

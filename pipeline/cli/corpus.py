@@ -10,7 +10,7 @@ import click
 
 from pipeline.cli.base import _interest_flags, _settings
 
-REMOTE_SOURCES = ("hf-daily", "arxiv")
+REMOTE_SOURCES = ("hf-daily", "arxiv", "biorxiv", "medrxiv", "openreview", "feed")
 
 
 @click.command()
@@ -19,7 +19,8 @@ REMOTE_SOURCES = ("hf-daily", "arxiv")
     "--source",
     "source",
     default=None,
-    help="Input format or remote source: listing, jsonl, csv, hf-daily, arxiv (default: by extension).",
+    help="Input format or remote source: listing, jsonl, csv, hf-daily, arxiv, biorxiv, medrxiv, openreview, feed "
+    "(INPUTS are then the feed URLs; default: by extension).",
 )
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder (config: out_dir).")
 @click.option("--model", help="'embedded' or a litellm model such as openai/gpt-4o-mini (config: model).")
@@ -30,12 +31,16 @@ REMOTE_SOURCES = ("hf-daily", "arxiv")
 @click.option("--refresh", is_flag=True, help="Ignore cached summaries and summarise again.")
 @click.option("--dry-run", is_flag=True, help="Estimate tokens and cost for papers not cached; send nothing.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
-@click.option("--date", help="hf-daily: day YYYY-MM-DD; arxiv: end of the date window.")
+@click.option("--date", help="hf-daily, biorxiv/medrxiv, feed: day YYYY-MM-DD; arxiv: end of the date window.")
+@click.option("--from", "first", help="biorxiv/medrxiv: first day of a window YYYY-MM-DD (with --to).")
+@click.option("--to", "last", help="biorxiv/medrxiv: last day of the window YYYY-MM-DD.")
+@click.option("--venue", help="openreview: venue id, e.g. ICLR.cc/2026/Conference (its accepted papers).")
+@click.option("--invitation", help="openreview: invitation id, e.g. ICLR.cc/2026/Conference/-/Submission.")
 @click.option("--week", help="hf-daily: ISO week YYYY-Www.")
 @click.option("--month", help="hf-daily: month YYYY-MM.")
 @click.option("--ids", help="arxiv: comma-separated arXiv ids.")
 @click.option("--query", help="arxiv: search query in arXiv syntax.")
-@click.option("--category", help="arxiv: category such as cs.CL.")
+@click.option("--category", help="arxiv: category such as cs.CL; biorxiv/medrxiv: subject such as neuroscience.")
 @click.option("--days", type=int, default=1, show_default=True, help="arxiv --category: window length in days.")
 @click.option("--feed", is_flag=True, help="arxiv --category: the announcement feed (new submissions) instead.")
 @click.option("--cross-lists", is_flag=True, help="arxiv --feed: include cross-listed papers.")
@@ -95,6 +100,10 @@ def run(
     dry_run: bool,
     config: Path | None,
     date: str | None,
+    first: str | None,
+    last: str | None,
+    venue: str | None,
+    invitation: str | None,
     week: str | None,
     month: str | None,
     ids: str | None,
@@ -155,12 +164,19 @@ def run(
     remote = None
     items: Any
     if source in REMOTE_SOURCES:
-        from pipeline.sources import remote as fetch
+        from pipeline.sources.registry import open_remote
 
-        remote, items = fetch.open_source(
+        if inputs and source != "feed":
+            raise InputError(f"--source {source} reads no input files; name files without --source {source}")
+        remote, items = open_remote(
             source,
-            settings=settings,
+            settings,
+            urls=inputs,
             date=date,
+            first=first,
+            last=last,
+            venue=venue,
+            invitation=invitation,
             week=week,
             month=month,
             ids=ids,
@@ -178,7 +194,7 @@ def run(
                 f"unknown --source {source!r}; choose from {', '.join(sources.FILE_FORMATS + REMOTE_SOURCES)}"
             )
         if not inputs:
-            raise InputError("no input given: name files (or - for stdin), or use --source hf-daily/arxiv")
+            raise InputError("no input given: name files (or - for stdin), or use a remote --source such as hf-daily")
         items = sources.read_inputs(inputs, source)
     from pipeline.report import print_report, progress_bar
 

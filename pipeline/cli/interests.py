@@ -121,6 +121,8 @@ def rank(
     lib = ranking.load_library(interests, papers, settings)
     for problem in lib.problems if lib is not None else []:
         click.secho(f"warning: {problem}", fg="yellow", err=True)
+    for read in lib.files if lib is not None and not as_json else []:  # once per library: read, merged, left out
+        click.echo(read.line, err=True)
     ranked = ranking.rank_papers(papers, ranking.profile_of(interests, lib))
     if interests.rank_model:
         from pipeline.rank.judge import judge_ranking

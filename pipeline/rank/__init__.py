@@ -51,7 +51,13 @@ def load_library(interests: Any, papers: Iterable[Any] = (), settings: Any = Non
         return None
     from pipeline.sources.library import read_library
 
-    library = read_library(list(interests.library))
+    names = [str(name) for name in interests.library]
+    zotero = _zotero(settings) if any(name.lower().startswith("zotero:") for name in names) else None
+    try:
+        library = read_library(names, remote=zotero.read if zotero is not None else None)
+    finally:
+        if zotero is not None:
+            zotero.http.close()
     library.fill_from(papers)
     if settings is not None and getattr(settings, "resolve", False) and library.lacking_abstract():
         from pipeline.cache import SummaryCache
@@ -68,6 +74,25 @@ def load_library(interests: Any, papers: Iterable[Any] = (), settings: Any = Non
             hub.close()
             arxiv.close()
     return library
+
+
+def _zotero(settings: Any) -> Any:
+    """The Zotero Web API reader, bounded and cached by the settings (`pipeline.sources.library.zotero`)."""
+    from pipeline.sources.http import http_for
+    from pipeline.sources.library.zotero import Zotero
+
+    if settings is None:
+        from pipeline.settings import Settings
+
+        settings = Settings()
+    return Zotero(
+        http_for(settings),
+        base=settings.zotero_api,
+        cache_dir=settings.cache_dir,
+        include=tuple(settings.zotero_collections),
+        ignore=tuple(settings.zotero_ignore),
+        max_pages=settings.fetch_max_pages,
+    )
 
 
 def interests_used(interests: Any, library: Any, ranked: Sequence[Ranked], chosen: Sequence[Ranked]) -> dict[str, Any]:
@@ -94,6 +119,11 @@ def check_interests(settings: Any) -> None:
 
     interests = settings.interests
     for path in interests.library:
+        if str(path).lower().startswith("zotero:"):
+            from pipeline.sources.library.zotero import parse_spec
+
+            parse_spec(str(path))  # a malformed one fails before any work; the library is read when ranking
+            continue
         if not Path(path).is_file():
             raise InputError("the library file does not exist or is not a regular file", path=str(path))
     if interests.rank_model and wanted(interests):

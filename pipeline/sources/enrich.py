@@ -27,7 +27,7 @@ from urllib.parse import quote
 from pipeline.errors import FetchError
 from pipeline.links import merge as merge_links
 from pipeline.schema import Paper, SourcedLink
-from pipeline.sources.fulltext import MAX_HTML_CHARS, links_from_html, links_from_pdf
+from pipeline.sources.fulltext import MAX_HTML_CHARS, links_from_html, links_from_jats, links_from_pdf
 from pipeline.sources.http import Http, metadata_value
 from pipeline.sources.identity import arxiv_id, title_key
 from pipeline.sources.remote import ARXIV_API_DEFAULT, HF_DEFAULT, arxiv_entry, parse_xml
@@ -241,6 +241,37 @@ class Enricher:
         self.store.set("links:" + tag, {"links": [{"url": u, "kind": k} for u, k in links]})
         return [SourcedLink(url=u, kind=k, origin="full_text") for u, k in links]  # type: ignore[arg-type]
 
+    def source_links(self, url: str) -> list[SourcedLink] | None:
+        """The links of a full text the source names (bioRxiv's JATS XML, OpenReview's PDF, an HTML page);
+        None when it could not be read. Cached by its URL like the arXiv ones."""
+        cached = self._cached("links:url:" + url)
+        if cached is not None:
+            return [SourcedLink(**link, origin="full_text") for link in cached.get("links", [])]
+        try:
+            data = self._get(self.hub, url).content
+            head = data[:2048].lstrip()
+            if head.startswith(b"%PDF"):
+                links = links_from_pdf(data)
+            elif head.startswith(b"<?xml") or b"<article" in head:
+                links = links_from_jats(data)
+            else:
+                links = links_from_html(data[:MAX_HTML_CHARS].decode("utf-8", "replace"))
+        except (FetchError, ValueError) as exc:
+            self._failed(f"full text {url}", exc)
+            return None
+        self.store.set("links:url:" + url, {"links": [{"url": u, "kind": k} for u, k in links]})
+        return [SourcedLink(url=u, kind=k, origin="full_text") for u, k in links]  # type: ignore[arg-type]
+
+    def _own_text(self, paper: Paper) -> Paper:
+        """A paper with no arXiv id, with the links of the full text its source named (``full_text_url``)."""
+        url = paper.meta.get("full_text_url")
+        own = self.source_links(url) if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+        if own is None:
+            return paper
+        self.report.full_text_papers += 1
+        self.report.full_text_links += len(own)
+        return paper.model_copy(update={"links": merge_links([*paper.links, *own])})
+
     # --- everything ----------------------------------------------------------------------------------------------
 
     def enrich(self, papers: list[Paper], *, resolve: bool, full_text: bool) -> tuple[list[Paper], dict[str, str]]:
@@ -263,7 +294,7 @@ class Enricher:
                 if resolve and not paper.id.startswith("arxiv:"):
                     self.report.unresolved += 1
                     self.report.unresolved_titles.append(paper.title)
-                out.append(paper)
+                out.append(self._own_text(paper) if full_text else paper)
                 continue
             record = records.get(pid)
             if not paper.id.startswith("arxiv:"):

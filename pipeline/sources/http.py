@@ -46,9 +46,10 @@ class Http:
         self._last = 0.0
         self.requests = 0
 
-    def get(self, url: str, params: dict[str, Any] | None = None) -> Fetched:
+    def get(self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Fetched:
         """One bounded GET: at most `max_bytes` of decoded body (a gzip bomb stops there) and `deadline_s` in
-        all (a server dripping one byte at a time stops there), each failure an error naming the URL."""
+        all (a server dripping one byte at a time stops there), each failure an error naming the URL. ``headers``
+        go with this request only (a key, a version to check); a status below 400 (304 too) is returned."""
         for attempt in range(self.retries + 1):
             wait = self._last + self.interval_s - time.monotonic()
             if wait > 0:
@@ -56,7 +57,7 @@ class Http:
             self._last = time.monotonic()
             self.requests += 1
             try:
-                response = self._bounded(url, params)
+                response = self._bounded(url, params, headers)
             except httpx.TimeoutException as exc:
                 if attempt < self.retries:
                     time.sleep(self._backoff(attempt))
@@ -76,9 +77,9 @@ class Http:
             return response
         raise AssertionError("unreachable")
 
-    def _bounded(self, url: str, params: dict[str, Any] | None) -> Fetched:
+    def _bounded(self, url: str, params: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Fetched:
         deadline = time.monotonic() + self.deadline_s
-        with self.client.stream("GET", url, params=params) as response:
+        with self.client.stream("GET", url, params=params, headers=headers) as response:
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():

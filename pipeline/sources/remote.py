@@ -7,21 +7,22 @@ One unusable daily-papers item costs only itself: it comes as an `InputError`, r
 
 from __future__ import annotations
 
-import email.utils
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-
-from pydantic import ValidationError
 
 from pipeline.errors import FetchError, InputError
 from pipeline.schema import Paper, SourcedLink
 from pipeline.sources.http import Fetched, Http, http_for, metadata_value
 from pipeline.sources.identity import arxiv_id
-from pipeline.values import bounded_date, check_id
+from pipeline.sources.outcome import Fetch, parse_time, reason, text
+from pipeline.sources.outcome import note as _note
+from pipeline.values import check_id
+
+_parse_time = parse_time  # the names tests and older importers use
+_text, _reason = text, reason
 
 HF_DEFAULT = "https://huggingface.co"
 ARXIV_API_DEFAULT = "https://export.arxiv.org/api/query"
@@ -33,64 +34,6 @@ _ATOM = {
     "arxiv": "http://arxiv.org/schemas/atom",
     "os": "http://a9.com/-/spec/opensearch/1.1/",
 }
-
-
-@dataclass
-class Fetch:
-    """Papers of one remote query, with how the fetch went: ok, empty (when papers were expected) or stale."""
-
-    source: str
-    url: str
-    expect_papers: bool = True
-    stale_after: timedelta | None = None
-    count: int = 0
-    newest: datetime | None = None
-    requests: int = 0
-    error: str | None = None
-    truncated: bool = False  # stopped at the page cap
-
-    @property
-    def status(self) -> str:
-        if self.error:
-            return "failed"
-        if self.count == 0:
-            return "empty" if self.expect_papers else "ok"
-        if self.stale_after and self.newest and datetime.now(UTC) - self.newest > self.stale_after:
-            return "stale"
-        return "ok"
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "url": self.url,
-            "status": self.status,
-            "papers": self.count,
-            "newest": self.newest.isoformat() if self.newest else None,
-            "requests": self.requests,
-            "error": self.error,
-            "truncated": self.truncated,
-        }
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value or bounded_date(value) is None:  # year 9999 less a zone would overflow in the staleness check
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _note(fetch: Fetch, paper: Paper) -> Paper:
-    fetch.count += 1
-    when = _parse_time(paper.published)
-    if when and (fetch.newest is None or when > fetch.newest):
-        fetch.newest = when
-    return paper
 
 
 def hf_daily(
@@ -146,23 +89,6 @@ def hf_daily(
         fetch.truncated = True
 
     return fetch, papers()
-
-
-def _text(value: Any, name: str) -> str:
-    """``value`` with its whitespace runs made single spaces; ValueError when it is not text or is empty."""
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is {'missing' if value is None else type(value).__name__}, not text")
-    text = " ".join(value.split())
-    if not text:
-        raise ValueError(f"{name} is empty")
-    return text
-
-
-def _reason(exc: Exception) -> str:
-    """A one-line reason: a model's validation errors by field, else the exception's text."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-    return str(exc)
 
 
 def _named(item: dict[str, Any]) -> tuple[str, str]:

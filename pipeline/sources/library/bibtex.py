@@ -25,6 +25,7 @@ from pipeline.sources.library.model import (
     build_entry,
     clean,
     find_arxiv,
+    find_doi,
     moment,
     person,
     year_of,
@@ -38,7 +39,8 @@ logging.getLogger("bibtexparser").propagate = False
 # is the day a web item was saved).
 _ADDED_FIELDS = ("date-added", "dateadded", "added-at", "creationdate", "timestamp", "urldate")
 _KEYWORD_FIELDS = ("keywords", "mendeley-tags", "mendeley-groups", "groups", "collections", "tags")
-_ARXIV_FIELDS = ("arxivid", "arxiv", "url", "note", "journal", "howpublished", "number")  # not prose: annote
+_ARXIV_FIELDS = ("arxivid", "arxiv", "url", "doi", "note", "journal", "howpublished", "number")  # not prose: annote
+_ADS_FIELDS = ("pages", "eid")  # ADS writes pages = {arXiv:1705.05823}: an id only when it says arXiv
 
 
 def _name(part: list[str], latex: Latex) -> str:
@@ -63,6 +65,8 @@ def _entry(block: Entry, path: str, latex: Latex) -> LibraryEntry | InputError:
     eprint = text.get("eprint", "")
     arxiv = find_arxiv(f"arxiv:{eprint}") if eprint and prefix in ("arxiv", "") else None
     arxiv = arxiv or find_arxiv(*(text.get(name) for name in _ARXIV_FIELDS))
+    ads = (text.get(name) or "" for name in _ADS_FIELDS)
+    arxiv = arxiv or find_arxiv(*(value for value in ads if "arxiv" in value.lower()))
     added = next((m for m in (moment(text.get(name)) for name in _ADDED_FIELDS) if m is not None), None)
     keywords: list[str] = []
     for name in _KEYWORD_FIELDS:
@@ -76,12 +80,15 @@ def _entry(block: Entry, path: str, latex: Latex) -> LibraryEntry | InputError:
         abstract=latex.text(text.get("abstract", ""), 2 * MAX_ABSTRACT_CHARS),
         authors=_authors(fields.get("author") or fields.get("editor"), latex),
         arxiv=arxiv,
-        doi=text.get("doi"),
+        doi=text.get("doi") or find_doi(text.get("note"), text.get("extra"), text.get("annote")),
         url=text.get("url"),
         year=year_of(text.get("year"), text.get("date")),
         published=moment(text.get("date")) or _month_of(text.get("year"), text.get("month")),
         added=added,
         keywords=keywords,
+        kind=block.entry_type,
+        volume=text.get("volume"),
+        item_key=block.key,
     )
 
 

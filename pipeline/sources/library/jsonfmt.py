@@ -19,6 +19,7 @@ from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
     find_arxiv,
+    find_doi,
     inverted_name,
     moment,
     person,
@@ -116,12 +117,15 @@ def _csl_entry(item: dict[str, Any], path: str, line: int) -> LibraryEntry | Inp
         abstract=item.get("abstract", ""),
         authors=authors,
         arxiv=find_arxiv(*texts),
-        doi=item.get("DOI"),
+        doi=item.get("DOI") or find_doi(item.get("note")),
         url=item.get("URL"),
         year=year_of(item.get("issued")),
         published=moment(item.get("issued")) if _has_day(item.get("issued")) else None,
         added=moment(item.get("accessed")),
         keywords=split_keywords(item.get("keyword"), item.get("categories")),
+        kind=item.get("type"),
+        volume=item.get("volume"),
+        item_key=item.get("id"),
     )
 
 
@@ -139,12 +143,14 @@ _ZOTERO_CSV = {
     "publication year": "year",
     "date added": "added",
     "manual tags": "keywords",
+    "key": "item_key",
+    "item type": "type",
 }
 
 
 def _zotero_csv(row: dict[str, Any]) -> dict[str, Any]:
     """A row of Zotero's CSV export in our fields: 'Last, First; Last, First' authors, tags split on ';'."""
-    fields = {_ZOTERO_CSV.get(k, k): v for k, v in row.items() if k not in ("key", "author", "automatic tags")}
+    fields = {_ZOTERO_CSV.get(k, k): v for k, v in row.items() if k not in ("author", "automatic tags")}
     fields["authors"] = [inverted_name(a) for a in str(row.get("author") or "").split(";") if a.strip()]
     fields["keywords"] = split_keywords(str(row.get("manual tags") or ""), str(row.get("automatic tags") or ""))
     return fields
@@ -175,13 +181,16 @@ def make_entry(
         authors=paper.authors,
         given_id=paper.id if fields.get("id") else None,  # the id the file gives (a corpus id), normalised
         arxiv=None if paper.id.startswith("arxiv:") else find_arxiv(meta.get("extra"), meta.get("note")),
-        doi=meta.get("doi") or meta.get("DOI"),
+        doi=meta.get("doi") or meta.get("DOI") or find_doi(meta.get("extra"), meta.get("note")),
         url=paper.url,
         year=year_of(paper.published, meta.get("year")),
         published=moment(paper.published) if paper.published and len(paper.published) >= 10 else None,
         added=added,
         keywords=split_keywords(meta.get("keywords"), meta.get("tags")),
         vote=vote,
+        kind=meta.get("type") if fmt != "feedback" else None,
+        volume=meta.get("volume"),
+        item_key=meta.get("item_key") or meta.get("key"),
     )
 
 

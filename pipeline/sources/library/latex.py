@@ -18,6 +18,20 @@ logging.getLogger("pylatexenc").addHandler(logging.NullHandler())
 logging.getLogger("pylatexenc").propagate = False
 _DECODER = LatexNodes2Text()
 _ACCENTS = frozenset("'\"`^~=.")
+_LETTER_ACCENTS = frozenset("cvHukrdbt")  # \c c (Zotero writes {\c c}): the space then the letter it marks
+# Text symbols pylatexenc reads as nothing (Zotero's escapes of <, > and |): "p {\textless} 0.05" keeps its "<".
+_SYMBOLS = {
+    "textless": "<",
+    "textgreater": ">",
+    "textbar": "|",
+    "textbackslash": "\\",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textunderscore": "_",
+    "textbraceleft": "{",
+    "textbraceright": "}",
+    "textquotedbl": '"',
+}
 
 
 def _plain(text: str) -> str:
@@ -46,6 +60,12 @@ def _command_end(text: str, i: int) -> int:
     if j < len(text) and text[j].isalpha():
         while j < len(text) and text[j].isalpha():
             j += 1
+        if j == i + 2 and text[i + 1] in _LETTER_ACCENTS:
+            k = j
+            while k < len(text) and text[k] == " ":
+                k += 1
+            if k > j and k < len(text) and text[k].isalpha():
+                return k + 1  # {\c c}, {\v c}: the accent and its letter
     else:
         accent = j < len(text) and text[j] in _ACCENTS
         j = min(j + 1, len(text))
@@ -77,6 +97,9 @@ class Latex:
             return span[1]
         if span in self._seen:
             return self._seen[span]
+        symbol = _SYMBOLS.get(span[1:].rstrip("{}").strip())
+        if symbol is not None:
+            return symbol
         if len(span) > MAX_SPAN or self.budget <= 0:
             return _fallback(span)
         self.budget -= 1

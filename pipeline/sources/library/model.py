@@ -57,6 +57,13 @@ class LibraryEntry(BaseModel):
     vote: Vote = Field(default="more", description="'less': a paper the reader does not want more of (a negative).")
     url: str | None = None
     doi: str | None = Field(default=None, description="The DOI, lower-cased, without a resolver prefix.")
+    kind: str | None = Field(default=None, description="The export's item type (article, book, webpage…).")
+    volume: str | None = Field(default=None, max_length=100, description="Its volume, when the export gives one.")
+    item_key: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The reference manager's own key for the item (Zotero's item URI or key, the citation key).",
+    )
     source_file: str = Field(description="The file it was read from.")
     line: int | None = Field(default=None, description="The line of that file its entry starts on.")
     format: str = Field(description="bibtex, ris, csl-json, feedback, jsonl, csv or json.")
@@ -81,8 +88,23 @@ class LibraryFile:
 
     path: str
     format: str
-    entries: int = 0
+    entries: int = 0  # read, merged ones included
     problems: int = 0
+    merged: int = 0  # of the entries, those that were another entry's paper
+    untitled: int = 0  # of the problems, entries without a title
+
+    @property
+    def line(self) -> str:
+        """'read 250 entries from FILE (74 merged as duplicates, 84 without a title)', said once per file."""
+        other = self.problems - self.untitled
+        unreadable = f", {other} unreadable" if other else ""
+        return (
+            f"read {self.entries + self.problems:,} entries from {self.path} ({self.merged:,} merged as duplicates, "
+            f"{self.untitled:,} without a title{unreadable})"
+        )
+
+
+MAX_MERGES = 1_000  # merges listed one by one (all are counted)
 
 
 @dataclass
@@ -93,6 +115,7 @@ class Library:
     problems: list[InputError] = field(default_factory=list)
     files: list[LibraryFile] = field(default_factory=list)
     problems_left_out: int = 0
+    merges: list[dict[str, Any]] = field(default_factory=list)  # each: kept, merged (file:line), by, title
 
     @property
     def positives(self) -> list[LibraryEntry]:
@@ -140,8 +163,19 @@ class Library:
         """What run.json says about the library."""
         return {
             "files": [
-                {"path": f.path, "format": f.format, "entries": f.entries, "problems": f.problems} for f in self.files
+                {
+                    "path": f.path,
+                    "format": f.format,
+                    "entries": f.entries,
+                    "problems": f.problems,
+                    "merged": f.merged,
+                    "without_title": f.untitled,
+                    "read": f.line,
+                }
+                for f in self.files
             ],
+            "merged": sum(f.merged for f in self.files),
+            "merges": self.merges[:100],
             "entries": len(self.entries),
             "positives": len(self.positives),
             "negatives": len(self.negatives),
@@ -263,10 +297,22 @@ def find_arxiv(*texts: Any) -> str | None:
         for token, following in zip(tokens, [*tokens[1:], ""]):
             if token.lower() == "arxiv:":  # Zotero's Extra field: 'arXiv: 2003.08934'
                 token += following
-            if token.lower().startswith("10.48550/arxiv."):
-                token = "arxiv:" + token[len("10.48550/arxiv.") :]
+            at = token.lower().find("10.48550/arxiv.")  # arXiv's DOI, bare or as a doi.org URL
+            if at >= 0:
+                token = "arxiv:" + token[at + len("10.48550/arxiv.") :]
             if "arxiv" in token.lower() and (found := arxiv_id(token)):
                 return found[0]
+    return None
+
+
+_NOTED_DOI = re.compile(r"(?:^|[\s;,(])DOI:?\s*(10\.\d{4,9}/\S+)", re.IGNORECASE)
+
+
+def find_doi(*texts: Any) -> str | None:
+    """A DOI that free text names as one ("DOI: 10.4337/…", Zotero's Extra and BibTeX notes), lower-cased."""
+    for text in texts:
+        if isinstance(text, str) and (found := _NOTED_DOI.search(text)):
+            return normal_doi(found.group(1).rstrip(".,;)"))
     return None
 
 
@@ -295,6 +341,9 @@ def build_entry(
     published: datetime | None = None,
     keywords: Iterable[str] = (),
     vote: Vote = "more",
+    kind: Any = None,
+    volume: Any = None,
+    item_key: Any = None,
 ) -> LibraryEntry | InputError:
     """The entry, with its id by the corpus's rule (arXiv id, else DOI, else the title's hash), or the problem."""
     text = clean(title) if isinstance(title, str) else ""
@@ -324,6 +373,9 @@ def build_entry(
         vote=vote,
         url=link[:2000] if link else None,
         doi=doi_text,
+        kind=clean(kind).lower()[:100] or None if isinstance(kind, str) else None,
+        volume=clean(volume)[:100] or None if isinstance(volume, str | int) else None,
+        item_key=clean(item_key)[:2000] or None if isinstance(item_key, str | int) else None,
         source_file=path,
         line=line,
         format=fmt,

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import cast
@@ -16,7 +16,15 @@ from pipeline.sources.files import read_csv, read_jsonl
 from pipeline.sources.identity import title_key
 from pipeline.sources.library.bibtex import read_bibtex
 from pipeline.sources.library.jsonfmt import kind, make_entry, parse, read_csl, read_feedback, read_paper_array
-from pipeline.sources.library.model import Library, LibraryEntry, LibraryFile, Limits, Vote, split_keywords
+from pipeline.sources.library.model import (
+    MAX_MERGES,
+    Library,
+    LibraryEntry,
+    LibraryFile,
+    Limits,
+    Vote,
+    split_keywords,
+)
 from pipeline.sources.library.ris import read_ris
 
 LIBRARY_FORMATS = ("bibtex", "ris", "csl-json", "feedback", "json", "jsonl", "csv")
@@ -34,6 +42,7 @@ _RIS_START = re.compile(rb"^TY  - ", re.MULTILINE)
 _BIBTEX_BLOCK = re.compile(r"^\s*@", re.MULTILINE)
 
 Found = LibraryEntry | InputError
+Remote = Callable[[str], tuple[str, Iterator[Found]]]  # a library that is no file (zotero:…): its format, entries
 
 
 def read_file(path: str, max_bytes: int) -> bytes:
@@ -162,14 +171,38 @@ def _merged(old: LibraryEntry, new: LibraryEntry) -> LibraryEntry:
     )
 
 
+def _surnames(entry: LibraryEntry) -> set[str]:
+    return {title_key(name).rpartition(" ")[2] for name in entry.authors if title_key(name)}
+
+
+def distinct(old: LibraryEntry, new: LibraryEntry) -> str | None:
+    """What tells two entries of one title apart (None: nothing does, they are one work): within one file, the
+    manager's own item keys or item types; anywhere, the volume, years more than two apart (a preprint and its
+    journal version are one work), or authors with no surname in common."""
+    if old.source_file == new.source_file:
+        if old.item_key and new.item_key and old.item_key != new.item_key:
+            return "item key"
+        if old.kind and new.kind and old.kind != new.kind:
+            return "type"
+    if old.volume and new.volume and old.volume != new.volume:
+        return "volume"
+    if old.year and new.year and abs(old.year - new.year) > 2:
+        return "year"
+    if old.authors and new.authors and not _surnames(old) & _surnames(new):
+        return "authors"
+    return None
+
+
 class _Collector:
-    """Entries, one per paper (by id, or by title when one of the two has no stronger id), and bounded problems."""
+    """Entries, one per paper, and bounded problems. Two entries are one paper when they share an arXiv id or a
+    DOI, or a title when one of them has no stronger id and nothing else tells them apart (`distinct`); every merge
+    is listed (`Library.merges`)."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.library = Library()
-        self._by_id: dict[str, int] = {}
-        self._by_title: dict[str, int] = {}
+        self._by_id: dict[str, int] = {}  # arXiv ids, DOIs, given ids: never title hashes
+        self._by_title: dict[str, list[int]] = {}
 
     def problem(self, error: InputError) -> None:
         if len(self.library.problems) < self.limits.max_problems:
@@ -177,26 +210,53 @@ class _Collector:
         else:
             self.library.problems_left_out += 1
 
-    def add(self, entry: LibraryEntry) -> bool:
-        """Keep ``entry``; False when the library is full."""
+    def _same_title(self, entry: LibraryEntry, key: str) -> int | None:
+        for at in self._by_title.get(key, []):
+            other = self.library.entries[at]
+            weak = other.id.startswith("title:") or entry.id.startswith("title:")
+            if weak and distinct(other, entry) is None:
+                return at
+        return None
+
+    def add(self, entry: LibraryEntry) -> bool | None:
+        """Keep ``entry``: True when it is a new paper, None when it was merged into one, False when the library is
+        full."""
         entries = self.library.entries
         key = title_key(entry.title)
-        at = self._by_id.get(entry.id)
-        if at is None and key in self._by_title:
-            other = entries[self._by_title[key]]
-            if other.id.startswith("title:") or entry.id.startswith("title:"):
-                at = self._by_title[key]
+        strong = not entry.id.startswith("title:")
+        at = self._by_id.get(entry.id) if strong else None
+        by = "id"
+        if at is None:
+            at, by = self._same_title(entry, key), "title"
         if at is None:
             if len(entries) >= self.limits.max_entries:
                 return False
             at = len(entries)
             entries.append(entry)
+            merged = False
         else:
+            self._note(entries[at], entry, by)
             entries[at] = _merged(entries[at], entry)
-        self._by_id[entries[at].id] = at
-        self._by_id.setdefault(entry.id, at)
-        self._by_title.setdefault(key, at)
-        return True
+            merged = True
+        for pid in (entries[at].id, entry.id):
+            if not pid.startswith("title:"):
+                self._by_id.setdefault(pid, at)
+        places = self._by_title.setdefault(key, [])
+        if at not in places:
+            places.append(at)
+        return None if merged else True
+
+    def _note(self, kept: LibraryEntry, merged: LibraryEntry, by: str) -> None:
+        merges = self.library.merges
+        if len(merges) < MAX_MERGES:
+            merges.append(
+                {
+                    "kept": f"{kept.source_file}:{kept.line}" if kept.line else kept.source_file,
+                    "merged": f"{merged.source_file}:{merged.line}" if merged.line else merged.source_file,
+                    "by": by,
+                    "title": merged.title[:200],
+                }
+            )
 
 
 def merge_entries(entries: Iterable[LibraryEntry]) -> list[LibraryEntry]:
@@ -207,25 +267,37 @@ def merge_entries(entries: Iterable[LibraryEntry]) -> list[LibraryEntry]:
     return collector.library.entries
 
 
-def read_library(paths: Iterable[str | Path], *, limits: Limits | None = None, fmt: str | None = None) -> Library:
+def read_library(
+    paths: Iterable[str | Path], *, limits: Limits | None = None, fmt: str | None = None, remote: Remote | None = None
+) -> Library:
     """Every entry of the library files, one per paper, and every problem met (file and line).
 
     A file that cannot be read at all (missing, a folder, too large, not UTF-8, not a library format) raises
-    `InputError` naming it; a bad entry is a problem and the rest are read.
+    `InputError` naming it; a bad entry is a problem and the rest are read. A name such as ``zotero:123`` is read
+    by ``remote`` (`pipeline.sources.library.zotero`), which the caller builds from its settings.
     """
     collector = _Collector(limits or Limits())
     for name in paths:
         path = str(name)
-        data = read_file(path, collector.limits.max_bytes)
-        found, items = _entries(path, data, fmt, collector.limits)
+        if path.lower().startswith("zotero:"):
+            if remote is None:
+                raise InputError("a Zotero library is read by summarize rank/run (it needs their settings)", path=path)
+            found, items = remote(path)
+        else:
+            data = read_file(path, collector.limits.max_bytes)
+            found, items = _entries(path, data, fmt, collector.limits)
         record = LibraryFile(path=path, format=found)
         collector.library.files.append(record)
         for item in items:
             if isinstance(item, InputError):
                 record.problems += 1
+                record.untitled += item.reason == "missing title"
                 collector.problem(item)
-            elif collector.add(item):
+                continue
+            added = collector.add(item)
+            if added is not False:
                 record.entries += 1
+                record.merged += added is None
             else:
                 collector.problem(
                     InputError(

@@ -17,6 +17,7 @@ from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
     find_arxiv,
+    find_doi,
     inverted_name,
     moment,
     year_of,
@@ -71,12 +72,15 @@ def _entry(record: dict[str, Any], path: str) -> LibraryEntry | InputError:
         abstract=abstract if isinstance(abstract, str) else "",
         authors=[inverted_name(n) for n in names],
         arxiv=find_arxiv(*(t for t in texts if isinstance(t, str))),
-        doi=record.get("doi"),
+        doi=record.get("doi") or find_doi(*notes),
         url=next((u for u in urls if u.strip()), None),
         year=year_of(record.get("year"), record.get("publication_year"), record.get("date")),
         published=moment(record.get("date")),
         added=moment(record.get("access_date")),
         keywords=[k for k in record.get("keywords") or [] if isinstance(k, str)],
+        kind=record.get("type_of_reference"),
+        volume=record.get("volume"),
+        item_key=record.get("id"),
     )
 
 
