@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli.base import _interest_flags, _settings
+from pipeline.cli.base import Finite, _interest_flags, _settings
 
 
 @click.command()
@@ -54,7 +54,7 @@ def digest(out_dir: Path, dry_run: bool, config: Path | None, **flags: Any) -> N
 @click.option("--authors", multiple=True, help="An author to follow: their papers come first (repeatable).")
 @click.option("--exclude", multiple=True, help="A phrase that pushes papers down (repeatable).")
 @click.option("--top", type=click.IntRange(1, 100_000), help="Print only the best N.")
-@click.option("--threshold", type=click.FloatRange(0, 100), help="Print only papers scoring at least this (0-100).")
+@click.option("--threshold", type=Finite(0, 100), help="Print only papers scoring at least this (0-100).")
 @click.option("--rank-model", help="LLM that re-judges the top K, e.g. openai/gpt-4o-mini (config: interests).")
 @click.option("--judge-top-k", type=click.IntRange(1, 1000), help="Papers the LLM judge reads (default 50).")
 @click.option("--description", help="Your interests in words, for the LLM judge (config: interests.description).")
