@@ -72,9 +72,10 @@ def test_a_dripping_judge_server_meets_the_papers_deadline_and_the_rank_finishes
     assert "kept their embedded score" in result.stderr
 
 
-def test_the_judges_failure_note_is_terminal_safe(tmp_path: Path, quick: None) -> None:
+@pytest.mark.parametrize("as_json", [False, True], ids=["text-body", "json-body"])
+def test_the_judges_failure_note_is_terminal_safe(as_json: bool, tmp_path: Path, quick: None) -> None:
     hostile = "\x1b]0;owned\x07\x1b[2J\x1b[31mboom\u202e"
-    body = json.dumps({"error": {"message": hostile, "type": "invalid_request_error"}})
+    body = json.dumps({"error": {"message": hostile, "type": "invalid_request_error"}}) if as_json else hostile
 
     with FakeOpenAI(lambda request, n: Reply(status=400, body=body)) as server:
         result, lines = _rank(tmp_path, server.base_url, "--judge-top-k", "2")
@@ -88,25 +89,26 @@ def test_the_judges_failure_note_is_terminal_safe(tmp_path: Path, quick: None) -
     [
         {"prompt_tokens": -(10**9), "completion_tokens": -(10**9)},
         {"prompt_tokens": 10**30, "completion_tokens": 0},
-        {"prompt_tokens": -1, "completion_tokens": 5},
+        {"prompt_tokens": 100_000, "completion_tokens": -(10**12)},
+        {"prompt_tokens": "1e9", "completion_tokens": 2.5},
     ],
-    ids=["negative", "absurd", "slightly-negative"],
+    ids=["negative", "absurd", "negative-output", "not-counts"],
 )
 def test_one_lying_usage_report_never_lifts_max_cost(lie: dict, tmp_path: Path, quick: None) -> None:
     honest = {"prompt_tokens": 100_000, "completion_tokens": 0}  # $0.015 a paper at gpt-4o-mini's list price
 
-    def script(request: dict, n: int) -> Reply:
-        first = title_of(request).endswith(" 0") or not script.seen  # type: ignore[attr-defined]
-        script.seen = True  # type: ignore[attr-defined]
-        return _grounded(request, n, **(lie if first else honest))
+    answered: list[str] = []
 
-    script.seen = False  # type: ignore[attr-defined]
+    def script(request: dict, n: int) -> Reply:
+        answered.append(title_of(request))
+        return _grounded(request, n, **(lie if len(answered) == 1 else honest))  # the first answer lies
+
     with FakeOpenAI(script) as server:
         _, lines = _rank(tmp_path, server.base_url, "--max-cost", "0.04", model="openai/gpt-4o-mini")
-        sent = len(server.requests)
     not_sent = [line for line in lines if "not sent: --max-cost" in line["judge"].get("error", "")]
     # Honest counts fit 3 papers in $0.04; the lie is estimated from the text (a few hundred tokens), not believed.
-    assert 3 <= sent <= 4 and len(not_sent) == N_PAPERS - sent
+    assert 3 <= N_PAPERS - len(not_sent) <= 4
+    assert len({title for title in answered}) == N_PAPERS - len(not_sent)  # no paper past the budget was sent
 
 
 def test_an_answer_without_usage_is_priced_from_its_text(tmp_path: Path, quick: None) -> None:
@@ -231,7 +233,10 @@ def test_an_archive_index_naming_other_files_is_rebuilt_never_obeyed(tmp_path: P
     assert rebuilt["records"] == 3 and all(".." not in name for name in rebuilt["periods"])
 
 
-def test_an_ids_file_with_an_impossible_day_never_stops_a_run(tmp_path: Path, out: Path, partitioned) -> None:
+def test_an_ids_file_with_an_impossible_day_never_stops_a_run(
+    tmp_path: Path, out: Path, partitioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUMMARIZE_ARCHIVE_PERIOD", "week")  # a period computed from each day
     invoke("run", str(_papers(tmp_path / "a.jsonl")), "--out", str(out))
     ids = next((out / "corpus").glob("*.ids"))
     ids.write_text("".join(line.rsplit("\t", 1)[0] + "\t2026-13-45\n" for line in ids.read_text().splitlines()))
@@ -340,3 +345,55 @@ def test_eval_ranking_names_the_file_and_line_of_a_bad_one(file: str, line: str,
 def test_eval_ranking_still_scores_a_good_folder(tmp_path: Path) -> None:
     result = invoke("eval", "--ranking", str(_ranking_folder(tmp_path)), "--json")
     assert json.loads(result.output.splitlines()[0])["cases"] == 1
+
+
+# The page (pipeline/page.js) in Chromium. First load: vote for the papers whose ids are "__proto__" and
+# "constructor"; then another page of the same site writes its own values under our key (a null vote, a number);
+# reload. Second load: what the buttons show, and the file "Export feedback" hands to the browser.
+PROTO_VOTE = """
+if (!sessionStorage.getItem("voted")) {
+  document.querySelector('article[data-id="__proto__"] [data-vote="more"]').click();
+  document.querySelector('article[data-id="constructor"] [data-vote="less"]').click();
+  var stored = JSON.parse(localStorage.getItem("summarize.feedback.v1"));
+  stored.elsewhere = null; stored.odd = 5; stored.arr = [1];
+  localStorage.setItem("summarize.feedback.v1", JSON.stringify(stored));
+  sessionStorage.setItem("voted", "1");
+  location.reload();
+} else {
+  out.pressed = ["__proto__", "constructor"].map(function (id) {
+    var art = document.querySelector('article[data-id="' + id + '"]');
+    return ["more", "less"].filter(function (v) {
+      return art.querySelector('[data-vote="' + v + '"]').getAttribute("aria-pressed") === "true"; });
+  });
+  var Made = window.Blob, parts = null;
+  window.Blob = function (content, options) { parts = content; return new Made(content, options); };
+  document.getElementById("export-feedback").click();
+  out.button = document.getElementById("export-feedback").textContent;
+  out.file = parts ? parts.join("") : null;
+}
+"""
+
+
+@pytest.mark.skipif(
+    not (__import__("shutil").which("chromium") or __import__("shutil").which("chromium-browser")),
+    reason="needs Debian's chromium (apt-get install chromium)",
+)
+def test_the_page_keeps_a_proto_vote_and_exports_despite_a_null_vote(tmp_path: Path, out: Path) -> None:
+    from test_page import _act
+
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text(
+        json.dumps({"id": "__proto__", "title": "Proto routing", "abstract": "We route tokens. It works."}) + "\n"
+        + json.dumps({"id": "constructor", "title": "Constructor routing", "abstract": "We build. It works."}) + "\n"
+    )  # fmt: skip
+    invoke("run", str(papers), "--out", str(out))
+    seen = _act(out / "comparison.html", tmp_path, PROTO_VOTE)
+    assert seen["pressed"] == [["more"], ["less"]]
+    assert seen["button"] == "Export feedback (2)"
+    exported = json.loads(seen["file"])
+    assert {(item["id"], item["vote"]) for item in exported["items"]} == {("__proto__", "more"), ("constructor", "less")}
+    (tmp_path / "feedback.json").write_text(seen["file"])
+    from pipeline.sources.library import read_library  # the file --library reads
+
+    library = read_library([str(tmp_path / "feedback.json")])
+    assert library.problems == [] and len(library.entries) == 2

@@ -213,13 +213,12 @@ def merge(folders: tuple[Path, ...], out_dir: Path, config: Path | None, as_json
     and feed rendered again, run reports summed. Order-free and idempotent."""
     import json
 
+    from pipeline.errors import printable
     from pipeline.run import merge_outputs
 
     summary = merge_outputs(list(folders), _settings(config, out_dir=out_dir))
     for warning in summary.get("warnings") or []:
-        from pipeline.report import terminal_safe
-
-        click.secho(f"warning: {terminal_safe(warning)}", fg="yellow", err=True)
+        click.secho(f"warning: {printable(warning)}", fg="yellow", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:

@@ -89,7 +89,7 @@ def rank(
     summarising them: the library's papers, keywords and followed authors pull papers up, --exclude pushes down.
     Each paper comes with its score (0-100) and the reasons behind it."""
     from pipeline import rank as ranking
-    from pipeline.errors import InputError
+    from pipeline.errors import InputError, printable
     from pipeline.sources import files as sources
 
     flags = _interest_flags(
@@ -106,19 +106,19 @@ def rank(
     papers = []
     for item in sources.read_inputs(inputs, source):
         if isinstance(item, InputError):
-            click.secho(f"warning: {item}", fg="yellow", err=True)
+            click.secho(f"warning: {printable(item)}", fg="yellow", err=True)
         else:
             papers.append(item)
     lib = ranking.load_library(interests, papers, settings)
     for problem in lib.problems if lib is not None else []:
-        click.secho(f"warning: {problem}", fg="yellow", err=True)
+        click.secho(f"warning: {printable(problem)}", fg="yellow", err=True)
     ranked = ranking.rank_papers(papers, ranking.profile_of(interests, lib))
     if interests.rank_model:
         from pipeline.rank.judge import judge_ranking
 
         ranked, note = judge_ranking(ranked, interests, settings)
         if note:
-            click.secho(note, fg="yellow", err=True)
+            click.secho(printable(note), fg="yellow", err=True)  # the server's words, escaped here
     chosen = ranking.select(ranked, top, threshold)
     if as_json:
         click.echo(ranking.ranking_lines(chosen), nl=False)
