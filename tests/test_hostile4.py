@@ -32,7 +32,8 @@ def _day(tmp_path: Path) -> Path:
 
 
 def _grounded(request: dict, n: int, **usage: object) -> Reply:
-    return Reply(arguments={"relevance": 6, "reason": "studies sparse mixture models"}, **usage)  # type: ignore[arg-type]
+    answer = {"relevance": 6, "reason": "studies sparse mixture models"}
+    return Reply(arguments=answer, **usage)  # type: ignore[arg-type]
 
 
 def _rank(tmp_path: Path, base_url: str, *extra: str, model: str = "openai/fake", expect: int = 0):
@@ -69,7 +70,7 @@ def test_a_dripping_judge_server_meets_the_papers_deadline_and_the_rank_finishes
     assert sum("deadline" in e and not e.startswith("not sent") for e in errors) == 1
     assert sum(e.startswith("not sent: the judge's server let an earlier paper's deadline pass") for e in errors) == 7
     assert requests == 1  # no paper after the first was sent to a server that drips
-    assert "kept their embedded score" in result.stderr
+    assert "kept their embedded score" in result.stderr and "7 after a missed deadline" in result.stderr
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text-body", "json-body"])
@@ -391,7 +392,8 @@ def test_the_page_keeps_a_proto_vote_and_exports_despite_a_null_vote(tmp_path: P
     assert seen["pressed"] == [["more"], ["less"]]
     assert seen["button"] == "Export feedback (2)"
     exported = json.loads(seen["file"])
-    assert {(item["id"], item["vote"]) for item in exported["items"]} == {("__proto__", "more"), ("constructor", "less")}
+    votes = {(item["id"], item["vote"]) for item in exported["items"]}
+    assert votes == {("__proto__", "more"), ("constructor", "less")}
     (tmp_path / "feedback.json").write_text(seen["file"])
     from pipeline.sources.library import read_library  # the file --library reads
 

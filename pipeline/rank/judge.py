@@ -70,6 +70,7 @@ class JudgeStats:
     cached: int = 0
     fell_back: int = 0
     not_sent: int = 0  # past --max-cost
+    gave_up: int = 0  # not sent once the server let a paper's deadline pass
     cost_usd: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -79,6 +80,7 @@ class JudgeStats:
             "cached": self.cached,
             "fell_back": self.fell_back,
             "not_sent": self.not_sent,
+            "not_sent_after_deadline": self.gave_up,
             "cost_usd": round(self.cost_usd, 6),
             "errors": self.errors[:5],
         }
@@ -194,7 +196,7 @@ class Judge:
             self.stats.cached += 1
             return hit, ""
         if self.gave_up:
-            self.stats.not_sent += 1
+            self.stats.gave_up += 1
             return None, self.gave_up
         messages = self.messages(paper, reader, closest)
         budget = self.settings.max_cost_usd
@@ -269,8 +271,8 @@ def judge_ranking(ranked: list[Ranked], interests: Any, settings: Any) -> tuple[
     if s.fell_back:
         note = (
             f"judge {judge.model}: {s.fell_back} of {min(len(ranked), interests.judge_top_k)} papers kept their "
-            f"embedded score ({s.not_sent} not sent past --max-cost); first error: "
-            f"{s.errors[0] if s.errors else 'none'}"
+            f"embedded score ({s.not_sent} not sent past --max-cost, {s.gave_up} after a missed deadline); "
+            f"first error: {s.errors[0] if s.errors else 'none'}"
         )
     return out, note
 
