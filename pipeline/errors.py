@@ -6,6 +6,8 @@ message and an exit code, and tests catch the precise subclass.
 
 from __future__ import annotations
 
+import re
+
 
 class SummarizeError(Exception):
     """Base class: something the user can fix or should know about."""
@@ -118,3 +120,12 @@ def redact(text: str) -> str:
     from pipeline.secrets import redact as _redact
 
     return _redact(text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` without control characters (ANSI escapes, bidi overrides, zero-width marks): the one rule for text
+    from elsewhere that may reach a terminal (`pipeline.report.terminal_safe` escapes markup on top)."""
+    return _CONTROL.sub("", str(text))

@@ -11,7 +11,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _STALE_PATTERNS = (
     ".corpus.*.tmp",
@@ -147,3 +147,40 @@ def read_state(path: Path, max_bytes: int) -> bytes | None:
         return read_regular(path, limit=max_bytes, follow=False)
     except FileNotFoundError:
         return None
+
+
+MAX_STATE_DEPTH = 32  # a manifest, an index or a run report is a few levels deep
+
+
+class StateError(ValueError):
+    """A state file that cannot be used as it is (not JSON, nested too deep, of the wrong types): says why. The
+    caller's answer is to rebuild it from what is on disk, or to set it aside, never a traceback."""
+
+
+def read_json_state(path: Path, max_bytes: int, model: Any = None) -> Any:
+    """The one reader of the JSON state files beside a corpus (the partitions' manifest, the archive index, a
+    shard's run.json): never through a link, at most ``max_bytes``, nested at most `MAX_STATE_DEPTH` levels, and,
+    given a pydantic ``model``, of its types (returned as the validated model). None when the file does not exist;
+    a `StateError` naming the file and why for anything else."""
+    import orjson
+    import pydantic
+
+    from pipeline.values import json_depth
+
+    try:
+        data = read_state(path, max_bytes)
+        if data is None:
+            return None
+        value = orjson.loads(data)  # iterative up to 1024 levels, an error past them (never a RecursionError)
+    except (OSError, ValueError) as exc:
+        raise StateError(f"{path}: unreadable ({exc})") from None
+    if json_depth(value, MAX_STATE_DEPTH) > MAX_STATE_DEPTH:
+        raise StateError(f"{path}: nested deeper than {MAX_STATE_DEPTH} levels")
+    if model is None:
+        return value
+    try:
+        return model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "the file"
+        raise StateError(f"{path}: {where}: {first.get('msg', 'invalid')}") from None

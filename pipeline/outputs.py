@@ -116,6 +116,8 @@ def merge_folders(settings: Settings, inputs: list[Path]) -> MergeReport:
         if store.is_partitioned(out_dir):  # corpus_layout = "single": the partitions folded back first
             write.to_single(out_dir)
         merged = corpus.merge_corpora(out_dir, inputs, sink=outputs(settings), files_of=store.files_of)
+    if settings.corpus_layout != "partitioned":  # a shard's files named like partitions with impossible dates
+        merged.warnings += [warning for folder in inputs for warning in store.stray_warnings(folder)]
     return merged
 
 

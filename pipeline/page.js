@@ -13,7 +13,7 @@
   var more = document.getElementById("more");
   var PAGE = 50, MAX_COMPARE = 4;
   var state = { q: "", f: [], sort: "date", cmp: [] };
-  var byId = {};
+  var byId = Object.create(null);  // ids are data: "__proto__" is a paper like any other
   var view = [], rendered = 0;
 
   data.forEach(function (p, n) {
@@ -108,10 +108,19 @@
   var exportLink = null;
 
   function loadVotes() {
+    // No prototype: a paper whose id is "__proto__" or "constructor" is a key like any other. Only votes of our
+    // shape are kept: another page of the site may have stored anything under this key (null, a number).
+    var found = Object.create(null);
     try {
       var stored = JSON.parse(window.localStorage.getItem(VOTES_KEY) || "{}");
-      return stored && typeof stored === "object" && !Array.isArray(stored) ? stored : {};
-    } catch (e) { return {}; }  // storage off (private window) or a value that is not ours: start empty
+      if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+        Object.keys(stored).forEach(function (id) {
+          var v = stored[id];
+          if (v && typeof v === "object" && (v.vote === "more" || v.vote === "less")) found[id] = v;
+        });
+      }
+    } catch (e) { /* storage off (private window) or a value that is not ours: start empty */ }
+    return found;
   }
 
   function saveVotes() {

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dispatch import Progress, RunReport
-from pipeline.errors import OutputError
+from pipeline.errors import OutputError, printable
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(text: object) -> str:
@@ -21,14 +20,14 @@ def terminal_safe(text: object) -> str:
     markup escaped, newlines folded, so an id or title cannot recolour, move or rewrite the screen."""
     from rich.markup import escape
 
-    return escape(_CONTROL.sub("", " ".join(str(text).split())))
+    return escape(printable(" ".join(str(text).split())))
 
 
 def markdown_safe(text: object, limit: int = 300) -> str:
     """Untrusted text for one Markdown line (GitHub job summaries): no HTML, links, code spans or table breaks."""
     from pipeline.table import md_cell
 
-    return md_cell(_CONTROL.sub("", " ".join(str(text).split()))[:limit])
+    return md_cell(printable(" ".join(str(text).split()))[:limit])
 
 
 @contextmanager
@@ -312,7 +311,7 @@ def settings_toml(settings: Any, path: Path | None, origins: dict[str, str]) -> 
     from pipeline.errors import redact
     from pipeline.settings import DEFAULT_CONFIG, ENV_PREFIX
 
-    file = _CONTROL.sub("", str(path))
+    file = printable(path)
 
     def origin_in(section: str) -> Callable[[str], str]:
         def origin(name: str) -> str:

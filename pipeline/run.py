@@ -9,7 +9,6 @@ the CLI can draw a progress bar without the library knowing about terminals.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ from pipeline.cache import SummaryCache
 from pipeline.dispatch import Failure, Progress, Runner, RunReport
 from pipeline.engines import Engine, get_engine
 from pipeline.errors import InputError, Interrupted, LockedError, OutputError
-from pipeline.files import read_regular, sweep_stale, write_text_atomic
+from pipeline.files import StateError, read_json_state, read_regular, sweep_stale, write_text_atomic
 from pipeline.outputs import merge_folders, merge_run, redact_report, write_failures, write_json
 from pipeline.schema import Paper
 from pipeline.secrets import redact
@@ -186,6 +185,7 @@ def _run_locked(
         report.corpus_total, report.corpus_added = merged.total, merged.added
         report.corpus_replaced, report.corpus_unchanged = merged.replaced, merged.unchanged
         report.corpus_invalid_lines = [item["line"] for item in merged.invalid_lines]
+        report.warnings += merged.warnings
     report.seconds = round(time.perf_counter() - started, 3)
     redact_report(report)
     if not dry_run:
@@ -247,9 +247,10 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
         for folder in inputs:
             if folder.resolve() == out_dir.resolve():
                 continue
-            try:  # never through a link, never unbounded: a folder to merge is data, not trusted
-                run_report = json.loads(read_regular(folder / "run.json", limit=64 * 2**20, follow=False))
-            except (OSError, ValueError):
+            try:  # never through a link, never unbounded, never too deep: a folder to merge is data, not trusted
+                run_report = read_json_state(folder / "run.json", 64 * 2**20) or {}
+            except StateError as exc:
+                summary.setdefault("warnings", []).append(f"{exc}; its counts are not summed")
                 run_report = {}
             if not isinstance(run_report, dict):
                 run_report = {}
@@ -273,6 +274,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             corpus_added=0,
             corpus_replaced=0,
             corpus_invalid_lines=[item["line"] for item in merged.invalid_lines],
+            warnings=summary.get("warnings", []) + merged.warnings,
             seconds=round(time.perf_counter() - started, 3),
             cost_usd=round(summary["cost_usd"], 6),
             fetch=None,

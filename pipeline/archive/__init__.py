@@ -49,6 +49,7 @@ def upsert_run(settings: Any, records: Any, drop: set[str], make_sink: Callable[
     unit = settings.corpus_partition
     prepare(out_dir, "partitioned", unit)
     upserted = write.upsert(out_dir, records, today=today(), drop=drop, unit=unit)
+    upserted.report.warnings += store.stray_warnings(out_dir)
     _publish(settings, upserted, make_sink)
     return upserted.report
 
@@ -82,6 +83,8 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
         unit=settings.corpus_partition,
     )
     upserted.report.invalid_lines[:0] = report.invalid_lines
+    for folder in [out_dir, *folders]:
+        upserted.report.warnings += store.stray_warnings(folder)
     _publish(settings, upserted, make_sink)
     return upserted.report
 

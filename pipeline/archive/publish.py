@@ -14,15 +14,16 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 import pipeline.archive.store as store
 import pipeline.archive.write as write
 from pipeline.corpus import Sink
 from pipeline.corpus.lines import MergeReport
-from pipeline.files import read_state, write_bytes_atomic
+from pipeline.files import StateError, read_json_state, write_bytes_atomic
 from pipeline.table import TableWriter, _safe_url
 
 ARCHIVE_DIR = "archive"
@@ -37,7 +38,7 @@ def period_of(day: str, kind: str) -> str:
         return day[:7]
     if kind == "week":
         year, week, _ = date.fromisoformat(day).isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
     return day
 
 
@@ -50,15 +51,24 @@ def _spans(out_dir: Path, periods: set[str], kind: str) -> dict[str, list[str]]:
     return spans
 
 
+_PERIOD = r"^\d{4}-(\d{2}(-\d{2})?|W\d{2})$"  # a day, ISO week or month: the index names files by it
+
+
+class _Index(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    period: str = ""
+    periods: dict[Annotated[str, StringConstraints(pattern=_PERIOD)], Annotated[int, Field(ge=0)]]
+    records: int = Field(default=0, ge=0)
+
+
 def load_index(out_dir: Path) -> dict[str, Any]:
+    """``archive/index.json`` through `read_json_state` (bounded, depth, types, period names that are dates);
+    empty when missing or unusable: every period is then rendered again from the partitions."""
     try:
-        data = read_state(out_dir / ARCHIVE_DIR / INDEX, MAX_INDEX_BYTES)
-        found = json.loads(data) if data else {}
-    except (OSError, ValueError):
+        found = read_json_state(out_dir / ARCHIVE_DIR / INDEX, MAX_INDEX_BYTES, _Index)
+    except StateError:
         return {}
-    if not isinstance(found, dict) or not isinstance(found.get("periods"), dict):
-        return {}
-    return found
+    return found.model_dump() if found is not None else {}
 
 
 def _compact(record: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ Writing it (the upsert, the partition rewrite, the manifest, the migration from 
 from __future__ import annotations
 
 import heapq
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -22,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline import corpus
 from pipeline.corpus import Line, MergeReport, Spool
 from pipeline.errors import CorpusError, NewerCorpusError
-from pipeline.files import open_regular, read_state
+from pipeline.files import StateError, open_regular, read_json_state
 from pipeline.schema import SCHEMA_VERSION
 
 CORPUS_DIR = "corpus"
@@ -35,6 +35,17 @@ LAYOUT_VERSION = 1
 MAX_MANIFEST_BYTES = 16 * 2**20
 _PARTITION = re.compile(r"^\d{4}-(\d{2}|W\d{2})\.jsonl$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def real_day(text: str) -> bool:
+    """``YYYY-MM-DD`` naming a day of the calendar (``2026-13-45`` is none)."""
+    if not DAY.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def partition_dir(folder: Path) -> Path:
@@ -46,33 +57,67 @@ def partition_of(day: str, unit: str = "month") -> str:
     ``corpus_partition = "week"``, its ISO week (``2026-W11``)."""
     if unit == "week":
         year, week, _ = date.fromisoformat(day).isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
     return day[:7]
 
 
 def days_of(name: str) -> list[str]:
-    """The days a partition (a month or an ISO week) can hold."""
+    """The days a partition (a month or an ISO week) can hold, within the calendar (the last ISO week of year
+    9999 stops at 9999-12-31). A ValueError for a name that is no month or week (`valid_partition`)."""
     if "W" in name:
-        monday = date.fromisocalendar(int(name[:4]), int(name[6:]), 1)
-        return [(monday + timedelta(days=n)).isoformat() for n in range(7)]
-    first = date(int(name[:4]), int(name[5:7]), 1)
-    return [
-        (first + timedelta(days=n)).isoformat() for n in range(31) if (first + timedelta(days=n)).month == first.month
-    ]
+        first = date.fromisocalendar(int(name[:4]), int(name[6:]), 1)
+    else:
+        first = date(int(name[:4]), int(name[5:7]), 1)
+    days = []
+    for n in range(7 if "W" in name else 31):
+        if (date.max - first).days < n:
+            break
+        day = first + timedelta(days=n)
+        if day.month != first.month and "W" not in name:
+            break
+        days.append(day.isoformat())
+    return days
+
+
+def valid_partition(name: str) -> bool:
+    """The one rule for a partition's name (``YYYY-MM`` or ``YYYY-Www``, without ``.jsonl``): a month or ISO week
+    of the calendar (``2026-13``, ``0000-01`` and ``2026-W99`` are not)."""
+    if not _PARTITION.match(f"{name}.jsonl"):
+        return False
+    try:
+        return bool(days_of(name))
+    except ValueError:
+        return False
+
+
+def _scan(folder: Path) -> tuple[list[str], list[str]]:
+    """The partitions on disk and the files named like one whose date is impossible; links and non-files are not
+    ours and ignored."""
+    try:
+        entries = list(os.scandir(partition_dir(folder)))
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    names, strays = [], []
+    for entry in entries:
+        if _PARTITION.match(entry.name) and entry.is_file(follow_symlinks=False):
+            name = entry.name[: -len(".jsonl")]
+            (names if valid_partition(name) else strays).append(name)
+    return sorted(names), sorted(strays)
 
 
 def partitions(folder: Path) -> list[str]:
-    """The partition names (``YYYY-MM``) on disk, oldest first; links and non-files are not ours and ignored."""
-    where = partition_dir(folder)
-    try:
-        entries = list(os.scandir(where))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    names = []
-    for entry in entries:
-        if _PARTITION.match(entry.name) and entry.is_file(follow_symlinks=False):
-            names.append(entry.name[: -len(".jsonl")])
-    return sorted(names)
+    """The partition names (``YYYY-MM`` or ``YYYY-Www``) on disk, oldest first. A file named like one with an
+    impossible date is no partition: every reader skips it (`stray_warnings` says so)."""
+    return _scan(folder)[0]
+
+
+def stray_warnings(folder: Path) -> list[str]:
+    """One warning per file of ``folder``'s corpus/ named like a partition with an impossible date: skipped."""
+    return [
+        f"{partition_dir(folder) / name}.jsonl: not a month or week of the calendar, so not a partition: skipped "
+        "(rename or remove it)"
+        for name in _scan(folder)[1]
+    ]
 
 
 def is_partitioned(folder: Path) -> bool:
@@ -151,7 +196,7 @@ def read_ids(path: Path) -> dict[str, str]:
         for raw in fh:
             text = raw.decode("utf-8", "replace").rstrip("\r\n")
             key, tab, day = text.rpartition("\t")
-            if tab and key and DAY.match(day):
+            if tab and key and real_day(day):
                 out[key] = day
     return out
 
@@ -216,10 +261,24 @@ def resolve(line: Line) -> Line:
     return full
 
 
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    file: str = ""
+    records: int = Field(default=0, ge=0)
+    bytes: int = Field(default=-1, ge=-1)
+    sha256: str = ""
+
+
+class _Manifest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    partitions: dict[str, _Entry]
+
+
 def load_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest read through `read_json_state` (bounded, depth, types); empty when missing or unusable, and
+    the next write rebuilds it from the partitions on disk."""
     try:
-        data = read_state(partition_dir(folder) / MANIFEST, MAX_MANIFEST_BYTES)
-        found = json.loads(data) if data else {}
-    except (OSError, ValueError):
+        found = read_json_state(partition_dir(folder) / MANIFEST, MAX_MANIFEST_BYTES, _Manifest)
+    except StateError:
         return {}
-    return found if isinstance(found, dict) and isinstance(found.get("partitions"), dict) else {}
+    return found.model_dump() if found is not None else {}

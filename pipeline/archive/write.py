@@ -20,7 +20,6 @@ from typing import Any
 
 from pipeline import corpus
 from pipeline.archive.store import (
-    DAY,
     LAYOUT_VERSION,
     MANIFEST,
     days_of,
@@ -31,6 +30,7 @@ from pipeline.archive.store import (
     partitions,
     read_ids,
     read_lines,
+    real_day,
     resolve,
 )
 from pipeline.corpus.lines import Line, MergeReport
@@ -51,7 +51,7 @@ def _ids_of(folder: Path, name: str) -> dict[str, str]:
     for line in corpus.scan(where / f"{name}.jsonl", MergeReport()):
         if line.id not in ids:
             created = str(((line.obj or {}).get("provenance") or {}).get("created_at") or "")[:10]
-            ids[line.id] = created if DAY.match(created) and created in days_of(name) else days_of(name)[0]
+            ids[line.id] = created if real_day(created) and created in days_of(name) else days_of(name)[0]
     return ids
 
 
@@ -340,7 +340,7 @@ def migrate(folder: Path, today: str, unit: str = "month") -> Upsert | None:
     try:
         for line in corpus.scan(single, report):
             created = str(((line.obj or {}).get("provenance") or {}).get("created_at") or "")[:10]
-            if DAY.match(created):
+            if real_day(created):
                 seen[line.id] = created
             spool.add(Line(line.id, line.text, line.version, None, line.number))
         corpus._keep_aside(folder, report)  # its invalid lines, whole, beside the corpus

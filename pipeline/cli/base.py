@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import click
+
+
+class Finite(click.FloatRange):
+    """A number in a range, and a number at all: ``nan`` passes every comparison a range makes, so it is refused
+    by name (a usage error, exit 2), as ``inf`` is."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        found = super().convert(value, param, ctx)
+        if isinstance(found, float) and not math.isfinite(found):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return found
 
 
 def _settings(config: Path | None, **overrides: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli.base import _interest_flags, _settings
+from pipeline.cli.base import Finite, _interest_flags, _settings
 
 REMOTE_SOURCES = ("hf-daily", "arxiv", "biorxiv", "medrxiv", "openreview", "feed")
 
@@ -84,7 +84,7 @@ REMOTE_SOURCES = ("hf-daily", "arxiv", "biorxiv", "medrxiv", "openreview", "feed
 @click.option("--authors", multiple=True, help="An author to follow (repeatable).")
 @click.option("--exclude", multiple=True, help="A phrase that pushes papers down (repeatable).")
 @click.option("--top", type=click.IntRange(1, 10_000), help="Papers in the digest and feed (config: interests.top).")
-@click.option("--threshold", type=click.FloatRange(0, 100), help="Only papers scoring at least this in the digest.")
+@click.option("--threshold", type=Finite(0, 100), help="Only papers scoring at least this in the digest.")
 @click.option("--rank-model", help="LLM that re-judges the ranking's top K (config: interests.rank_model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 def run(
@@ -229,9 +229,12 @@ def merge(folders: tuple[Path, ...], out_dir: Path, config: Path | None, as_json
     and feed rendered again, run reports summed. Order-free and idempotent."""
     import json
 
+    from pipeline.errors import printable
     from pipeline.run import merge_outputs
 
     summary = merge_outputs(list(folders), _settings(config, out_dir=out_dir))
+    for warning in summary.get("warnings") or []:
+        click.secho(f"warning: {printable(warning)}", fg="yellow", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:

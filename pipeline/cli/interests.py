@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli.base import _interest_flags, _settings
+from pipeline.cli.base import Finite, _interest_flags, _settings
 
 
 @click.command()
@@ -63,7 +63,7 @@ def digest(out_dir: Path, dry_run: bool, mark_delivered: bool, config: Path | No
 @click.option("--authors", multiple=True, help="An author to follow: their papers come first (repeatable).")
 @click.option("--exclude", multiple=True, help="A phrase that pushes papers down (repeatable).")
 @click.option("--top", type=click.IntRange(1, 100_000), help="Print only the best N.")
-@click.option("--threshold", type=click.FloatRange(0, 100), help="Print only papers scoring at least this (0-100).")
+@click.option("--threshold", type=Finite(0, 100), help="Print only papers scoring at least this (0-100).")
 @click.option("--rank-model", help="LLM that re-judges the top K, e.g. openai/gpt-4o-mini (config: interests).")
 @click.option("--judge-top-k", type=click.IntRange(1, 1000), help="Papers the LLM judge reads (default 50).")
 @click.option("--description", help="Your interests in words, for the LLM judge (config: interests.description).")
@@ -98,7 +98,7 @@ def rank(
     summarising them: the library's papers, keywords and followed authors pull papers up, --exclude pushes down.
     Each paper comes with its score (0-100) and the reasons behind it."""
     from pipeline import rank as ranking
-    from pipeline.errors import InputError
+    from pipeline.errors import InputError, printable
     from pipeline.sources import files as sources
 
     flags = _interest_flags(
@@ -115,21 +115,21 @@ def rank(
     papers = []
     for item in sources.read_inputs(inputs, source):
         if isinstance(item, InputError):
-            click.secho(f"warning: {item}", fg="yellow", err=True)
+            click.secho(f"warning: {printable(item)}", fg="yellow", err=True)
         else:
             papers.append(item)
     lib = ranking.load_library(interests, papers, settings)
     for problem in lib.problems if lib is not None else []:
-        click.secho(f"warning: {problem}", fg="yellow", err=True)
+        click.secho(f"warning: {printable(problem)}", fg="yellow", err=True)
     for read in lib.files if lib is not None and not as_json else []:  # once per library: read, merged, left out
-        click.echo(read.line, err=True)
+        click.echo(printable(read.line), err=True)
     ranked = ranking.rank_papers(papers, ranking.profile_of(interests, lib))
     if interests.rank_model:
         from pipeline.rank.judge import judge_ranking
 
         ranked, note = judge_ranking(ranked, interests, settings)
         if note:
-            click.secho(note, fg="yellow", err=True)
+            click.secho(printable(note), fg="yellow", err=True)  # the server's words, escaped here
     chosen = ranking.select(ranked, top, threshold)
     if as_json:
         click.echo(ranking.ranking_lines(chosen), nl=False)

@@ -30,6 +30,7 @@ class MergeReport:
     kept_newer: int = 0
     superseded: int = 0  # records of papers now known by another id (a title resolved to its arXiv id)
     invalid_lines: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # state files and names read around the corpus, skipped
 
 
 @dataclass(slots=True)

@@ -4,6 +4,8 @@
 - `embedded`: the default, local extractive engine (sentence roles, a trained tldr selector).
 - `llm`: any litellm model through instructor (imported only when a model name asks for it); `prompting` (the
   prompts/ files, the instructor mode each server gets) and `failures` (what a failed call means, what to retry).
+- `calls`: what every model call shares, the engine's and the LLM judge's (the bounded client, the deadline per
+  paper, the budget rule for reported tokens, the failure text).
 
 `get_engine` is the registry; it knows the LLM engine by module name only, so nothing here loads litellm.
 """

@@ -16,20 +16,18 @@ import contextlib
 import gc
 import logging
 import os
-import random
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of prices at import
 
 from pipeline import links  # noqa: E402
-from pipeline.engines import clients  # noqa: E402
+from pipeline.engines import calls, clients  # noqa: E402
 from pipeline.engines.base import EngineOutput, grounding_context  # noqa: E402
-from pipeline.engines.failures import outside_schema, retry_after, root_cause, slots_full, transient  # noqa: E402
 from pipeline.engines.pricing import prices  # noqa: E402
 from pipeline.engines.prompting import CHARS_PER_TOKEN, load_prompt, pick_mode, truncate  # noqa: E402
 from pipeline.engines.transport import bounded_session  # noqa: E402
-from pipeline.errors import ConfigError, EngineError, redact  # noqa: E402
+from pipeline.errors import ConfigError, EngineError  # noqa: E402
 from pipeline.schema import GROUNDING, Evidence, Paper, Provenance, Summary  # noqa: E402
 from pipeline.extractive.text import align, split_sentences  # noqa: E402
 
@@ -37,13 +35,12 @@ if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 EXPECTED_OUTPUT_TOKENS = 350
-_MAX_BACKOFF_S = 60.0
 
 
 class _Usage:
     """A batch answer's token counts, shaped as a completion's ``usage``."""
 
-    def __init__(self, prompt_tokens: int, completion_tokens: int) -> None:
+    def __init__(self, prompt_tokens: Any, completion_tokens: Any) -> None:
         self.usage = self
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
@@ -64,9 +61,6 @@ def counted(create: Any) -> Any:
         return await create(*args, **kwargs)
 
     return send
-
-
-_MAX_SLOT_WAITS = 6000  # 20-50 ms each: a paper waits at most a few minutes for a free endpoint slot
 
 
 class LLMEngine:
@@ -201,21 +195,8 @@ class LLMEngine:
             if not self.direct:
                 yield http
                 return
-            import instructor
-            import openai
-
-            sdk = openai.AsyncOpenAI(
-                base_url=self.api_base or None,
-                api_key=os.environ.get("OPENAI_API_KEY") or ("no-key-needed" if self.api_base else None),
-                max_retries=0,  # retries are the engine's
-                http_client=http,
-            )
             previous = self.client
-            self.client = instructor.AsyncInstructor(
-                client=sdk,
-                create=instructor.patch(create=counted(clients.chat_poster(sdk)), mode=self.instructor_mode),
-                mode=self.instructor_mode,
-            )
+            self.client = calls.direct_client(calls.openai_sdk(self.api_base, http), self.instructor_mode, counted)
             try:
                 yield http
             finally:
@@ -250,8 +231,6 @@ class LLMEngine:
         return {**kwargs, **self.endpoint()}
 
     async def asummarize(self, paper: Paper) -> EngineOutput:
-        from instructor.core import InstructorRetryException
-
         messages, truncated = self.messages(paper)
         context = grounding_context(paper)
         # The validators read the grounding from a context variable: passing instructor ``context=`` would
@@ -259,50 +238,30 @@ class LLMEngine:
         GROUNDING.set(context)
         sent = [0]
         _SENT.set(sent)
-        attempt = 0
-        full = 0  # every endpoint's slots were in use: wait for one, without spending a retry
-        while True:
-            attempt += 1
+
+        def restart() -> None:
             sent[0] = 0  # a transport retry starts the answer over
-            try:
-                summary, completion = await asyncio.wait_for(
-                    self.client.chat.completions.create_with_completion(
-                        messages=messages,
-                        response_model=self.response_model,
-                        max_retries=self.settings.max_retries,
-                        **self._request_kwargs(),
-                    ),
-                    timeout=self.settings.timeout_s * (self.settings.max_retries + 1) + 5,
-                )
-                break
-            except Exception as exc:
-                cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
-                cause = cause or exc
-                if slots_full(cause) and full < _MAX_SLOT_WAITS:
-                    full += 1
-                    attempt -= 1
-                    await asyncio.sleep(0.02 + 0.03 * random.random())
-                    continue
-                if transient(cause) and attempt <= self.settings.request_retries:
-                    wait = retry_after(cause)
-                    if wait is None:
-                        wait = min(_MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
-                    await asyncio.sleep(min(wait, _MAX_BACKOFF_S))
-                    continue
-                advice = outside_schema(self.mode, cause)
-                error = EngineError(
-                    redact(f"{type(cause).__name__}: {cause}{root_cause(cause)}")[: 1500 - len(advice)] + advice,
-                    paper_id=paper.id,
-                    attempts=getattr(exc, "n_attempts", attempt),
-                )
-                # Failed attempts were still paid for: report their tokens and cost too.
-                usage = getattr(exc, "total_usage", None)
-                error.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-                error.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-                error.cost_usd = self.estimate_cost(error.input_tokens, error.output_tokens)
-                raise error from exc
+
+        try:
+            summary, completion = await calls.ask(
+                self.client,
+                messages=messages,
+                response_model=self.response_model,
+                settings=self.settings,
+                mode=self.mode,
+                kwargs=self._request_kwargs(),
+                on_attempt=restart,
+            )
+        except calls.CallFailed as failed:
+            error = EngineError(failed.message, paper_id=paper.id, attempts=failed.attempts)
+            # Failed attempts were still paid for: report their tokens and cost too (none known: none counted).
+            if failed.usage is not None:
+                sent_text = calls.text_of(messages) * max(1, failed.attempts)
+                error.input_tokens, error.output_tokens = calls.tokens_spent(failed.usage, sent_text, "")
+            error.cost_usd = self.estimate_cost(error.input_tokens, error.output_tokens)
+            raise error from failed
         # attempts: the answers asked for, re-asks included (as a failure's attempts count them).
-        return self._output(paper, summary, completion, truncated, max(1, sent[0]), context)
+        return self._output(paper, summary, completion, truncated, max(1, sent[0]), context, messages=messages)
 
     # -- the batch path (pipeline.dispatch.batch): the same request as a batch line, the answer through the
     # same validators.
@@ -325,13 +284,18 @@ class LLMEngine:
         _, truncated = self.messages(paper)
         context = grounding_context(paper)
         GROUNDING.set(context)
-        calls = body["choices"][0]["message"].get("tool_calls") or []
-        if not calls:
+        calls_of = body["choices"][0]["message"].get("tool_calls") or []
+        if not calls_of:
             raise ValueError("the batch answer has no tool call")
-        summary = self.response_model.model_validate_json(calls[0]["function"]["arguments"])
-        usage = body.get("usage") or {}
-        completion = _Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        return self._output(paper, summary, completion, truncated, 1, context, price_factor)
+        summary = self.response_model.model_validate_json(calls_of[0]["function"]["arguments"])
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        messages, _ = self.messages(paper)
+        tokens = calls.tokens_spent(
+            _Usage(usage.get("prompt_tokens"), usage.get("completion_tokens")),
+            calls.text_of(messages),
+            str(calls_of[0]["function"]["arguments"]),
+        )
+        return self._output(paper, summary, _Usage(*tokens), truncated, 1, context, price_factor)
 
     def _output(
         self,
@@ -342,10 +306,15 @@ class LLMEngine:
         attempt: int,
         context: dict[str, Any],
         price_factor: float = 1.0,
+        messages: list[dict[str, Any]] | None = None,
     ) -> EngineOutput:
         usage = getattr(summary, "_total_usage", None) or getattr(completion, "usage", None)
-        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        if messages is None:  # a batch answer's counts, already through the budget rule
+            input_tokens, output_tokens = int(usage.prompt_tokens), int(usage.completion_tokens)
+        else:
+            input_tokens, output_tokens = calls.tokens_spent(
+                usage, calls.text_of(messages) * max(1, attempt), summary.model_dump_json()
+            )
         found = links.extract_links(paper.text)
         summary = summary.model_copy(update={"links": links.merge(found, paper.links, summary.links)})
         sentences = split_sentences(paper.abstract)

@@ -6,7 +6,6 @@ and per topic. The labels are only read to score; nothing is fitted on them.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -14,7 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from pipeline.errors import InputError
+from pipeline.files import read_regular
+from pipeline.sources.files import read_jsonl
 from pipeline.rank.embedded import Params, Profile, rank
 
 K = 10
@@ -24,23 +27,49 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 Ranker = Callable[[Sequence[dict[str, Any]], Sequence[dict[str, Any]]], list[str]]
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+class _Paper(BaseModel):
+    """A labelled paper of ``papers.jsonl``: its id is text, its fields the ranker reads are of their types."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=500)
+    title: str = ""
+    abstract: str = ""
+    authors: list[str] = Field(default_factory=list)
+    published: str | None = None
+
+
+class _Case(BaseModel):
+    """A case of ``cases.jsonl``: the library, candidates and relevant papers as lists of ids."""
+
+    model_config = ConfigDict(extra="allow")
+    case: str | int = ""
+    topic: str = ""
+    library: list[str]
+    candidates: list[str]
+    relevant: list[str]
+
+
+def _read_jsonl(path: Path, model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Every line of a labelled file through the input reader (bounded, depth-limited) and ``model``: the first bad
+    line is an InputError naming the file and the line."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"larger than {MAX_FILE_BYTES >> 20} MB", path=str(path))
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
+        data = read_regular(path, limit=MAX_FILE_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+
+    def make(obj: dict[str, Any], *, source: str, path: str, line: int) -> dict[str, Any] | InputError:
+        try:
+            return model.model_validate(obj).model_dump()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "the line"
+            return InputError(f"{where}: {first.get('msg', 'invalid')}", path=path, line=line)
+
     out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                item = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"not JSON: {exc}", path=str(path), line=n) from exc
-            if not isinstance(item, dict):
-                raise InputError("not a JSON object", path=str(path), line=n)
-            out.append(item)
+    for item in read_jsonl(data, str(path), make=make):
+        if isinstance(item, InputError):
+            raise item
+        out.append(item)
     return out
 
 
@@ -52,12 +81,12 @@ def _when(paper: dict[str, Any]) -> datetime | None:
 
 
 def load_cases(directory: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    cases = _read_jsonl(directory / "cases.jsonl")
-    papers = {str(p["id"]): {**p, "when": _when(p)} for p in _read_jsonl(directory / "papers.jsonl") if "id" in p}
+    cases = _read_jsonl(directory / "cases.jsonl", _Case)
+    papers = {p["id"]: {**p, "when": _when(p)} for p in _read_jsonl(directory / "papers.jsonl", _Paper)}
     for n, case in enumerate(cases, 1):
         for key in ("library", "candidates", "relevant"):
             missing = [i for i in case.get(key, []) if i not in papers]
-            if missing or not isinstance(case.get(key), list):
+            if missing:
                 raise InputError(
                     f"case {case.get('case', n)}: {key} names unknown papers {missing[:3]}",
                     path=str(directory / "cases.jsonl"),

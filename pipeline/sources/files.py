@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,7 @@ import orjson
 from pipeline.errors import InputError
 from pipeline.files import display_path, open_regular
 from pipeline.sources.identity import Item, make_paper
-from pipeline.sources.jsonpos import JsonCursor
+from pipeline.sources.jsonpos import TOO_DEEP, JsonCursor
 from pipeline.values import MAX_META_DEPTH
 
 FILE_FORMATS = ("listing", "jsonl", "json", "csv")
@@ -225,22 +226,26 @@ def read_json(data: Source, path: str, *, make: Make = make_paper) -> Iterator[I
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        yield InputError(f"malformed JSON ({exc.msg}, line {exc.lineno})", path=path, line=exc.lineno)
-        return
+        if not (exc.msg.startswith("depth limit") and data.lstrip()[:1] == b"["):
+            yield InputError(f"malformed JSON ({exc.msg}, line {exc.lineno})", path=path, line=exc.lineno)
+            return
+        value = []  # an item nested past orjson's 1024 levels: read item by item, only that one refused
     if not isinstance(value, list):
         kind = type(value).__name__
         yield InputError(f"a .json input must be an array of paper objects, not a {kind} (or use JSONL)", path=path)
         return
     del value  # read again item by item, for the line each starts on
-    cursor = JsonCursor(data.decode("utf-8"))
+    cursor = JsonCursor(data.decode("utf-8", "replace"))
     try:
         for line, obj in cursor.items(cursor.skip(0)):
-            if not isinstance(obj, dict):
+            if obj is TOO_DEEP:
+                yield InputError(f"item nested deeper than {MAX_META_DEPTH} levels", path=path, line=line)
+            elif not isinstance(obj, dict):
                 yield InputError("expected a JSON object", path=path, line=line)
-                continue
-            yield make(obj, source=path, path=path, line=line)
-    except RecursionError:  # deeper than the standard decoder goes (orjson allows 1024 levels)
-        yield InputError(f"JSON nested deeper than {MAX_META_DEPTH} levels", path=path)
+            else:
+                yield make(obj, source=path, path=path, line=line)
+    except json.JSONDecodeError as exc:  # only when orjson could not check it whole
+        yield InputError(f"malformed JSON ({exc.msg}, line {exc.lineno})", path=path, line=exc.lineno)
 
 
 _READERS = {"listing": read_listing, "jsonl": read_jsonl, "json": read_json, "csv": read_csv}

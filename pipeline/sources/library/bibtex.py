@@ -109,10 +109,74 @@ def _failure(block: Any) -> str:
     return clean(reason)[:300] or "this entry cannot be read as BibTeX"
 
 
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")  # fmt: skip
+
+
+def _pieces(value: str) -> list[str] | None:
+    """The operands of a BibTeX ``#`` concatenation (``nerf # " for View Synthesis"``), split outside braces and
+    quotes in one pass; None when the value is no concatenation."""
+    pieces, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(0, depth - 1)
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted:
+            pieces.append(value[start:i].strip())
+            start = i + 1
+    return [*pieces, value[start:].strip()] if pieces else None
+
+
+def _operand(piece: str, strings: dict[str, str]) -> str:
+    """One operand's text: a quoted or braced literal without its delimiters, a number, or a macro's value
+    (``@string`` names, then the standard month names); an unknown name stays as written."""
+    if len(piece) >= 2 and (piece[0], piece[-1]) in (("{", "}"), ('"', '"')):
+        return piece[1:-1]
+    name = piece.lower()
+    if name in strings:
+        return strings[name]
+    return _MONTH_NAMES[_MONTHS.index(name)] if name in _MONTHS else piece
+
+
+class _Concatenate(middlewares.LibraryMiddleware):
+    """Resolves ``#`` concatenations in ``@string`` values and fields, which bibtexparser 2 leaves literal; runs
+    before its own string resolution, and leaves each result braced for its enclosing removal."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_inplace_modification=True)
+
+    @classmethod
+    def metadata_key(cls) -> str:
+        return "summarize-concatenate"
+
+    def transform(self, library: Any) -> Any:
+        strings: dict[str, str] = {}
+        for block in library.strings:  # in file order: a macro may use the ones defined before it
+            pieces = _pieces(block.value) if isinstance(block.value, str) else None
+            if pieces is not None:
+                block.value = "{" + "".join(_operand(p, strings) for p in pieces) + "}"
+            strings[block.key.lower()] = _operand(block.value, {}) if isinstance(block.value, str) else ""
+        for entry in library.entries:
+            for field in entry.fields:
+                pieces = _pieces(field.value) if isinstance(field.value, str) else None
+                if pieces is not None:
+                    field.value = "{" + "".join(_operand(p, strings) for p in pieces) + "}"
+        return library
+
+
 def read_bibtex(text: str, path: str) -> Iterator[LibraryEntry | InputError]:
     """The entries of a BibTeX file in order, each broken block as an error on the line it starts on."""
-    stack = [middlewares.SeparateCoAuthors(), middlewares.SplitNameParts()]
-    library = bibtexparser.parse_string(text, append_middleware=stack)
+    stack = [
+        _Concatenate(),
+        middlewares.ResolveStringReferencesMiddleware(True),
+        middlewares.RemoveEnclosingMiddleware(True),
+        middlewares.SeparateCoAuthors(),
+        middlewares.SplitNameParts(),
+    ]
+    library = bibtexparser.parse_string(text, parse_stack=stack)
     latex = Latex()
     found: list[tuple[int, LibraryEntry | InputError]] = []
     for block in library.entries:

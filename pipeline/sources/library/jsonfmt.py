@@ -14,7 +14,7 @@ from typing import Any, cast
 from pipeline.errors import InputError
 from pipeline.sources.files import read_json
 from pipeline.sources.identity import make_paper
-from pipeline.sources.jsonpos import JsonCursor
+from pipeline.sources.jsonpos import TOO_DEEP, JsonCursor, tolerant
 from pipeline.sources.library.model import (
     LibraryEntry,
     build_entry,
@@ -58,8 +58,11 @@ def parse(text: str, path: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON ({exc.msg}, column {exc.colno})", path=path, line=exc.lineno) from exc
-    except RecursionError as exc:
-        raise InputError("JSON nested too deeply to read", path=path) from exc
+    except RecursionError:  # an item nested thousands deep: only that item is refused (`_shallow`)
+        try:
+            return tolerant(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON ({exc.msg}, column {exc.colno})", path=path, line=exc.lineno) from exc
     except ValueError as exc:  # an integer of thousands of digits
         raise InputError(f"unreadable JSON ({exc})", path=path) from exc
 
@@ -75,6 +78,8 @@ def kind(value: Any) -> str | None:
 
 
 def _shallow(value: Any, path: str, line: int) -> InputError | None:
+    if value is TOO_DEEP:
+        return InputError(f"item nested deeper than {MAX_META_DEPTH} levels", path=path, line=line)
     if not isinstance(value, dict):
         return InputError(f"expected a JSON object, not {type(value).__name__}", path=path, line=line)
     if json_depth(value) > MAX_META_DEPTH:
