@@ -45,14 +45,17 @@ def _is_abbreviation(text: str, start: int, end: int) -> bool:
     return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", found))
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``, whitespace-normalised; never raises, never returns empty strings."""
+def split_sentences(text: str, first: int | None = None) -> list[str]:
+    """The sentences of ``text``, whitespace-normalised; never raises, never returns empty strings. With
+    ``first``, only the first ``first`` of them (the same ones, found without reading further)."""
     text = " ".join(text.split())
     if not text:
         return []
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
+        if first is not None and len(sentences) >= first:
+            return sentences
         if match.group(1) == "." and _is_abbreviation(text, start, match.start()):
             continue
         end = match.end(2)
@@ -60,6 +63,8 @@ def split_sentences(text: str) -> list[str]:
         if piece:
             sentences.append(piece)
         start = match.end()
+    if first is not None and len(sentences) >= first:
+        return sentences
     tail = text[start:].strip()
     if tail:
         sentences.append(tail)

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.leaderboard.names import LOWER, Names
+from pipeline.leaderboard.names import LOWER, Names, unit_family
 from pipeline.leaderboard.read import scored_records
 
 MIN_PAPERS = 2
-_SAME_UNIT = {"", "%", "pts", "points", "pp", "point"}  # a share written with or without its sign
 
 
 @dataclass(frozen=True)
@@ -65,48 +64,47 @@ class Board:
         }
 
 
-def unit_family(unit: str) -> str:
-    """The unit a board is kept to: a share ("%", none, "points") or the unit itself, lower-cased."""
-    unit = " ".join(unit.split()).lower()
-    return "" if unit in _SAME_UNIT else unit
-
-
 def _text(value: object) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
-
-
-def board_key(names: Names, dataset: str, metric: str, unit: str) -> str:
-    return f"{names.dataset(dataset)}|{names.metric(metric)}|{unit_family(unit)}"
 
 
 def own_scores(record: dict[str, Any]) -> Iterable[dict[str, Any]]:
     """The scores of ``record`` a board can rank: own, absolute, a finite number, a dataset and a metric named.
     Each is checked for type here (the corpus is read without validating every record)."""
-    scores = record.get("scores")
+    return rankable(record.get("scores"))
+
+
+def rankable(scores: object) -> Iterable[dict[str, Any]]:
+    """The scores of a ``scores`` list that a board can rank (`own_scores`)."""
     for score in scores if isinstance(scores, list) else []:
         if not isinstance(score, dict) or score.get("own") is not True or score.get("kind") != "absolute":
             continue
-        number = score.get("number")
-        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+        number, dataset, metric = score.get("number"), score.get("dataset"), score.get("metric")
+        if type(number) not in (int, float) or not math.isfinite(number):
             continue
-        dataset, metric = _text(score.get("dataset")), _text(score.get("metric"))
-        if dataset and metric and len(dataset) <= 200 and len(metric) <= 200:
-            yield score
+        if type(dataset) is str and type(metric) is str and 0 < len(dataset) <= 200 and 0 < len(metric) <= 200:
+            if not dataset.isspace() and not metric.isspace():
+                yield score
 
 
-def _sentence(record: dict[str, Any], index: object, cache: dict[str, list[str]]) -> str:
-    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+def _sentence(record: dict[str, Any], index: object, cache: dict[str, tuple[list[str], bool]]) -> str:
+    """Sentence ``index`` of the record's abstract (as the engines number them), the abstract split only as far
+    as the furthest sentence asked for yet (``cache``: id → the sentences so far, whether that is all of them)."""
+    if type(index) is not int or not 0 <= index < 400:
         return ""
     key = str(record.get("id"))
-    if key not in cache:
+    sentences, whole = cache.get(key, ([], False))
+    if index >= len(sentences) and not whole:
         from pipeline.extractive.text import split_sentences
 
-        cache[key] = split_sentences(_text(record.get("abstract")))
-    sentences = cache[key]
+        abstract = record.get("abstract")
+        sentences = split_sentences(abstract if isinstance(abstract, str) else "", first=index + 1)
+        whole = len(sentences) <= index
+        cache[key] = (sentences, whole)
     return sentences[index] if index < len(sentences) else ""
 
 
-def _entry(record: dict[str, Any], score: dict[str, Any], sentences: dict[str, list[str]]) -> Entry:
+def _entry(record: dict[str, Any], score: dict[str, Any], sentences: dict[str, tuple[list[str], bool]]) -> Entry:
     url = record.get("url")
     return Entry(
         id=str(record["id"]),
@@ -138,7 +136,7 @@ def build(
 ) -> list[Board]:
     """The boards of ``records`` (dicts as the corpus holds them), those with ``min_papers`` papers or more, most
     papers first; ``dataset``/``metric`` keep only the boards whose keys start with theirs."""
-    names = names or Names()
+    names = names or Names.default()
     want_dataset = names.dataset(dataset) if dataset else None
     want_metric = names.metric(metric) if metric else None
     best: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}  # board key → paper id → its best
@@ -148,7 +146,7 @@ def build(
             d_key, m_key = names.dataset(score["dataset"]), names.metric(score["metric"])
             if not (_matches(d_key, want_dataset) and _matches(m_key, want_metric)):
                 continue
-            key = f"{d_key}|{m_key}|{unit_family(_text(score.get('unit')))}"
+            key = f"{d_key}|{m_key}|{unit_family(_text(score.get('unit')))}"  # as `Names.board_key`
             if key not in lower:
                 lower[key] = names.direction(score["metric"]) == LOWER
             papers = best.setdefault(key, {})
@@ -156,7 +154,7 @@ def build(
             if held is None or _better(score["number"], held[1]["number"], lower[key]):
                 papers[record["id"]] = (record, score)
     boards = []
-    sentences: dict[str, list[str]] = {}
+    sentences: dict[str, tuple[list[str], bool]] = {}
     for key, papers in best.items():
         if len(papers) < min_papers:
             continue
@@ -172,11 +170,12 @@ def _better(number: float, than: float, lower: bool) -> bool:
 
 
 def _board(key: str, entries: list[Entry], lower: bool) -> Board:
-    """A board named as most of its papers write its dataset and metric (ties: the first in sort order)."""
+    """A board named as most of its papers write its dataset and metric (ties: the shortest, then the first in
+    sort order: "ImageNet 256x256" before "ImageNet 256times256")."""
 
     def usual(values: Iterable[str]) -> str:
         counts = Counter(values)
-        return min(counts, key=lambda v: (-counts[v], v))
+        return min(counts, key=lambda v: (-counts[v], len(v), v))
 
     units = [e.unit for e in entries if e.unit]
     return Board(
@@ -203,6 +202,6 @@ def leaderboards(
 
     if not has_corpus(folder):
         raise InputError(f"no corpus.jsonl or corpus/ partitions in {folder}; run `summarize run` first")
-    found = scored_records(folder)
+    found = scored_records(folder, lambda scores: any(True for _ in rankable(scores)))
     boards = build(found.records.values(), names, dataset=dataset, metric=metric, min_papers=min_papers)
     return boards, found.total

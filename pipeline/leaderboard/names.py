@@ -147,6 +147,16 @@ class Names:
         dataset = {**DATASET_SYNONYMS, **{raw_dataset_key(k): raw_dataset_key(v) for k, v in synonyms.items()}}
         return cls(metric, dataset, _metric_keys(lower, metric), _metric_keys(higher, metric))
 
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def default() -> Names:
+        """The built-in tables alone."""
+        return Names()
+
+    def board_key(self, dataset: str, metric: str, unit: str) -> str:
+        """What one leaderboard is: ``dataset key|metric key|unit family`` ("imagenet1k|top1accuracy|")."""
+        return f"{self.dataset(dataset)}|{self.metric(metric)}|{unit_family(unit)}"
+
     def metric(self, name: str) -> str:
         """The key boards group a metric under: "Top-1 Acc." and "top1 accuracy" are both ``top1accuracy``."""
         key = raw_metric_key(name)
@@ -165,6 +175,16 @@ class Names:
         if key in self.higher:
             return HIGHER
         return builtin_direction(_metric_words(name), key)
+
+
+_SHARE = frozenset({"", "%", "pts", "points", "point", "pp"})  # a share, written with its sign or without
+
+
+def unit_family(unit: str) -> str:
+    """The unit a board is kept to: a share ("%", none, "points") is one, any other unit is itself, lower-cased:
+    "85.3%" and "85.3" sit on one board, "12 ms" and "0.5 s" of latency do not."""
+    unit = " ".join(unit.split()).lower()
+    return "" if unit in _SHARE else unit
 
 
 def builtin_direction(words: Iterable[str], key: str) -> str:

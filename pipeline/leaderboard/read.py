@@ -2,9 +2,11 @@
 both during a migration), read fast enough for a leaderboard of 100,000 records in well under two seconds.
 
 Why not `pipeline.archive.store.read_lines`: it validates every record with pydantic (seconds at 100k) and merges
-the files in id order. A leaderboard needs only the records with a non-empty ``scores`` list: a line without one
-(``"scores":[]`` or no key) is passed over by a byte test and its id noted; only the others are parsed. Nothing
-here trusts a field's type: `pipeline.leaderboard.board` checks each value it uses. An id found twice (a
+the files in id order. A leaderboard needs only the records with a score it can rank: a line without scores
+(``"scores":[]`` or no key) is passed over by a byte test and its id noted; a line with one ``"scores":[…]`` has
+that list parsed alone (a few hundred bytes), and only when ``wanted`` finds a score in it is the whole line
+parsed (the list is then read from the parsed record, never from the slice). Nothing here trusts a field's
+type: ``wanted`` and `pipeline.leaderboard.board` check each value they use. An id found twice (a
 migration half done, a hand-edited file) is settled exactly as every reader settles it (`corpus._best`), by a
 second pass over those ids only.
 """
@@ -12,7 +14,7 @@ second pass over those ids only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from pipeline.schema import SCHEMA_VERSION
 
 # How this tool writes a record's first two keys: the id without parsing the line.
 _HEAD = re.compile(rb'^\{"schema_version":(\d+),"id":"((?:[^"\\]|\\.)*)"')
+BLOCK = 8 * 2**20
 
 
 @dataclass
@@ -44,6 +47,25 @@ def _has_scores(raw: bytes) -> bool:
     if b'"scores":[{' in raw:
         return True
     return b'"scores"' in raw and b'"scores":[]' not in raw
+
+
+def _scores_slice(raw: bytes) -> list[Any] | None:
+    """The ``scores`` list of a line parsed alone, when the line holds exactly one ``"scores":`` key (None: parse
+    the whole line). The list ends at the first ``}]`` after it: inside a string that cut leaves the string open
+    and the slice fails to parse, so a slice that parses is the whole list."""
+    if raw.count(b'"scores":') != 1:
+        return None
+    start = raw.index(b'"scores":') + len(b'"scores":')
+    if raw.startswith(b"[]", start):
+        return []
+    end = raw.find(b"}]", start)
+    if end < 0:
+        return None
+    try:
+        found = orjson.loads(raw[start : end + 2])
+    except ValueError:
+        return None
+    return found if isinstance(found, list) else None
 
 
 def _lines(path: Path) -> Iterator[bytes]:
@@ -93,37 +115,97 @@ def _id_of(raw: bytes, path: Path) -> str | None:
     return str(obj["id"])
 
 
-def scored_records(folder: Path) -> Scored:
-    """Every record of ``folder``'s corpus with a non-empty ``scores`` list, one per id."""
+def scored_records(folder: Path, wanted: Callable[[list[Any]], bool] = bool) -> Scored:
+    """Every record of ``folder``'s corpus whose ``scores`` list ``wanted`` accepts, one per id (default: every
+    record with a non-empty list)."""
     found = Scored()
-    seen: set[str] = set()
-    twice: set[str] = set()
+    seen: set[bytes] = set()
+    twice: set[bytes] = set()
+    head = b'{"schema_version":%d,"id":"' % SCHEMA_VERSION
+    start = len(head)
     paths = store.sources(folder)
     for path in paths:
-        for raw in _lines(path):
-            found.total += 1
-            if not _has_scores(raw):
-                key = _id_of(raw, path)
-            else:
-                obj = _parsed(raw)
-                key = str(obj["id"]) if obj is not None else None
-                if obj is not None:
-                    _newer(path, obj.get("schema_version"))
-                    scores = obj.get("scores")
-                    if isinstance(scores, list) and scores and key not in seen:
-                        found.records[key] = obj  # type: ignore[index]
-            if key is None:
-                found.skipped += 1
-            elif key in seen:
-                twice.add(key)
-            else:
-                seen.add(key)
+        for block in _blocks(path):
+            for raw in block.split(b"\n"):
+                if not raw:
+                    continue
+                end = raw.find(b'"', start) if raw.startswith(head) else -1
+                key = raw[start:end]
+                if end < 0 or b"\\" in key:  # not as this tool writes a record: read on its own
+                    _one(raw, path, found, seen, twice, wanted)
+                    continue
+                found.total += 1
+                if key in seen:
+                    twice.add(key)
+                else:
+                    seen.add(key)
+                if b'"scores":' in raw and (b'"own":true' in raw or b'"own": true' in raw):
+                    _take(raw, path, found, twice, wanted)
     if twice:
-        _settle(paths, twice, found)
+        _settle(paths, {key.decode("utf-8", "replace") for key in twice}, found, wanted)
     return found
 
 
-def _settle(paths: list[Path], twice: set[str], found: Scored) -> None:
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of whole lines, about `BLOCK` bytes each."""
+    try:
+        handle = open_regular(path, follow=False)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read the corpus: {exc.strerror or exc}; move it aside") from exc
+    with handle as fh:
+        rest = b""
+        while chunk := fh.read(BLOCK):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            rest = chunk[cut:]
+            if cut:
+                yield chunk[:cut]
+        if rest:
+            yield rest
+
+
+def _take(raw: bytes, path: Path, found: Scored, twice: set[bytes], wanted: Callable[[list[Any]], bool]) -> None:
+    """A line that may hold a score ``wanted`` accepts: kept when it does (an id seen twice is settled later)."""
+    alone = _scores_slice(raw) if _has_scores(raw) else []
+    if alone is not None and not (alone and wanted(alone)):
+        return
+    obj = _parsed(raw)
+    if obj is None:
+        return
+    _newer(path, obj.get("schema_version"))
+    scores = obj.get("scores")
+    key = str(obj["id"])
+    if isinstance(scores, list) and scores and wanted(scores) and key.encode() not in twice:
+        found.records.setdefault(key, obj)
+
+
+def _one(
+    raw: bytes,
+    path: Path,
+    found: Scored,
+    seen: set[bytes],
+    twice: set[bytes],
+    wanted: Callable[[list[Any]], bool],
+) -> None:
+    """A line read on its own (a block held a line this tool did not write): its id noted, kept if wanted."""
+    if raw.isspace():
+        return
+    found.total += 1
+    key = _id_of(raw, path)
+    if key is None:
+        found.skipped += 1
+        return
+    encoded = key.encode("utf-8", "surrogatepass")
+    if encoded in seen:
+        twice.add(encoded)
+        return
+    seen.add(encoded)
+    _take(raw, path, found, twice, wanted)
+
+
+def _settle(paths: list[Path], twice: set[str], found: Scored, wanted: Callable[[list[Any]], bool]) -> None:
     """The ids found more than once: the line every reader keeps (`corpus._best`), scored or not."""
     best: dict[str, Line] = {}
     for path in paths:
@@ -140,7 +222,7 @@ def _settle(paths: list[Path], twice: set[str], found: Scored) -> None:
             best[key] = corpus._best(best[key], line) if key in best else line
     for key, line in best.items():
         scores = (line.obj or {}).get("scores")
-        if isinstance(scores, list) and scores:
+        if isinstance(scores, list) and scores and wanted(scores):
             found.records[key] = line.obj  # type: ignore[assignment]
         else:
             found.records.pop(key, None)

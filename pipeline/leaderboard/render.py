@@ -47,9 +47,9 @@ def text_lines(boards: Sequence[Board], top: int | None = None) -> list[str]:
         shown = board.entries if top is None else board.entries[:top]
         width = max(len(safe(e.value)) for e in shown)
         for n, entry in enumerate(shown, 1):
-            when = f" ({entry.published})" if entry.published else ""
+            when = f" ({safe(entry.published)})" if entry.published else ""
             lines.append(
-                f"  {n:>2}. [bold]{safe(entry.value):<{width}}[/bold]  {safe(_short(entry.title, 120))}{safe(when)}"
+                f"  {n:>2}. [bold]{safe(entry.value):<{width}}[/bold]  {safe(_short(entry.title, 120))}{when}"
                 f"  [dim]{safe(entry.id)}[/dim]"
             )
             if entry.sentence:
