@@ -439,11 +439,9 @@
       p.sc.forEach(function (s) {
         if (!s[3] || typeof s[5] !== "number") return;
         var b = found[s[3]];
-        if (!b) b = found[s[3]] = { lower: s[4] === "lower", best: Object.create(null), names: Object.create(null) };
+        if (!b) b = found[s[3]] = { lower: s[4] === "lower", best: Object.create(null) };
         var held = b.best[p.i];
         if (!held || (b.lower ? s[5] < held[5] : s[5] > held[5])) b.best[p.i] = s;
-        var label = s[2] + " · " + s[1];
-        b.names[label] = (b.names[label] || 0) + 1;
       });
     });
     Object.keys(found).forEach(function (key) {
@@ -456,7 +454,8 @@
       b.order = ids;
       b.rank = Object.create(null);
       ids.forEach(function (id, n) { b.rank[id] = n; });
-      b.label = Object.keys(b.names).sort(function (x, y) { return b.names[y] - b.names[x] || (x < y ? -1 : 1); })[0];
+      b.label = usual(ids.map(function (id) { return b.best[id][2]; })) + " · " +
+        usual(ids.map(function (id) { return b.best[id][1]; }));
       boards[key] = b;
       boardKeys.push(key);
     });
@@ -464,6 +463,16 @@
     data.forEach(function (p) {
       p.bk = p.sc.map(function (s) { return s[3]; }).filter(function (k) { return k && boards[k]; });
     });
+  }
+
+  // A board's name as most of its papers write it (ties: the shortest, then the first in order), as
+  // `summarize leaderboard` names it.
+  function usual(names) {
+    var count = Object.create(null);
+    names.forEach(function (n) { count[n] = (count[n] || 0) + 1; });
+    return Object.keys(count).sort(function (x, y) {
+      return count[y] - count[x] || x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+    })[0];
   }
 
   function scoreText(s) { return s[0] + (s[1] ? " " + s[1] : "") + (s[2] ? " · " + s[2] : ""); }

@@ -305,7 +305,8 @@ class TableWriter:
         self._html = self._files[f"{stem}.html"][1] if html_page else None
         if self.ranking is not None:
             self._md.write("| Score | Title | Why | Problem | Method | Key result | Code | Scores |\n" + "|---" * 8 + "|\n")
-            self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code", "scores"])
+            header = ["id", "title", "score", "why", "url", "problem", "method", "key_result", "code", "scores"]
+            self._csv.writerow(header)
         else:
             self._md.write("| Title | Problem | Method | Key result | Code | Scores |\n|---|---|---|---|---|---|\n")
             self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code", "scores"])

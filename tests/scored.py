@@ -59,7 +59,8 @@ def write(path: Path, records: Iterable[dict[str, Any]]) -> Path:
 # The sample listing's scores, labelled by hand with the scores guide (data/scores/GUIDE.md): (record id,
 # sentence, value, metric, dataset, own, kind, subject). The records are the ones `summarize run` writes for it.
 SAMPLE_SCORES = [
-    ("title:070da6665baabb1f", 2, "1.80", "Frechet inception distance (FID)", "ImageNet 256x256", True, "absolute", "VAR"),
+    ("title:070da6665baabb1f", 2, "1.80", "Frechet inception distance (FID)", "ImageNet 256x256", True, "absolute",
+     "VAR"),
     ("title:070da6665baabb1f", 2, "18.65", "Frechet inception distance (FID)", "ImageNet 256x256", False, "absolute",
      "AR baseline"),
     ("title:070da6665baabb1f", 2, "356.4", "inception score (IS)", "ImageNet 256x256", True, "absolute", "VAR"),

@@ -363,3 +363,79 @@ def test_the_bench_corpus_is_read_in_both_layouts(tmp_path: Path) -> None:
     parted, total = leaderboards(write_scored(tmp_path / "parted", 1200, "partitioned"))
     assert total == 1200 and [b.as_dict() for b in single] == [b.as_dict() for b in parted]
     shutil.rmtree(tmp_path / "single")
+
+
+# --- the page's Scores view, in Chromium ---------------------------------------------------------------------
+
+CHOOSE = """
+var chip = document.querySelector('%s');
+out.found = !!chip;
+if (chip) chip.click();
+var rows = document.querySelectorAll("article.paper");
+out.ids = Array.prototype.map.call(rows, function (r) { return r.getAttribute("data-id"); }).slice(0, 8);
+out.shown = document.getElementById("shown").textContent;
+out.hash = location.hash;
+out.boards = Array.prototype.map.call(document.querySelectorAll("#boards li.board > button"),
+  function (b) { return b.textContent; });
+out.open = document.getElementById("boards") ? document.getElementById("boards").open : null;
+out.facets = document.getElementById("facets").textContent;
+out.chips = Array.prototype.map.call(rows[0] ? rows[0].querySelectorAll(".chip.score") : [],
+  function (c) { return [c.textContent, c.tagName, c.getAttribute("data-facet")]; });
+"""
+
+
+def _page(records: list[dict], folder: Path) -> Path:
+    from pipeline.table import TableWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = TableWriter(folder)
+    for record in records:
+        writer.add(record)
+    writer.close()
+    return folder / "comparison.html"
+
+
+def _chromium() -> None:
+    from test_page import CHROMIUM
+
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+
+
+def test_a_benchmark_chip_filters_the_sample_listing_best_first(sample_records: list[dict], tmp_path: Path) -> None:
+    _chromium()
+    from test_page import _act
+
+    page = _page(sample_records, tmp_path / "page")
+    fid = 'article.paper button.chip.bench[data-facet="bench:imagenet256x256|fid|"]'
+    seen = _act(page, tmp_path, CHOOSE % fid)
+    assert seen["found"] and seen["boards"] == ["ImageNet 256x256 · FID"]
+    # M-VAR (1.78) above VAR (1.80): the board's order, lower first
+    assert seen["ids"] == ["title:7e4880da5d91899f", "title:070da6665baabb1f"]
+    assert seen["shown"] == "2 of 69 papers" and seen["open"] is True
+    assert seen["hash"] == "#f=bench%3Aimagenet256x256%7Cfid%7C"
+    assert seen["facets"] == "benchmark ImageNet 256x256 · FID ×"
+    assert seen["chips"] == [["1.78 FID · ImageNet 256times256", "BUTTON", "bench:imagenet256x256|fid|"],
+                             ["0.4 FID · ImageNet 256times256", "SPAN", None]]  # a change is no board's
+    # the shared view opens the same; the panel's own chip does the same
+    again = _act(page, tmp_path, CHOOSE % "#nothing", fragment=seen["hash"])
+    assert again["ids"] == seen["ids"] and again["shown"] == seen["shown"]
+    panel = _act(page, tmp_path, CHOOSE % '#boards button[data-facet="bench:imagenet256x256|fid|"]')
+    assert panel["ids"] == seen["ids"]
+
+
+def test_a_benchmark_chip_filters_a_10k_corpus_in_the_leaderboard_s_order(tmp_path: Path) -> None:
+    _chromium()
+    from test_page import _act
+
+    records = generated(10_000, "labelled", seed=21)
+    boards = build(records)
+    page = _page(records, tmp_path / "page")
+    chosen = next(b for b in boards if b.direction == "lower")  # a lower-is-better board: ascending
+    seen = _act(page, tmp_path, CHOOSE % f'#boards button[data-facet="bench:{chosen.key}"]')
+    assert seen["found"] and len(seen["boards"]) == len(boards)
+    assert seen["shown"] == f"{len(chosen.entries)} of 10000 papers"
+    assert seen["ids"] == [e.id for e in chosen.entries[:8]]
+    higher = next(b for b in boards if b.direction == "higher")
+    seen = _act(page, tmp_path, CHOOSE % f'#boards button[data-facet="bench:{higher.key}"]')
+    assert seen["ids"] == [e.id for e in higher.entries[:8]]

@@ -4,8 +4,8 @@ Papers write one benchmark many ways ("ImageNet-1K", "ImageNet-1k", "ImageNet 1k
 many ways ("top-1 acc.", "Top-1 Accuracy", "top1 accuracy"). A key is the name folded to lower-case letters and
 digits only, after a few word-level rules: a trailing "(ABBR)" names the metric by its abbreviation ("Multi-Object
 Tracking Accuracy (MOTA)" is MOTA), "acc."/"err." are accuracy/error, "the … dataset/benchmark" is the name alone,
-"256 × 256" is 256x256, and a short curated table of synonyms ("mean IoU" is mIoU, "word error rate" is WER). Users add their own
-synonyms and directions in config.toml (``[leaderboard]``, `pipeline.sections.Leaderboard`).
+"256 × 256" is 256x256, and a short curated table of synonyms ("mean IoU" is mIoU, "word error rate" is WER).
+Users add their own synonyms and directions in config.toml (``[leaderboard]``, `pipeline.sections.Leaderboard`).
 
 The direction table is small on purpose (docs/leaderboards.md lists it): a metric is lower-is-better when its key
 is in `LOWER_KEYS`, or its last word is one of `LOWER_WORDS` ("training time", "test error", "peak memory"), unless a
