@@ -34,7 +34,13 @@ def _word_before(text: str, start: int, end: int) -> str | None:
     return text[i:end]
 
 
+_LETTERS_NO_ABBREVIATION = max(map(len, _ABBREVIATIONS)) + 1  # this many letters before a dot: a word, not one
+
+
 def _is_abbreviation(text: str, start: int, end: int) -> bool:
+    n = _LETTERS_NO_ABBREVIATION
+    if end - start >= n and text[end - n : end].isalpha():
+        return False  # the same answer as below, sooner: the last part of the word is longer than any abbreviation
     found = _word_before(text, start, end)
     if not found:
         return False

@@ -74,17 +74,24 @@ def own_scores(record: dict[str, Any]) -> Iterable[dict[str, Any]]:
     return rankable(record.get("scores"))
 
 
-def rankable(scores: object) -> Iterable[dict[str, Any]]:
+def rankable(scores: object) -> list[dict[str, Any]]:
     """The scores of a ``scores`` list that a board can rank (`own_scores`)."""
-    for score in scores if isinstance(scores, list) else []:
-        if not isinstance(score, dict) or score.get("own") is not True or score.get("kind") != "absolute":
-            continue
-        number, dataset, metric = score.get("number"), score.get("dataset"), score.get("metric")
-        if type(number) not in (int, float) or not math.isfinite(number):
-            continue
-        if type(dataset) is str and type(metric) is str and 0 < len(dataset) <= 200 and 0 < len(metric) <= 200:
-            if not dataset.isspace() and not metric.isspace():
-                yield score
+    return [score for score in scores if _ranks(score)] if isinstance(scores, list) else []
+
+
+def any_rankable(scores: list[Any]) -> bool:
+    return any(map(_ranks, scores))
+
+
+def _ranks(score: object) -> bool:
+    if type(score) is not dict or score.get("own") is not True or score.get("kind") != "absolute":
+        return False
+    number, dataset, metric = score.get("number"), score.get("dataset"), score.get("metric")
+    if type(number) not in (int, float) or not math.isfinite(number):
+        return False
+    if type(dataset) is not str or type(metric) is not str or not 0 < len(dataset) <= 200 or not 0 < len(metric) <= 200:
+        return False
+    return not dataset.isspace() and not metric.isspace()
 
 
 def _sentence(record: dict[str, Any], index: object, cache: dict[str, tuple[list[str], bool]]) -> str:
@@ -202,6 +209,6 @@ def leaderboards(
 
     if not has_corpus(folder):
         raise InputError(f"no corpus.jsonl or corpus/ partitions in {folder}; run `summarize run` first")
-    found = scored_records(folder, lambda scores: any(True for _ in rankable(scores)))
+    found = scored_records(folder, any_rankable)
     boards = build(found.records.values(), names, dataset=dataset, metric=metric, min_papers=min_papers)
     return boards, found.total

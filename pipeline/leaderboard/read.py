@@ -53,9 +53,9 @@ def _scores_slice(raw: bytes) -> list[Any] | None:
     """The ``scores`` list of a line parsed alone, when the line holds exactly one ``"scores":`` key (None: parse
     the whole line). The list ends at the first ``}]`` after it: inside a string that cut leaves the string open
     and the slice fails to parse, so a slice that parses is the whole list."""
-    if raw.count(b'"scores":') != 1:
+    start = raw.find(b'"scores":') + len(b'"scores":')
+    if start < len(b'"scores":') or raw.find(b'"scores":', start) >= 0:
         return None
-    start = raw.index(b'"scores":') + len(b'"scores":')
     if raw.startswith(b"[]", start):
         return []
     end = raw.find(b"}]", start)
@@ -167,8 +167,9 @@ def _blocks(path: Path) -> Iterator[bytes]:
 
 
 def _take(raw: bytes, path: Path, found: Scored, twice: set[bytes], wanted: Callable[[list[Any]], bool]) -> None:
-    """A line that may hold a score ``wanted`` accepts: kept when it does (an id seen twice is settled later)."""
-    alone = _scores_slice(raw) if _has_scores(raw) else []
+    """A line that holds ``"scores":``: kept when its list has a score ``wanted`` accepts (an id seen twice is
+    settled later)."""
+    alone = _scores_slice(raw)
     if alone is not None and not (alone and wanted(alone)):
         return
     obj = _parsed(raw)
@@ -202,7 +203,8 @@ def _one(
         twice.add(encoded)
         return
     seen.add(encoded)
-    _take(raw, path, found, twice, wanted)
+    if _has_scores(raw):
+        _take(raw, path, found, twice, wanted)
 
 
 def _settle(paths: list[Path], twice: set[str], found: Scored, wanted: Callable[[list[Any]], bool]) -> None:
