@@ -282,7 +282,8 @@ def _leaderboard_target(rows: list[dict]) -> list[str]:
     if row is None:
         return []
     met = "met" if row["build_s"] <= 2 else "missed"
-    return [f"| leaderboard build, 100,000 records | ≤ 2 s | {row['build_s']:.2f} s ({row['boards']} boards) | {met} |"]
+    measured = f"{row['build_s']:.2f} s ({row['build_cpu_s']:.2f} s CPU, {row['boards']} boards)"
+    return [f"| leaderboard build, 100,000 records | ≤ 2 s | {measured} | {met} |"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -209,6 +209,6 @@ def leaderboards(
 
     if not has_corpus(folder):
         raise InputError(f"no corpus.jsonl or corpus/ partitions in {folder}; run `summarize run` first")
-    found = scored_records(folder, any_rankable)
+    found = scored_records(folder, any_rankable, named=True)
     boards = build(found.records.values(), names, dataset=dataset, metric=metric, min_papers=min_papers)
     return boards, found.total

@@ -115,9 +115,10 @@ def _id_of(raw: bytes, path: Path) -> str | None:
     return str(obj["id"])
 
 
-def scored_records(folder: Path, wanted: Callable[[list[Any]], bool] = bool) -> Scored:
+def scored_records(folder: Path, wanted: Callable[[list[Any]], bool] = bool, *, named: bool = False) -> Scored:
     """Every record of ``folder``'s corpus whose ``scores`` list ``wanted`` accepts, one per id (default: every
-    record with a non-empty list)."""
+    record with a non-empty list). ``named``: ``wanted`` accepts only scores that name a dataset, so a line whose
+    every ``"dataset"`` is ``""`` is passed over unparsed."""
     found = Scored()
     seen: set[bytes] = set()
     twice: set[bytes] = set()
@@ -140,7 +141,7 @@ def scored_records(folder: Path, wanted: Callable[[list[Any]], bool] = bool) -> 
                 else:
                     seen.add(key)
                 if b'"scores":' in raw and (b'"own":true' in raw or b'"own": true' in raw):
-                    _take(raw, path, found, twice, wanted)
+                    _take(raw, path, found, twice, wanted, named)
     if twice:
         _settle(paths, {key.decode("utf-8", "replace") for key in twice}, found, wanted)
     return found
@@ -166,9 +167,19 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield rest
 
 
-def _take(raw: bytes, path: Path, found: Scored, twice: set[bytes], wanted: Callable[[list[Any]], bool]) -> None:
+def _take(
+    raw: bytes,
+    path: Path,
+    found: Scored,
+    twice: set[bytes],
+    wanted: Callable[[list[Any]], bool],
+    named: bool = False,
+) -> None:
     """A line that holds ``"scores":``: kept when its list has a score ``wanted`` accepts (an id seen twice is
     settled later)."""
+    datasets = raw.count(b'"dataset":') if named else 0
+    if datasets and raw.count(b'"dataset":""') == datasets:
+        return  # no score names a dataset (three in four of the labelled ones do not): none can rank
     alone = _scores_slice(raw)
     if alone is not None and not (alone and wanted(alone)):
         return
