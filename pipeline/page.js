@@ -481,11 +481,11 @@
     p.sc.forEach(function (s) {
       var board = s[3] ? boards[s[3]] : undefined;
       if (!board) {
-        chips.appendChild(el("span", "chip score" + (s[6] === "delta" ? " delta" : ""), scoreText(s)));
+        chips.appendChild(el("span", "chip result" + (s[6] === "delta" ? " delta" : ""), scoreText(s)));
         return;
       }
       var key = "bench:" + s[3], on = state.f.indexOf(key) >= 0;
-      var b = el("button", "chip score bench" + (on ? " on" : ""), scoreText(s));
+      var b = el("button", "chip result bench" + (on ? " on" : ""), scoreText(s));
       b.type = "button";
       b.setAttribute("data-facet", key);
       b.setAttribute("aria-pressed", on ? "true" : "false");

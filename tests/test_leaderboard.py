@@ -379,7 +379,7 @@ out.boards = Array.prototype.map.call(document.querySelectorAll("#boards li.boar
   function (b) { return b.textContent; });
 out.open = document.getElementById("boards") ? document.getElementById("boards").open : null;
 out.facets = document.getElementById("facets").textContent;
-out.chips = Array.prototype.map.call(rows[0] ? rows[0].querySelectorAll(".chip.score") : [],
+out.chips = Array.prototype.map.call(rows[0] ? rows[0].querySelectorAll(".chip.result") : [],
   function (c) { return [c.textContent, c.tagName, c.getAttribute("data-facet")]; });
 """
 
