@@ -439,3 +439,13 @@ def test_a_benchmark_chip_filters_a_10k_corpus_in_the_leaderboard_s_order(tmp_pa
     higher = next(b for b in boards if b.direction == "higher")
     seen = _act(page, tmp_path, CHOOSE % f'#boards button[data-facet="bench:{higher.key}"]')
     assert seen["ids"] == [e.id for e in higher.entries[:8]]
+
+
+def test_an_entry_s_sentence_is_the_engines_sentence(sample_records: list[dict]) -> None:
+    """Boards split an abstract only as far as the sentence they show: the same sentences as a whole split."""
+    from pipeline.extractive.text import split_sentences
+
+    for record in sample_records:
+        whole = split_sentences(record["abstract"])
+        for k in (0, 1, len(whole) // 2, len(whole), len(whole) + 2):
+            assert split_sentences(record["abstract"], first=k) == whole[:k]
