@@ -23,8 +23,15 @@ def outputs(settings: Settings, ranking: Any = None, archive: str = "") -> corpu
     """Everything rendered from the merged corpus in the same pass: the tables and, unless turned off, the feed.
     With a reader's ranking (`pipeline.rank.render`) the tables follow it and the feed holds its digest.
     ``archive``: the page's links to earlier periods (partitioned layout, `pipeline.archive`)."""
+    from pipeline.leaderboard.names import Names
+
     tables = table.TableWriter(
-        settings.out_dir, html_page=settings.html, title=settings.title, ranking=ranking, archive=archive
+        settings.out_dir,
+        html_page=settings.html,
+        title=settings.title,
+        ranking=ranking,
+        archive=archive,
+        names=Names.of(settings.leaderboard),
     )
     if not settings.feed:
         return tables

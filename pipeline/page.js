@@ -80,6 +80,7 @@
     p.s.forEach(function (x) { chips.appendChild(facetChip("dataset", x)); });
     p.x.forEach(function (x) { chips.appendChild(facetChip("metric", x)); });
     if (p.band) chips.appendChild(facetChip("relevance", p.band));
+    scoreChips(p, chips);
     head.appendChild(chips);
     head.appendChild(voteButtons(p));
     body.appendChild(head);
@@ -207,7 +208,7 @@
     for (var k = 0; k < words.length; k++) if (p.hay.indexOf(words[k]) < 0) return false;
     for (var j = 0; j < state.f.length; j++) {
       var cut = state.f[j].indexOf(":"), kind = state.f[j].slice(0, cut), name = state.f[j].slice(cut + 1);
-      var names = kind === "id" ? [p.i] : kind === "relevance" ? [p.band] : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
+      var names = kind === "id" ? [p.i] : kind === "relevance" ? [p.band] : kind === "bench" ? p.bk : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
       if (names.indexOf(name) < 0) return false;
     }
     return true;
@@ -241,6 +242,7 @@
     var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
     view = data.filter(function (p) { return matches(p, words); });
     view.sort(ORDER[state.sort] || ORDER[DEFAULT_SORT]);
+    benchOrder(view);
     list.textContent = "";
     rendered = 0;
     renderMore();
@@ -248,7 +250,7 @@
     facetBar.textContent = "";
     state.f.forEach(function (key) {
       var cut = key.indexOf(":"), name = key.slice(cut + 1);  // "id:…" is one paper (a feed entry's link)
-      var label = key.slice(0, cut) === "id" ? "paper: " + (byId[name] ? byId[name].t : name) : key.replace(":", " ");
+      var label = key.slice(0, cut) === "id" ? "paper: " + (byId[name] ? byId[name].t : name) : benchLabel(key) || key.replace(":", " ");
       var b = el("button", "chip on", label + " ×");
       b.type = "button";
       b.setAttribute("data-facet", key);
@@ -258,6 +260,7 @@
     filterBox.value = state.q;
     sortBox.value = state.sort;
     updateCompare();
+    markBoards();
     if (write) writeHash();
   }
 
@@ -432,6 +435,140 @@
     panel.hidden = !(open && state.cmp.length >= 2);
     apply(false);
   }
+
+  // The Scores view. p.sc holds a row's own scores, [value, metric, dataset, board key, better, number, kind];
+  // a benchmark (board key) that at least two papers of this page report is a leaderboard: listed in the
+  // "Leaderboards" panel, and a facet ("bench:<key>") that shows its papers, best first. Every key and name is
+  // corpus text: kept in prototype-free maps, shown through textContent.
+  var MIN_BOARD = 2, BOARD_ROWS = 5;
+  var boards = Object.create(null), boardKeys = [], boardPanel = null;
+
+  function buildBoards() {
+    var found = Object.create(null);
+    data.forEach(function (p) {
+      p.sc = Array.isArray(p.sc) ? p.sc : [];
+      p.sc.forEach(function (s) {
+        if (!s[3] || typeof s[5] !== "number") return;
+        var b = found[s[3]];
+        if (!b) b = found[s[3]] = { lower: s[4] === "lower", best: Object.create(null) };
+        var held = b.best[p.i];
+        if (!held || (b.lower ? s[5] < held[5] : s[5] > held[5])) b.best[p.i] = s;
+      });
+    });
+    Object.keys(found).forEach(function (key) {
+      var b = found[key], ids = Object.keys(b.best);
+      if (ids.length < MIN_BOARD) return;
+      ids.sort(function (x, y) {
+        var d = b.best[x][5] - b.best[y][5];
+        return (b.lower ? d : -d) || (x < y ? -1 : x > y ? 1 : 0);
+      });
+      b.order = ids;
+      b.rank = Object.create(null);
+      ids.forEach(function (id, n) { b.rank[id] = n; });
+      b.label = usual(ids.map(function (id) { return b.best[id][2]; })) + " · " +
+        usual(ids.map(function (id) { return b.best[id][1]; }));
+      boards[key] = b;
+      boardKeys.push(key);
+    });
+    boardKeys.sort(function (x, y) { return boards[y].order.length - boards[x].order.length || (x < y ? -1 : 1); });
+    data.forEach(function (p) {
+      p.bk = p.sc.map(function (s) { return s[3]; }).filter(function (k) { return k && boards[k]; });
+    });
+  }
+
+  // A board's name as most of its papers write it (ties: the shortest, then the first in order), as
+  // `summarize leaderboard` names it.
+  function usual(names) {
+    var count = Object.create(null);
+    names.forEach(function (n) { count[n] = (count[n] || 0) + 1; });
+    return Object.keys(count).sort(function (x, y) {
+      return count[y] - count[x] || x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+    })[0];
+  }
+
+  function scoreText(s) { return s[0] + (s[1] ? " " + s[1] : "") + (s[2] ? " · " + s[2] : ""); }
+
+  function scoreChips(p, chips) {
+    p.sc.forEach(function (s) {
+      var board = s[3] ? boards[s[3]] : undefined;
+      if (!board) {
+        chips.appendChild(el("span", "chip result" + (s[6] === "delta" ? " delta" : ""), scoreText(s)));
+        return;
+      }
+      var key = "bench:" + s[3], on = state.f.indexOf(key) >= 0;
+      var b = el("button", "chip result bench" + (on ? " on" : ""), scoreText(s));
+      b.type = "button";
+      b.setAttribute("data-facet", key);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      b.title = "Leaderboard " + board.label + ": #" + (board.rank[p.i] + 1) + " of " + board.order.length +
+        " papers (" + (board.lower ? "lower" : "higher") + " is better); show them, best first";
+      chips.appendChild(b);
+    });
+  }
+
+  function benchOf(key) {
+    return key.indexOf("bench:") === 0 ? boards[key.slice(6)] : undefined;
+  }
+
+  function benchLabel(key) {
+    var b = benchOf(key);
+    return b ? "benchmark " + b.label : "";
+  }
+
+  // With a benchmark chosen, its papers come in its order: best first.
+  function benchOrder(rows) {
+    var chosen = state.f.map(benchOf).filter(Boolean)[0];
+    if (!chosen) return;
+    rows.sort(function (x, y) {
+      return (x.i in chosen.rank ? chosen.rank[x.i] : 1e9) - (y.i in chosen.rank ? chosen.rank[y.i] : 1e9);
+    });
+  }
+
+  function renderBoards() {
+    if (!boardKeys.length) return;
+    boardPanel = el("details", "boards");
+    boardPanel.id = "boards";
+    boardPanel.appendChild(el("summary", null, "Leaderboards (" + boardKeys.length + " benchmark" +
+      (boardKeys.length === 1 ? "" : "s") + " that two papers or more report)"));
+    var ul = el("ul");
+    boardKeys.forEach(function (key) {
+      var b = boards[key], li = el("li", "board");
+      var chip = el("button", "chip bench", b.label);
+      chip.type = "button";
+      chip.setAttribute("data-facet", "bench:" + key);
+      chip.setAttribute("aria-pressed", "false");
+      chip.title = "Show only the papers on this benchmark, best first";
+      li.appendChild(chip);
+      li.appendChild(el("span", "meta", b.order.length + " papers · " + (b.lower ? "lower" : "higher") + " is better"));
+      var ol = el("ol");
+      b.order.slice(0, BOARD_ROWS).forEach(function (id) {
+        var item = el("li");
+        item.appendChild(el("b", null, b.best[id][0]));
+        item.appendChild(document.createTextNode(" " + (byId[id] ? byId[id].t : id)));
+        ol.appendChild(item);
+      });
+      if (b.order.length > BOARD_ROWS) ol.appendChild(el("li", "meta", "… " + (b.order.length - BOARD_ROWS) + " more"));
+      li.appendChild(ol);
+      ul.appendChild(li);
+    });
+    boardPanel.appendChild(ul);
+    list.parentNode.insertBefore(boardPanel, list);
+  }
+
+  function markBoards() {
+    if (!boardPanel) return;
+    var any = false;
+    boardPanel.querySelectorAll("[data-facet]").forEach(function (b) {
+      var on = state.f.indexOf(b.getAttribute("data-facet")) >= 0;
+      any = any || on;
+      b.classList.toggle("on", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    if (any) boardPanel.open = true;
+  }
+
+  buildBoards();
+  renderBoards();
 
   filterBox.addEventListener("input", function () { state.q = filterBox.value; apply(true); });
   sortBox.addEventListener("change", function () { state.sort = sortBox.value; apply(true); });

@@ -1,4 +1,5 @@
-"""The tables of the settings: each ``[[summarize.endpoints]]`` deployment, ``[delivery]`` and ``[interests]``."""
+"""The tables of the settings: each ``[[summarize.endpoints]]`` deployment, ``[delivery]``, ``[interests]`` and
+``[leaderboard]``."""
 
 from __future__ import annotations
 
@@ -132,3 +133,43 @@ class Interests(BaseModel):
     @classmethod
     def _expand_home(cls, value: list[Path]) -> list[Path]:
         return [path.expanduser() for path in value]
+
+
+class Leaderboard(BaseModel):
+    """``[leaderboard]``: how ``summarize leaderboard`` and the page's Scores view line scores up. The built-in
+    synonyms and direction table (`pipeline.leaderboard.names`, docs/leaderboards.md) come first; these extend
+    and override them."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    min_papers: int = Field(default=2, ge=2, le=1000, description="Papers a benchmark needs to become a leaderboard.")
+    lower_is_better: list[str] = Field(
+        default_factory=list, max_length=500, description='Metrics where less is better, e.g. ["edit distance"].'
+    )
+    higher_is_better: list[str] = Field(
+        default_factory=list, max_length=500, description="Metrics where more is better (overrides the table)."
+    )
+    synonyms: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=2000,
+        description='Names that mean another, for datasets and metrics: [leaderboard.synonyms] "ImageNet" = '
+        '"ImageNet-1K".',
+    )
+
+    @field_validator("lower_is_better", "higher_is_better")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        out = [" ".join(v.split()) for v in value]
+        bad = next((v for v in out if not v or len(v) > 200), None)
+        if bad is not None:
+            raise ValueError(f"{bad[:40]!r}: each metric name must be 1 to 200 characters")
+        return out
+
+    @field_validator("synonyms")
+    @classmethod
+    def _pairs(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, means in value.items():
+            for text in (name, means):
+                if not text.strip() or len(text) > 200:
+                    raise ValueError(f"synonym {text[:40]!r}: each name must be 1 to 200 characters")
+        return value

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from pipeline.files import read_regular
-from pipeline.sections import Delivery, Endpoint, FeedSpec, Interests
+from pipeline.sections import Delivery, Endpoint, FeedSpec, Interests, Leaderboard
 
 ENV_PREFIX = "SUMMARIZE_"
 DEFAULT_CONFIG = Path("config.toml")
@@ -191,6 +191,9 @@ class Settings(BaseModel):
     )
     delivery: Delivery = Field(default_factory=Delivery, description="[delivery]: e-mail and webhook of the digest.")
     interests: Interests = Field(default_factory=Interests, description="[interests]: what this reader ranks by.")
+    leaderboard: Leaderboard = Field(
+        default_factory=Leaderboard, description="[leaderboard]: metric directions and name synonyms of the boards."
+    )
 
     @field_validator("endpoints", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ class Row:
     key_result: str
     code: str | None
     links: tuple[tuple[str, str], ...]
+    scores: str = ""  # the paper's own scores, "85.3% top-1 accuracy on ImageNet-1K; …"
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -63,7 +64,59 @@ def to_row(record: dict[str, Any]) -> Row:
         key_result=str(results[0]),
         code=_safe_url(code),
         links=tuple((k, u) for k, u in links if _safe_url(u)),
+        scores=scores_text(record),
     )
+
+
+def _own_scores(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's own scores (``scores``, schema v3) that name a value; a baseline's are not the paper's."""
+    found = record.get("scores")
+    return [
+        s
+        for s in (found if isinstance(found, list) else [])
+        if isinstance(s, dict) and s.get("own") is True and isinstance(s.get("value"), str) and s["value"].strip()
+    ]
+
+
+def _name(value: object) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def scores_text(record: dict[str, Any]) -> str:
+    """The scores column of comparison.md/.csv: each own score as written, its metric and dataset; a change over
+    something else marked Δ, with what it is over ("Δ +4.5 BLEU on WMT14 vs the baseline")."""
+    parts = []
+    for s in _own_scores(record):
+        delta = s.get("kind") == "delta"
+        text = " ".join(x for x in ("Δ" if delta else "", _name(s["value"]), _name(s.get("metric"))) if x)
+        if _name(s.get("dataset")):
+            text += " on " + _name(s.get("dataset"))
+        if delta and _name(s.get("relative_to")):
+            text += " vs " + _name(s.get("relative_to"))
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def page_scores(record: dict[str, Any], names: Any = None) -> list[list[Any]]:
+    """The page's Scores view of one record: per own score [value, metric, dataset, board key, better, number,
+    kind]; the board key (`pipeline.leaderboard.names.Names.board_key`) only where a leaderboard can rank it
+    (absolute, a finite number, dataset and metric named), else ""; better is "lower" or "higher"."""
+    import math
+
+    from pipeline.leaderboard.names import Names
+
+    names = names if names is not None else Names.default()
+    out: list[list[Any]] = []
+    for s in _own_scores(record)[:50]:
+        metric, dataset = _name(s.get("metric"))[:200], _name(s.get("dataset"))[:200]
+        number = s.get("number")
+        finite = isinstance(number, int | float) and not isinstance(number, bool) and math.isfinite(number)
+        kind = "delta" if s.get("kind") == "delta" else "absolute"
+        ranked = finite and kind == "absolute" and metric and dataset
+        key = names.board_key(dataset, metric, _name(s.get("unit"))) if ranked else ""
+        better = names.direction(metric) if metric else "higher"
+        out.append([_name(s["value"])[:40], metric, dataset, key, better, number if finite else None, kind])
+    return out
 
 
 _MD_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), *((c, "\\" + c) for c in "\\|[]*_`"))
@@ -110,11 +163,13 @@ def _md_line(r: Row) -> str:
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
     cells = (title, md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
+    cells += (md_cell(_short(r.scores)),)
     return "| " + " | ".join(cells) + " |\n"
 
 
-def page_record(record: dict[str, Any]) -> dict[str, Any]:
-    """What comparison.html needs of one record, in short keys (the page of 10,000 papers stays small)."""
+def page_record(record: dict[str, Any], names: Any = None) -> dict[str, Any]:
+    """What comparison.html needs of one record, in short keys (the page of 10,000 papers stays small); ``names``:
+    the leaderboard's names (`pipeline.leaderboard.names.Names`, the built-in ones when None)."""
     from pipeline.extractive.text import split_sentences
 
     def texts(key: str) -> list[str]:
@@ -152,6 +207,7 @@ def page_record(record: dict[str, Any]) -> dict[str, Any]:
         "n": links,
         "a": split_sentences(str(record.get("abstract", "")))[:400],
         "e": marks,
+        "sc": page_scores(record, names),
     }
 
 
@@ -223,6 +279,7 @@ class TableWriter:
         ranking: Any = None,
         stem: str = "comparison",
         archive: str = "",
+        names: Any = None,
     ) -> None:
         self.out_dir = out_dir
         self.stem, self.archive = stem, archive  # file names (archive/2026-03-12.*) and the page's period links
@@ -230,6 +287,7 @@ class TableWriter:
         self.title = title
         # a reader's ranking (pipeline.rank.render.CorpusRanking): rows in relevance order, a score and a why
         self.ranking = ranking
+        self.names = names  # the leaderboard's names ([leaderboard] synonyms, directions) for the Scores view
         self.order = ranking.order if ranking is not None else order
         self._open()
 
@@ -246,11 +304,12 @@ class TableWriter:
         self._csv = csv.writer(self._files[f"{stem}.csv"][1], lineterminator="\n")
         self._html = self._files[f"{stem}.html"][1] if html_page else None
         if self.ranking is not None:
-            self._md.write("| Score | Title | Why | Problem | Method | Key result | Code |\n" + "|---" * 7 + "|\n")
-            self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code"])
+            self._md.write("| Score | Title | Why | Problem | Method | Key result | Code | Scores |\n" + "|---" * 8 + "|\n")
+            header = ["id", "title", "score", "why", "url", "problem", "method", "key_result", "code", "scores"]
+            self._csv.writerow(header)
         else:
-            self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
-            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
+            self._md.write("| Title | Problem | Method | Key result | Code | Scores |\n|---|---|---|---|---|---|\n")
+            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code", "scores"])
         head, self._tail = page_parts(title, self.archive)
         if self._html:
             self._html.write(head + "[")
@@ -268,13 +327,13 @@ class TableWriter:
             title_cell, _, rest = line[2:].partition(" | ")
             self._md.write(f"| {score} | {title_cell} | {md_cell(why)} | {rest}")
             cells: tuple[str, ...] = (r.id, r.title, score, why, r.url or "", r.problem, r.method, r.key_result)
-            cells += (r.code or "",)
+            cells += (r.code or "", r.scores)
         else:
             self._md.write(_md_line(r))
-            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
+            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "", r.scores)
         self._csv.writerow([_csv_cell(" ".join(c.split())) for c in cells])
         if self._html:
-            data = page_record(record)
+            data = page_record(record, self.names)
             if place:  # the page's "for you" order, its reasons and the relevance facet
                 data.update({"y": place["score"], "o": place["position"], "w": place["reasons"]})
             self._html.write(("," if self.count > 1 else "") + json_for_html(data))

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import corpus, evaluation, interests, outputs
+from pipeline.cli import boards, corpus, evaluation, interests, outputs
 
 # litellm fetches a model price map over the network at import unless told otherwise.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -60,6 +60,7 @@ cli.add_command(evaluation.eval_command)
 cli.add_command(outputs.export)
 cli.add_command(outputs.report)
 cli.add_command(outputs.config)
+cli.add_command(boards.leaderboard)
 
 
 def _redacted_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:

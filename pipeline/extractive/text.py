@@ -34,7 +34,13 @@ def _word_before(text: str, start: int, end: int) -> str | None:
     return text[i:end]
 
 
+_LETTERS_NO_ABBREVIATION = max(map(len, _ABBREVIATIONS)) + 1  # this many letters before a dot: a word, not one
+
+
 def _is_abbreviation(text: str, start: int, end: int) -> bool:
+    n = _LETTERS_NO_ABBREVIATION
+    if end - start >= n and text[end - n : end].isalpha():
+        return False  # the same answer as below, sooner: the last part of the word is longer than any abbreviation
     found = _word_before(text, start, end)
     if not found:
         return False
@@ -45,14 +51,17 @@ def _is_abbreviation(text: str, start: int, end: int) -> bool:
     return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", found))
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``, whitespace-normalised; never raises, never returns empty strings."""
+def split_sentences(text: str, first: int | None = None) -> list[str]:
+    """The sentences of ``text``, whitespace-normalised; never raises, never returns empty strings. With
+    ``first``, only the first ``first`` of them (the same ones, found without reading further)."""
     text = " ".join(text.split())
     if not text:
         return []
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
+        if first is not None and len(sentences) >= first:
+            return sentences
         if match.group(1) == "." and _is_abbreviation(text, start, match.start()):
             continue
         end = match.end(2)
@@ -60,6 +69,8 @@ def split_sentences(text: str) -> list[str]:
         if piece:
             sentences.append(piece)
         start = match.end()
+    if first is not None and len(sentences) >= first:
+        return sentences
     tail = text[start:].strip()
     if tail:
         sentences.append(tail)
