@@ -94,6 +94,7 @@ def _publish(settings: Any, upserted: write.Upsert, make_sink: Callable[[str], S
         title=settings.title,
         html_page=settings.html,
         make_sink=make_sink,
+        today=today(),
     )
 
 
