@@ -292,7 +292,7 @@ def test_the_page_opens_on_the_digest_with_links_to_earlier_days(
         assert Path(link["href"].removeprefix("file://")).is_file(), link
     older = _seen(out / "archive" / "2026-03-11.html", tmp_path, LINKS)
     assert older["shown"] == "40 papers"
-    assert [link["text"] for link in older["links"]] == ["Latest digest", "All periods", "next →"]
+    assert [link["text"] for link in older["links"]] == ["Latest digest", "All periods", "Week 2026-W11", "next →"]
     assert all(Path(link["href"].removeprefix("file://").split("#")[0]).is_file() for link in older["links"])
 
 

@@ -300,6 +300,16 @@ def test_new_since_the_last_visit_and_the_walk_day_by_day_across_two_runs(
     # "next" goes through the index (the day before's page is not written again) and lands on the next day
     assert older["next"] == ["index.html#after=2026-03-11"] and newer["next"] == ["index.html#after=2026-03-12"]
     assert _landed(f"{url}/archive/index.html#after=2026-03-11", tmp_path) == "Paper comparison — 2026-03-12"
+    # the week view: each day links its ISO week, whose page holds both days' papers
+    assert 'href="2026-W11.html">Week 2026-W11</a>' in (site / "archive" / "2026-03-11.html").read_text()
+    week = _act(
+        site / "archive" / "2026-W11.html",
+        f"{url}/archive/_act_2026-W11.html",
+        tmp_path,
+        "document.querySelector('#papers article')",
+        ROWS + "out.shown = document.getElementById('shown').textContent; out.days = hrefs('#archive a');",
+    )
+    assert week["shown"] == "69 papers" and {"2026-03-11.html", "2026-03-12.html"} <= set(week["days"])
     last = _act(
         site / "archive" / "index.html",
         f"{url}/archive/_act_index.html#after=2026-03-12",

@@ -101,6 +101,9 @@ def nav(
         # the next period through the index (its script goes on to it): adding a period rewrites no other page
         steps += f'<a rel="next" href="index.html#after={html.escape(here)}">next →</a>'
         links = '<a href="../comparison.html">Latest digest</a><a href="index.html">All periods</a>'
+        if kind == "day":  # the week view (archive/weeks.py) of this day
+            week = html.escape(period_of(here, "week"))
+            links += f'<a class="week" href="{week}.html">Week {week}</a>'
         return links + steps + site_search.box("search/", "") + visit
     periods = sorted(index.get("periods", {}).items(), reverse=True)
     if not periods:

@@ -45,7 +45,7 @@ from pipeline.files import read_state, write_bytes_atomic
 SEARCH_DIR = "search"
 MANIFEST = "search.json"
 VERSION = 1
-CHUNK = 128  # papers per doc chunk: a result costs about 40 KB at most
+CHUNK = 32  # papers per doc chunk: a result shown costs about 12 KB at most
 SHARD_BYTES = 12 * 1024  # a segment's shard count aims at shards of this size on average
 CAP = 4096  # postings kept per term per segment (the newest)
 MAX_FILE = 5 * 2**20
