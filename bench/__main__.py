@@ -21,6 +21,8 @@ from bench.generate import REPO, write_corpus, write_papers
 from bench.llm import llm_ceiling, llm_concurrency
 from bench.rank import ranking
 from bench.rank import render as render_ranking
+from bench.search import bench as search_archive
+from bench.search import markdown as render_search
 
 NOTES = REPO / "BENCHMARKS.notes.md"  # hand-written notes appended to the report
 
@@ -265,6 +267,8 @@ def render_markdown(results: dict, notes: Path = NOTES) -> str:
         lines += render_ranking(results["ranking"])
     if results.get("archive"):
         lines += ["", *render_archive(results["archive"])]
+    if results.get("search"):
+        lines += ["", *render_search(results["search"])]
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
@@ -317,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         print("ranking: " + ", ".join(timings), file=sys.stderr)
         (work / "archive").mkdir()  # the daily run against a large partitioned corpus (bench/archive.py)
         results["archive"] = archive_daily([0, 20_000] if quick else [0, 100_000], work / "archive")
+        (work / "search").mkdir()  # site search over a large archive (bench/search.py; 1M: --sizes there)
+        results["search"] = search_archive([10_000] if quick else [10_000, 100_000], work / "search")
         results["ray"] = ray_executor(2000 if quick else 10_000, work)
         if results["ray"]:
             rx = results["ray"]

@@ -166,7 +166,8 @@ QUERY = """new Promise(function (resolve) {
     clearInterval(timer);
     var s = window.summarizeSearchStats;
     resolve(JSON.stringify({ms: performance.now() - started, bytes: s.bytes, requests: s.requests, found: s.found,
-      hits: Array.from(document.querySelectorAll("#site-results li a")).map(function (a) { return a.getAttribute("href"); })}));
+      hits: Array.from(document.querySelectorAll("#site-results li a"))
+        .map(function (a) { return a.getAttribute("href"); })}));
   }, 5);
 })"""
 
@@ -283,15 +284,17 @@ def markdown(rows: list[dict]) -> list[str]:
     lines = [
         "## Search across the archive (`python -m bench.search`)",
         "",
-        f"N generated records, {PER_DAY} first seen a day up to {TODAY}; headless Chromium over `python -m http.server`",
-        "on 127.0.0.1, each query in a fresh page with a cold cache (bytes: response bodies the script read).",
+        f"N generated records, {PER_DAY} first seen a day up to {TODAY}; headless Chromium over",
+        "`python -m http.server` on 127.0.0.1, each query in a fresh page with a cold cache (bytes: response bodies",
+        "the script read).",
         "",
         "| records | full build | daily build | index | files | largest file | segments |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['records']:,} | {r['full_build_s']:.1f} s | {r['daily_build_s']:.2f} s | {r['bytes'] / 2**20:.1f} MB | "
+            f"| {r['records']:,} | {r['full_build_s']:.1f} s | {r['daily_build_s']:.2f} s | "
+            f"{r['bytes'] / 2**20:.1f} MB | "
             f"{r['files']:,} | {r['largest'] / 2**10:.0f} KB | {r['segments']} |"
         )
     lines += [
@@ -302,7 +305,8 @@ def markdown(rows: list[dict]) -> list[str]:
     for r in rows:
         for q in r["queries"]:
             lines.append(
-                f"| {r['records']:,} | {q['query']} | {q['ms']:.0f} ms | {q['bytes'] / 2**10:.0f} KB | {q['requests']} | "
+                f"| {r['records']:,} | {q['query']} | {q['ms']:.0f} ms | {q['bytes'] / 2**10:.0f} KB | "
+                f"{q['requests']} | "
                 f"{q['matches']:,} | {q['rank'] or '–'} |"
             )
     return lines

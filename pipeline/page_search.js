@@ -126,12 +126,12 @@
     return cache[url];
   }
 
-  // A term's papers in one segment: [doc, in title] steps, delta-coded in base 36; "!": the newest CAP only.
+  // A term's papers in one segment: [doc, in title] steps, delta-coded in hexadecimal; "!": the newest CAP only.
   function postings(code) {
     var capped = code.charAt(0) === "!", out = {}, doc = -1;
     (capped ? code.slice(1) : code).split(",").forEach(function (step) {
       if (!step) return;
-      var v = parseInt(step, 36);
+      var v = parseInt(step, 16);
       doc += Math.floor(v / 2);
       out[doc] = v % 2;
     });

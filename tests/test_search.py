@@ -332,3 +332,59 @@ def _landed(url: str, tmp_path: Path) -> str:
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=90)
     return html.unescape(re.search(r"<title>(.*?)</title>", result.stdout).group(1))
+
+
+def _lookup(site: Path, term: str) -> list[str]:
+    """The ids the index lists for ``term`` (the lookup the page's script makes), over every segment."""
+    from pipeline.archive import search
+
+    folder = site / "archive" / "search"
+    found = []
+    for seg in json.loads((folder / search.MANIFEST).read_text())["segments"]:
+        shard = json.loads((folder / seg["dir"] / f"t{search.fnv1a(term) % seg['shards']}.json").read_text())
+        doc = -1
+        for step in shard.get(term, "").lstrip("!").split(","):
+            if step:
+                doc += int(step, 16) // 2
+                chunk = json.loads((folder / seg["dir"] / f"d{doc // seg['chunk']}.json").read_text())
+                found.append(chunk[doc % seg["chunk"]]["i"])
+    return found
+
+
+def test_scores_authors_and_tasks_are_searchable_and_a_daily_run_rewrites_only_its_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.archive import search
+
+    record = {
+        "id": "2401.00001",
+        "title": "A paper",
+        "authors": ["Zoë Ångström"],
+        "tldr": "",
+        "results": [],
+        "tasks": ["image classification"],
+        "scores": [{"value": 91.3, "metric": "top-1 accuracy", "dataset": "ImageNet"}],
+    }
+    title, rest = search.fields_of(record)
+    assert {"zoe", "angstrom", "classification", "imagenet", "91", "top"} <= set(search.words(rest))
+    assert search.fields_of({"id": "x", "title": "t"}) == ("t", "")  # a v2 record: no scores, no authors
+
+    monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "partitioned")
+    site = tmp_path / "site"
+    _run_on(monkeypatch, "2025-12-30", _papers(tmp_path / "a.jsonl", 0, 20), site)
+    _run_on(monkeypatch, "2026-02-27", _papers(tmp_path / "b.jsonl", 20, 40), site)  # a new year: 2025 folded
+    before = {s["name"]: s["dir"] for s in search.load_manifest(site)["segments"]}
+    assert set(before) == {"2025", "2026-02"}
+    built: list[str] = []
+    real = search._write_segment
+    monkeypatch.setattr(search, "_write_segment", lambda folder, name, *a: built.append(name) or real(folder, name, *a))
+    _run_on(monkeypatch, "2026-03-02", _papers(tmp_path / "c.jsonl", 40, 69), site)
+    assert built == ["2026-03"]  # the daily run indexed only its own month's papers
+    after = {s["name"]: s["dir"] for s in search.load_manifest(site)["segments"]}
+    assert after["2025"] == before["2025"] and after["2026-02"] == before["2026-02"]
+    # every paper is found by a word of its title, in the segment of the day it was first seen
+    for period in ("2025-12-30", "2026-02-27", "2026-03-02"):
+        for row in json.loads((site / "archive" / f"{period}.json").read_text()):
+            rare = max(search.words(row["t"]), key=len)
+            assert row["i"] in _lookup(site, rare), (row["t"], rare)
+    assert sorted(p.name for p in (site / "archive" / "search").iterdir()) == sorted([*after.values(), "search.json"])

@@ -11,7 +11,7 @@ archive/search/
     d0.json … d<C-1>.json   doc chunks of CHUNK papers: [{"i","t","p","d","l","a"}] (id, title, period, day, …)
 ```
 
-Postings are the term's papers in doc order, delta-coded: each step ``(doc - previous) * 2 + in_title`` in base 36,
+Postings are the term's papers in doc order, delta-coded: each step ``(doc - previous) * 2 + in_title`` in hexadecimal,
 comma-separated. A term in more than CAP papers of one segment keeps its newest CAP (marked ``!``): it ranks but
 does not narrow there. A segment's folder name carries a hash of its content, so a reader (or a cache) never mixes
 an old manifest with new shards; a folder no manifest names (a crash) is removed by the next build.
@@ -61,7 +61,10 @@ _SEGMENT = re.compile(r"^\d{4}(-\d{2})?\.[0-9a-f]{10}$")
 
 def words(text: str) -> list[str]:
     """Lower-cased words without accents, as the page's script splits a query (`page_search.js`: words)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    if text.isascii():
+        folded = text.lower()
+    else:
+        folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
     return [w for w in _WORD.findall(folded) if w not in STOP and len(w) <= 40]
 
 
@@ -113,24 +116,14 @@ def doc_of(record: dict[str, Any], day: str, period: str) -> dict[str, Any]:
     }
 
 
-def _b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if not n:
-            return out
-
-
 def encode(postings: array) -> str:
-    """Postings (``doc * 2 + in_title``, doc ascending) delta-coded in base 36; ``!`` first when capped."""
+    """Postings (``doc * 2 + in_title``, doc ascending) delta-coded in hexadecimal; ``!`` first when capped."""
     capped = len(postings) > CAP
     kept = postings[-CAP:] if capped else postings
     previous, steps = -1, []
     for value in kept:
         doc = value >> 1
-        steps.append(_b36((doc - previous) * 2 + (value & 1)))
+        steps.append(format((doc - previous) * 2 + (value & 1), "x"))
         previous = doc
     return ("!" if capped else "") + ",".join(steps)
 
@@ -259,9 +252,8 @@ def _write_segment(
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         for file_name, data in files.items():
-            with open(staging / file_name, "wb") as fh:
-                fh.write(data)
-                os.fsync(fh.fileno())
+            (staging / file_name).write_bytes(data)
+        os.sync()  # every file on disk before the folder gets its name (one flush, not one per file)
         os.replace(staging, target)
     shards = sum(1 for n in files if n.startswith("t"))
     return {"name": name, "dir": target.name, "docs": len(docs), "shards": shards, "chunk": CHUNK}
