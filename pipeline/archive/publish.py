@@ -92,7 +92,8 @@ def nav(
     ids shown on this page; ``latest``: the newest first-seen day the site holds)."""
     names = order if order is not None else sorted(index.get("periods", {}))
     kind = index.get("period", "day")
-    visit = site_search.visit_tag(days or {}, latest or (max(names) if names and kind == "day" else ""), kind)
+    newest = latest or index.get("latest") or (max(names) if names and kind == "day" else "")
+    visit = site_search.visit_tag(days or {}, str(newest), kind)
     if here:
         at = names.index(here) if here in names else -1
         steps = ""
@@ -109,7 +110,7 @@ def nav(
     if not periods:
         return ""
     latest_links = _link_list(periods[:NAV_PERIODS], f"{ARCHIVE_DIR}/")
-    before = _day_before(names, days or {})
+    before = _day_before(names, days or {}, kind)
     back = (
         f'<a rel="prev" href="{ARCHIVE_DIR}/{html.escape(before)}.html">← The day before: {html.escape(before)}</a>'
         if before
@@ -123,10 +124,9 @@ def nav(
     )
 
 
-def _day_before(names: list[str], days: dict[str, list[str]]) -> str:
+def _day_before(names: list[str], days: dict[str, list[str]], kind: str) -> str:
     """The newest period older than the digest's own newest day (yesterday's, on a daily run)."""
     newest = max(days, default="")
-    kind = "week" if any("W" in name for name in names) else "month" if names and len(names[0]) == 7 else "day"
     older = [name for name in names if newest and name < period_of(newest, kind)]
     return older[-1] if older else ""
 
@@ -148,7 +148,7 @@ def _index_page(title: str, index: dict[str, Any]) -> bytes:
         for name, count in periods
     )
     script = search_script()
-    latest = _period_end(periods[0][0]) if periods else ""
+    latest = str(index.get("latest") or "")
     page = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
@@ -214,6 +214,7 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
             writer.abort()
         raise
     index["records"] = sum(index["periods"].values())
+    index["latest"] = max([str(index.get("latest") or ""), *days.values()])  # the newest first-seen day
     write_bytes_atomic(folder / "index.html", _index_page(title, index))
     write_bytes_atomic(folder / INDEX, (json.dumps(index, indent=1, sort_keys=True) + "\n").encode())
     return sorted(wanted)
