@@ -388,3 +388,10 @@ def test_scores_authors_and_tasks_are_searchable_and_a_daily_run_rewrites_only_i
             rare = max(search.words(row["t"]), key=len)
             assert row["i"] in _lookup(site, rare), (row["t"], rare)
     assert sorted(p.name for p in (site / "archive" / "search").iterdir()) == sorted([*after.values(), "search.json"])
+    # a backfill of a day of the folded year rebuilds that year: no month segment beside it, the paper found once
+    late = tmp_path / "late.jsonl"
+    abstract = "We study zebrafish locomotion with a new tracking method. It improves accuracy by 12%."
+    late.write_text(json.dumps({"title": "Tracking zebrafish quickly", "abstract": abstract}) + "\n")
+    _run_on(monkeypatch, "2025-12-31", late, site)
+    assert [s["name"] for s in search.load_manifest(site)["segments"]] == ["2025", "2026-02", "2026-03"]
+    assert len(_lookup(site, "zebrafish")) == 1

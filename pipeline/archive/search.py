@@ -213,7 +213,8 @@ def update(out_dir: Path, days: Iterable[str], *, kind: str, period: Callable[[s
     changed = set(days)
     if manifest.get("period") != kind:
         segments, changed = {}, _known_days(out_dir)
-    todo = {segment_of(day, year) for day in changed}
+    # a day of a year already folded (a backfill dated last year) rebuilds that year's segment, never a month beside it
+    todo = {day[:4] if day[:4] in segments else segment_of(day, year) for day in changed}
     todo |= {name[:4] for name in segments if len(name) == 7 and name[:4] < year}  # a year ended: fold it
     for name in sorted(todo):
         for old in [n for n in segments if n == name or (len(name) == 4 and n[:4] == name)]:
