@@ -126,27 +126,53 @@
     return cache[url];
   }
 
-  // A term's papers in one segment: [doc, in title] steps, delta-coded in hexadecimal; "!": the newest CAP only.
+  // A term's papers in one segment: [doc, in title] steps, delta-coded in hexadecimal. A common term (in more
+  // than 4,096 papers of the segment) is "#<count>" in its shard, its papers in a file of its own.
   function postings(code) {
-    var capped = code.charAt(0) === "!", out = {}, doc = -1;
-    (capped ? code.slice(1) : code).split(",").forEach(function (step) {
+    var out = {}, doc = -1, n = 0;
+    code.split(",").forEach(function (step) {
       if (!step) return;
       var v = parseInt(step, 16);
       doc += Math.floor(v / 2);
       out[doc] = v % 2;
+      n++;
     });
-    return { capped: capped, docs: out };
+    return { docs: out, df: n };
+  }
+
+  function lookUp(seg, term) {
+    return getJSON(indexUrl + seg.dir + "/t" + (fnv1a(term) % seg.shards) + ".json").then(function (shard) {
+      if (!Object.prototype.hasOwnProperty.call(shard, term)) return null;
+      var code = String(shard[term]);
+      if (code.charAt(0) !== "#") return postings(code);
+      return { common: true, df: +code.slice(1), url: indexUrl + seg.dir + "/w" + ("0000000" + fnv1a(term).toString(16)).slice(-8) + ".json", term: term };
+    });
+  }
+
+  // Common terms' own files, rarest first across the segments, while the query has read under COMMON_BYTES; a
+  // common term not fetched does not narrow its segment (the other words do) and the note says so.
+  var COMMON_BYTES = 1200000;
+  function fetchCommon(perSegment) {
+    var wanted = [];
+    perSegment.forEach(function (lists) { lists.forEach(function (l) { if (l && l.common) wanted.push(l); }); });
+    wanted.sort(function (a, b) { return a.df - b.df; });
+    var budget = COMMON_BYTES - stats.bytes, chosen = [];
+    wanted.forEach(function (l) { var cost = l.df * 2.5; if (cost <= budget) { budget -= cost; chosen.push(l); } });
+    return Promise.all(chosen.map(function (l) {
+      return getJSON(l.url).then(function (file) { l.docs = postings(String(file[l.term] || "")).docs; });
+    })).then(function () { return wanted.length - chosen.length; });
   }
 
   function matchSegment(seg, lists) {
-    var complete = lists.filter(function (l) { return l && !l.capped; });
     if (lists.some(function (l) { return !l; })) return [];  // a word this segment never saw
-    var narrow = complete.length ? complete : lists;
+    var known = lists.filter(function (l) { return l.docs; });
+    if (!known.length) return [];
+    known.sort(function (a, b) { return a.df - b.df; });
     var found = [];
-    Object.keys(narrow[0].docs).forEach(function (doc) {
-      if (!narrow.every(function (l) { return doc in l.docs; })) return;
-      var score = 0;
-      lists.forEach(function (l) { if (doc in l.docs) score += l.docs[doc] ? 3 : 1; });
+    Object.keys(known[0].docs).forEach(function (doc) {
+      if (!known.every(function (l) { return doc in l.docs; })) return;
+      var score = 0;  // rarer words weigh more; a word in the title three times more
+      known.forEach(function (l) { score += (l.docs[doc] ? 3 : 1) * Math.log(1 + seg.docs / l.df); });
       found.push({ seg: seg, doc: +doc, score: score });
     });
     return found;
@@ -161,22 +187,20 @@
     getJSON(indexUrl + "search.json").then(function (manifest) {
       var segments = manifest.segments || [];
       return Promise.all(segments.map(function (seg) {
-        return Promise.all(terms.map(function (term) {
-          return getJSON(indexUrl + seg.dir + "/t" + (fnv1a(term) % seg.shards) + ".json").then(function (shard) {
-            return Object.prototype.hasOwnProperty.call(shard, term) ? postings(shard[term]) : null;
-          });
-        })).then(function (lists) { return matchSegment(seg, lists); });
-      })).then(function (per) {
-        var all = [].concat.apply([], per);
-        all.sort(function (a, b) { return b.score - a.score || (a.seg.name < b.seg.name ? 1 : a.seg.name > b.seg.name ? -1 : b.doc - a.doc); });
-        return show(mine, all, started);
+        return Promise.all(terms.map(function (term) { return lookUp(seg, term); }));
+      })).then(function (perSegment) {
+        return fetchCommon(perSegment).then(function (skipped) {
+          var all = [].concat.apply([], perSegment.map(function (lists, k) { return matchSegment(segments[k], lists); }));
+          all.sort(function (a, b) { return b.score - a.score || (a.seg.name < b.seg.name ? 1 : a.seg.name > b.seg.name ? -1 : b.doc - a.doc); });
+          return show(mine, all, started, skipped);
+        });
       });
     }).catch(function (e) {
       if (mine === runs) note.textContent = "Search failed: " + e.message;
     });
   }
 
-  function show(mine, all, started) {
+  function show(mine, all, started, skipped) {
     var top = all.slice(0, SHOW);
     return Promise.all(top.map(function (hit) {
       return getJSON(indexUrl + hit.seg.dir + "/d" + Math.floor(hit.doc / hit.seg.chunk) + ".json").then(function (chunk) {
@@ -187,7 +211,8 @@
       results.textContent = "";
       docs.forEach(function (d) { if (d) results.appendChild(result(d)); });
       note.textContent = all.length ? all.length + " paper" + (all.length === 1 ? "" : "s") + " across the archive" +
-        (all.length > SHOW ? ", the best " + SHOW + " shown" : "") : "No paper of the archive has all these words";
+        (all.length > SHOW ? ", the best " + SHOW + " shown" : "") +
+        (skipped ? " (some very common words were not checked everywhere)" : "") : "No paper of the archive has all these words";
       stats.ms = performance.now() - started;
       stats.found = all.length;
       form.setAttribute("data-done", String(runs));

@@ -139,7 +139,10 @@ def _ids(site: Path, period: str) -> list[str]:
 def test_a_title_first_seen_on_an_old_day_is_found_and_its_link_opens_its_row(
     served: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from pipeline.archive import search
+
     monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "partitioned")
+    monkeypatch.setattr(search, "COMMON", 2)  # most words "common": their own files, fetched rarest first
     site, url = served
     _run_on(monkeypatch, "2025-05-14", _papers(tmp_path / "old.jsonl", 0, 30), site)  # last year: a year segment
     _run_on(monkeypatch, "2026-03-11", _papers(tmp_path / "a.jsonl", 30, 50), site)
@@ -148,6 +151,7 @@ def test_a_title_first_seen_on_an_old_day_is_found_and_its_link_opens_its_row(
     target = next(row for row in old if len(row["t"].split()) >= 4)
     manifest = json.loads((site / "archive" / "search" / "search.json").read_text())
     assert [s["name"] for s in manifest["segments"]] == ["2025", "2026-03"] and manifest["records"] == 69
+    assert list((site / "archive" / "search").glob("*/w*.json"))  # common terms in their own files
 
     query = "?search=" + urllib.request.quote(target["t"].lower())
     seen = _act(
@@ -342,8 +346,11 @@ def _lookup(site: Path, term: str) -> list[str]:
     found = []
     for seg in json.loads((folder / search.MANIFEST).read_text())["segments"]:
         shard = json.loads((folder / seg["dir"] / f"t{search.fnv1a(term) % seg['shards']}.json").read_text())
+        code = shard.get(term, "")
+        if code.startswith("#"):  # a common term: in its own file
+            code = json.loads((folder / seg["dir"] / f"w{search.fnv1a(term):08x}.json").read_text())[term]
         doc = -1
-        for step in shard.get(term, "").lstrip("!").split(","):
+        for step in code.split(","):
             if step:
                 doc += int(step, 16) // 2
                 chunk = json.loads((folder / seg["dir"] / f"d{doc // seg['chunk']}.json").read_text())
@@ -370,6 +377,7 @@ def test_scores_authors_and_tasks_are_searchable_and_a_daily_run_rewrites_only_i
     assert search.fields_of({"id": "x", "title": "t"}) == ("t", "")  # a v2 record: no scores, no authors
 
     monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "partitioned")
+    monkeypatch.setattr(search, "COMMON", 3)
     site = tmp_path / "site"
     _run_on(monkeypatch, "2025-12-30", _papers(tmp_path / "a.jsonl", 0, 20), site)
     _run_on(monkeypatch, "2026-02-27", _papers(tmp_path / "b.jsonl", 20, 40), site)  # a new year: 2025 folded

@@ -9,11 +9,13 @@ archive/search/
   2026-03.1a2b3c4d5e/       one segment: the papers first seen in one month (this year) or one year (before)
     t0.json … t<S-1>.json   term shards: {"term": "postings"}; a term lives in shard fnv1a(term) % S
     d0.json … d<C-1>.json   doc chunks of CHUNK papers: [{"i","t","p","d","l","a"}] (id, title, period, day, …)
+    w<hex>.json             a common term's postings: {"term": "postings"}
 ```
 
 Postings are the term's papers in doc order, delta-coded: each step ``(doc - previous) * 2 + in_title`` in hexadecimal,
-comma-separated. A term in more than CAP papers of one segment keeps its newest CAP (marked ``!``): it ranks but
-does not narrow there. A segment's folder name carries a hash of its content, so a reader (or a cache) never mixes
+comma-separated. A term in more than COMMON papers of one segment is ``"#<count>"`` in its shard and has its own
+file ``w<fnv1a hex>.json``: a query fetches the rarest of those first, within a byte budget. A segment's folder
+name carries a hash of its content, so a reader (or a cache) never mixes
 an old manifest with new shards; a folder no manifest names (a crash) is removed by the next build.
 
 Incremental: a run rebuilds only the segments holding a day it changed (today's month: at most a month of
@@ -44,10 +46,10 @@ from pipeline.files import read_state, write_bytes_atomic
 
 SEARCH_DIR = "search"
 MANIFEST = "search.json"
-VERSION = 1
+VERSION = 2
 CHUNK = 32  # papers per doc chunk: a result shown costs about 12 KB at most
 SHARD_BYTES = 12 * 1024  # a segment's shard count aims at shards of this size on average
-CAP = 4096  # postings kept per term per segment (the newest)
+COMMON = 4096  # a term in more papers of a segment than this gets its own file (w<fnv1a hex>.json)
 MAX_FILE = 5 * 2**20
 MAX_MANIFEST = 4 * 2**20
 MAX_MARKED = 20000  # ids a page lists with their first-seen day
@@ -117,34 +119,41 @@ def doc_of(record: dict[str, Any], day: str, period: str) -> dict[str, Any]:
 
 
 def encode(postings: array) -> str:
-    """Postings (``doc * 2 + in_title``, doc ascending) delta-coded in hexadecimal; ``!`` first when capped."""
-    capped = len(postings) > CAP
-    kept = postings[-CAP:] if capped else postings
+    """Postings (``doc * 2 + in_title``, doc ascending) delta-coded in hexadecimal, comma-separated."""
     previous, steps = -1, []
-    for value in kept:
+    for value in postings:
         doc = value >> 1
         steps.append(format((doc - previous) * 2 + (value & 1), "x"))
         previous = doc
-    return ("!" if capped else "") + ",".join(steps)
+    return ",".join(steps)
 
 
 def build_segment(docs: list[tuple[dict[str, Any], str, str]]) -> dict[str, bytes]:
-    """The files of one segment from its (doc, title, rest) triples in doc order: shards and chunks."""
+    """The files of one segment from its (doc, title, rest) triples in doc order: shards, common terms' own
+    files, doc chunks."""
     postings: dict[str, array] = {}
     for number, (_doc, title, rest) in enumerate(docs):
         in_title = set(words(title))
         for term in in_title | set(words(rest)):
             postings.setdefault(term, array("I")).append(number * 2 + (term in in_title))
-    encoded = {term: encode(values) for term, values in postings.items()}
+    encoded: dict[str, str] = {}
+    common: dict[str, dict[str, str]] = {}
+    for term, values in postings.items():
+        if len(values) > COMMON:  # in its own file, fetched only when a query needs it: the shard says how many
+            encoded[term] = f"#{len(values)}"
+            common.setdefault(f"w{fnv1a(term):08x}.json", {})[term] = encode(values)
+        else:
+            encoded[term] = encode(values)
     size = sum(len(t) + len(p) + 6 for t, p in encoded.items())
     shards: list[dict[str, str]] = [{} for _ in range(max(1, -(-size // SHARD_BYTES)))]
     for term in sorted(encoded):
         shards[fnv1a(term) % len(shards)][term] = encoded[term]
     files = {f"t{k}.json": orjson.dumps(shard) for k, shard in enumerate(shards)}
+    files.update({name: orjson.dumps(terms) for name, terms in common.items()})
     for k in range(0, len(docs), CHUNK):
         files[f"d{k // CHUNK}.json"] = orjson.dumps([doc for doc, _t, _r in docs[k : k + CHUNK]])
     too_big = [name for name, data in files.items() if len(data) > MAX_FILE]
-    assert not too_big, f"search files over {MAX_FILE} bytes: {too_big}"  # CAP and CHUNK bound them
+    assert not too_big, f"search files over {MAX_FILE} bytes: {too_big}"  # a segment of ~1.5M papers at most
     return files
 
 
