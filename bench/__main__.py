@@ -23,6 +23,8 @@ from bench.leaderboard import render as render_leaderboard
 from bench.llm import llm_ceiling, llm_concurrency
 from bench.rank import ranking
 from bench.rank import render as render_ranking
+from bench.search import bench as search_archive
+from bench.search import markdown as render_search
 
 NOTES = REPO / "BENCHMARKS.notes.md"  # hand-written notes appended to the report
 
@@ -270,6 +272,8 @@ def render_markdown(results: dict, notes: Path = NOTES) -> str:
         lines += ["", *render_archive(results["archive"])]
     if results.get("leaderboard"):
         lines += render_leaderboard(results["leaderboard"])
+    if results.get("search"):
+        lines += ["", *render_search(results["search"])]
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
@@ -339,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                                         for r in results["leaderboard"]),
             file=sys.stderr,
         )
+        (work / "search").mkdir()  # site search over a large archive (bench/search.py; 1M: --sizes there)
+        results["search"] = search_archive([10_000] if quick else [10_000, 100_000], work / "search")
         results["ray"] = ray_executor(2000 if quick else 10_000, work)
         if results["ray"]:
             rx = results["ray"]

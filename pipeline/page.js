@@ -25,6 +25,23 @@
       .join(" ").toLowerCase();
     byId[p.i] = p;
   });
+  markNewSinceLastVisit();
+
+  // "New since your last visit" (page_search.js keeps the visits): rows first seen after the newest day this
+  // reader was last shown are marked, and a facet shows only them.
+  function markNewSinceLastVisit() {  // runs before the declarations below it: names nothing declared with var
+    var visit = window.summarizeVisit;
+    if (!visit || !visit.since) return;
+    var count = 0;
+    data.forEach(function (p) { p.nw = visit.isNew(p.i); if (p.nw) count++; });
+    if (!count) return;
+    var b = el("button", "chip new", "new since your last visit (" + count + ")");
+    b.type = "button";
+    b.id = "new-only";
+    b.setAttribute("data-facet", "new:since your last visit");
+    b.title = "Show only the papers first seen after " + visit.since;
+    document.getElementById("bar").appendChild(b);
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -62,6 +79,7 @@
   function row(p) {
     var art = el("article", "paper" + (state.cmp.indexOf(p.i) >= 0 ? " picked" : ""));
     art.setAttribute("data-id", p.i);
+    if (p.nw) art.classList.add("new");
     var box = el("input");
     box.type = "checkbox";
     box.className = "pick";
@@ -74,6 +92,7 @@
     var meta = [p.d, p.v !== null && p.v !== undefined ? "▲ " + p.v : ""].filter(Boolean).join(" · ");
     if (p.band) head.appendChild(el("span", "score", String(p.y)));
     if (meta) head.appendChild(el("span", "meta", meta));
+    if (p.nw) head.appendChild(el("span", "new-mark", "new"));
     var chips = el("span", "chips");
     p.n.forEach(function (l) { chips.appendChild(link(l[1], "chip link", l[0])); });
     p.k.forEach(function (x) { chips.appendChild(facetChip("task", x)); });
@@ -208,7 +227,7 @@
     for (var k = 0; k < words.length; k++) if (p.hay.indexOf(words[k]) < 0) return false;
     for (var j = 0; j < state.f.length; j++) {
       var cut = state.f[j].indexOf(":"), kind = state.f[j].slice(0, cut), name = state.f[j].slice(cut + 1);
-      var names = kind === "id" ? [p.i] : kind === "relevance" ? [p.band] : kind === "bench" ? p.bk : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
+      var names = kind === "new" ? (p.nw ? [name] : []) : kind === "id" ? [p.i] : kind === "relevance" ? [p.band] : kind === "bench" ? p.bk : kind === "task" ? p.k : kind === "dataset" ? p.s : p.x;
       if (names.indexOf(name) < 0) return false;
     }
     return true;

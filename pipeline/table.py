@@ -230,6 +230,15 @@ def _csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
+def search_script() -> str:
+    """The site search and "new since your last visit" script (page_search.js) of the archive's pages."""
+    return (_HERE / "page_search.js").read_text(encoding="utf-8")
+
+
+def script_hash(text: str) -> str:
+    return _csp_hash(text)
+
+
 def page_parts(title: str, archive: str = "") -> tuple[str, str]:
     """The page before and after its data: inline style and script allowed by hash, nothing else. ``archive``: the
     links to earlier periods (HTML built from escaped text by `pipeline.archive.publish`), or nothing."""
@@ -244,11 +253,19 @@ def page_parts(title: str, archive: str = "") -> tuple[str, str]:
         "title": html.escape(title),
         "archive": archive,
     }
+    if archive:  # a page of the archive: its search fetches the index from this site, nothing else
+        search = search_script()
+        values.update(search_hash=f" '{_csp_hash(search)}'", connect=" connect-src 'self';")
+        values["search_script"] = f"<script>{search}</script>"
     # Split at the template's own {{data}} first, then fill every placeholder in one pass over the template: text
     # put in (a title holding "{{data}}" or "{{script}}") is never searched for placeholders again.
     head, _, tail = page.partition("{{data}}")
     fill = re.compile(r"\{\{(\w+)\}\}")
-    return tuple(fill.sub(lambda m: values.get(m.group(1), m.group(0)), part) for part in (head, tail))  # type: ignore[return-value]
+    optional = {"search_hash", "connect", "search_script"}  # empty on a page outside an archive
+    return tuple(
+        fill.sub(lambda m: values.get(m.group(1), "" if m.group(1) in optional else m.group(0)), part)
+        for part in (head, tail)
+    )  # type: ignore[return-value]
 
 
 def source_order(record: dict[str, Any]) -> str:

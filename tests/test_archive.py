@@ -286,14 +286,14 @@ def test_the_page_opens_on_the_digest_with_links_to_earlier_days(
     seen = _seen(out / "comparison.html", tmp_path, LINKS)
     assert seen["shown"] == "29 papers"  # the latest digest, not the corpus
     texts = [link["text"] for link in seen["links"]]
-    assert texts == ["2026-03-12 (29)", "2026-03-11 (40)", "All 2 periods"], texts
+    assert texts == ["← The day before: 2026-03-11", "2026-03-12 (29)", "2026-03-11 (40)", "All 2 periods"], texts
     assert all(link["visible"] for link in seen["links"])
     for link in seen["links"]:  # each resolves to a file that exists, beside the page
         assert Path(link["href"].removeprefix("file://")).is_file(), link
     older = _seen(out / "archive" / "2026-03-11.html", tmp_path, LINKS)
     assert older["shown"] == "40 papers"
-    assert [link["text"] for link in older["links"]] == ["Latest digest", "All periods"]
-    assert all(Path(link["href"].removeprefix("file://")).is_file() for link in older["links"])
+    assert [link["text"] for link in older["links"]] == ["Latest digest", "All periods", "Week 2026-W11", "next →"]
+    assert all(Path(link["href"].removeprefix("file://").split("#")[0]).is_file() for link in older["links"])
 
 
 def test_a_reader_ranking_and_the_mail_digest_read_the_partitions(

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive import publish, store, write
+from pipeline.archive import publish, store, weeks, write
 from pipeline.corpus import Sink
 from pipeline.corpus.lines import MergeReport
 from pipeline.errors import ConfigError
@@ -97,7 +97,10 @@ def _publish(settings: Any, upserted: write.Upsert, make_sink: Callable[[str], S
         title=settings.title,
         html_page=settings.html,
         make_sink=make_sink,
+        today=today(),
     )
+    if settings.archive_period == "day":  # the week view of the days this run changed
+        weeks.render_weeks(settings.out_dir, set(upserted.days.values()), title=settings.title, html_page=settings.html)
 
 
 __all__ = ["prepare", "publish", "store", "today", "upsert_merge", "upsert_run", "write"]

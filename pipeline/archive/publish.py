@@ -19,12 +19,13 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+import pipeline.archive.search as site_search
 import pipeline.archive.store as store
 import pipeline.archive.write as write
 from pipeline.corpus import Sink
 from pipeline.corpus.lines import MergeReport
 from pipeline.files import StateError, read_json_state, write_bytes_atomic
-from pipeline.table import TableWriter, _safe_url
+from pipeline.table import TableWriter, _safe_url, script_hash, search_script
 
 ARCHIVE_DIR = "archive"
 INDEX = "index.json"
@@ -86,33 +87,88 @@ def _link_list(periods: list[tuple[str, int]], prefix: str) -> str:
     )
 
 
-def nav(index: dict[str, Any], *, here: str = "") -> str:
-    """The period links of a page: on the digest (``here=""``) the latest periods and the full list; on a
-    period page the way back to the digest and the list (never its siblings, so adding a period rewrites none)."""
+def nav(
+    index: dict[str, Any],
+    *,
+    here: str = "",
+    order: list[str] | None = None,
+    days: dict[str, list[str]] | None = None,
+    latest: str = "",
+) -> str:
+    """The period links of a page: on the digest (``here=""``) the latest periods, the day before and the full
+    list; on a period page the way back to the digest and the list, its previous period (``order``: every
+    period, sorted) and the next one (through ``index.html#after=<period>``, so no page is rewritten for it).
+    Both carry the site search box and what "new since your last visit" needs (``days``: first-seen day → the
+    ids shown on this page; ``latest``: the newest first-seen day the site holds)."""
+    names = order if order is not None else sorted(index.get("periods", {}))
+    kind = index.get("period", "day")
+    newest = latest or index.get("latest") or (max(names) if names and kind == "day" else "")
+    visit = site_search.visit_tag(days or {}, str(newest), kind)
     if here:
-        return '<a href="../comparison.html">Latest digest</a><a href="index.html">All periods</a>'
+        at = names.index(here) if here in names else -1
+        steps = ""
+        if at > 0:
+            steps += f'<a rel="prev" href="{html.escape(names[at - 1])}.html">← {html.escape(names[at - 1])}</a>'
+        # the next period through the index (its script goes on to it): adding a period rewrites no other page
+        steps += f'<a rel="next" href="index.html#after={html.escape(here)}">next →</a>'
+        links = '<a href="../comparison.html">Latest digest</a><a href="index.html">All periods</a>'
+        if kind == "day":  # the week view (archive/weeks.py) of this day
+            week = html.escape(period_of(here, "week"))
+            links += f'<a class="week" href="{week}.html">Week {week}</a>'
+        return links + steps + site_search.box("search/", "") + visit
     periods = sorted(index.get("periods", {}).items(), reverse=True)
     if not periods:
         return ""
-    latest = _link_list(periods[:NAV_PERIODS], f"{ARCHIVE_DIR}/")
-    return f'Archive: {latest}<a href="{ARCHIVE_DIR}/index.html">All {len(periods)} periods</a>'
+    latest_links = _link_list(periods[:NAV_PERIODS], f"{ARCHIVE_DIR}/")
+    before = _day_before(names, days or {}, kind)
+    back = (
+        f'<a rel="prev" href="{ARCHIVE_DIR}/{html.escape(before)}.html">← The day before: {html.escape(before)}</a>'
+        if before
+        else ""
+    )
+    search = site_search.box(f"{ARCHIVE_DIR}/{site_search.SEARCH_DIR}/", f"{ARCHIVE_DIR}/")
+    return (
+        f'{back}Archive: {latest_links}<a href="{ARCHIVE_DIR}/index.html">All {len(periods)} periods</a>'
+        + search
+        + visit
+    )
+
+
+def _day_before(names: list[str], days: dict[str, list[str]], kind: str) -> str:
+    """The newest period older than the digest's own newest day (yesterday's, on a daily run)."""
+    newest = max(days, default="")
+    older = [name for name in names if newest and name < period_of(newest, kind)]
+    return older[-1] if older else ""
+
+
+def _period_end(name: str) -> str:
+    """The last day of a period (a day, an ISO week, a month): a period is new to a reader when it ends after
+    the newest day they last saw."""
+    if "W" in name:
+        return date.fromisocalendar(int(name[:4]), int(name[6:]), 7).isoformat()
+    return name if len(name) == 10 else store.days_of(name)[-1]
 
 
 def _index_page(title: str, index: dict[str, Any]) -> bytes:
     periods = sorted(index.get("periods", {}).items(), reverse=True)
     items = "".join(
-        f'<li><a href="{html.escape(name)}.html">{html.escape(name)}</a> · {count} papers · '
-        f'<a href="{html.escape(name)}.md">md</a> <a href="{html.escape(name)}.csv">csv</a> '
+        f'<li data-end="{html.escape(_period_end(name))}"><a href="{html.escape(name)}.html">{html.escape(name)}</a>'
+        f' · {count} papers · <a href="{html.escape(name)}.md">md</a> <a href="{html.escape(name)}.csv">csv</a> '
         f'<a href="{html.escape(name)}.json">json</a></li>'
         for name, count in periods
     )
+    script = search_script()
+    latest = str(index.get("latest") or "")
     page = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; base-uri 'none'\">"
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        f"script-src '{script_hash(script)}'; connect-src 'self'; base-uri 'none'; form-action 'none'\">"
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)} — archive'
         f'</title></head><body><h1>{html.escape(title)} — archive</h1><p><a href="../comparison.html">Latest '
         f"digest</a> · {index.get('records', 0)} papers in {len(periods)} periods (by {html.escape(index['period'])}"
-        f' first seen)</p><ul id="periods">{items}</ul></body></html>\n'
+        f" first seen)</p>{site_search.box(site_search.SEARCH_DIR + '/', '')}"
+        f"{site_search.visit_tag({}, latest, index['period'])}"
+        f'<ul id="periods">{items}</ul><script>{script}</script></body></html>\n'
     )
     return page.encode("utf-8")
 
@@ -138,6 +194,7 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
             ids = store.read_ids(store.partition_dir(out_dir) / f"{month}.ids")
             wanted |= {period_of(day, kind) for day in ids.values()}
     spans = _spans(out_dir, wanted, kind)
+    order = sorted((set(index["periods"]) | wanted) - {p for p, span in spans.items() if not span})
     for period in [p for p, span in spans.items() if not span]:  # no partition holds it any more
         _finish(folder, period, None, [], index)
         del spans[period]
@@ -151,7 +208,9 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
                     html_page=html_page,
                     title=f"{title} — {period}",
                     stem=period,
-                    archive=nav(index, here=period),
+                    archive=nav(
+                        index, here=period, order=order, days=_days_of_period(out_dir, spans[period], period, kind)
+                    ),
                 )
                 open_writers[period] = (writer, [])
             for period, record in _records_in(out_dir, month, kind, set(open_writers)):
@@ -165,9 +224,20 @@ def render_periods(out_dir: Path, days: dict[str, str], *, kind: str, title: str
             writer.abort()
         raise
     index["records"] = sum(index["periods"].values())
+    index["latest"] = max([str(index.get("latest") or ""), *days.values()])  # the newest first-seen day
     write_bytes_atomic(folder / "index.html", _index_page(title, index))
     write_bytes_atomic(folder / INDEX, (json.dumps(index, indent=1, sort_keys=True) + "\n").encode())
     return sorted(wanted)
+
+
+def _days_of_period(out_dir: Path, span: list[str], period: str, kind: str) -> dict[str, list[str]]:
+    """First-seen day → the ids of ``period`` seen that day (what the page marks as new since a visit)."""
+    found: dict[str, list[str]] = {}
+    for month in span:
+        for key, day in store.read_ids(store.partition_dir(out_dir) / f"{month}.ids").items():
+            if period_of(day, kind) == period:
+                found.setdefault(day, []).append(key)
+    return found
 
 
 def _records_in(out_dir: Path, month: str, kind: str, periods: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -208,15 +278,29 @@ def publish(
     title: str,
     html_page: bool,
     make_sink: Callable[[str], Sink],
+    today: str = "",
 ) -> None:
-    """After an upsert: the changed periods rendered, then the digest (``upserted.digest``) as the tables, page
+    """After an upsert: the changed periods rendered and the site search brought up to date (`search.update`,
+    only the segments of the changed days), then the digest (``upserted.digest``) as the tables, page
     and feed, through ``make_sink(period_links)``. An empty digest (a rerun with nothing fetched) leaves the
     previous digest in place: it is still the latest."""
     render_periods(out_dir, upserted.days, kind=kind, title=title, html_page=html_page)
+    changed = set(upserted.days.values())
+    if changed or not (out_dir / ARCHIVE_DIR / site_search.SEARCH_DIR / site_search.MANIFEST).exists():
+        site_search.update(
+            out_dir,
+            changed,
+            kind=kind,
+            period=lambda day: period_of(day, kind),
+            today=today or max(changed, default=""),
+        )
     digest = upserted.digest
     if digest is None or not len(digest):
         return
-    sink = make_sink(nav(load_index(out_dir)))
+    shown: dict[str, list[str]] = {}
+    for key, day in upserted.days.items():
+        shown.setdefault(day, []).append(key)
+    sink = make_sink(nav(load_index(out_dir), days=shown))
     try:
         for line in digest.lines():
             sink.add(line.obj if line.obj is not None else orjson.loads(line.text))
