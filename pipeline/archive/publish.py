@@ -145,7 +145,10 @@ def _period_end(name: str) -> str:
     """The last day of a period (a day, an ISO week, a month): a period is new to a reader when it ends after
     the newest day they last saw."""
     if "W" in name:
-        return date.fromisocalendar(int(name[:4]), int(name[6:]), 7).isoformat()
+        try:
+            return date.fromisocalendar(int(name[:4]), int(name[6:]), 7).isoformat()
+        except (ValueError, OverflowError):  # the last week of 9999 ends in a year Python's dates do not hold
+            return date.max.isoformat()
     return name if len(name) == 10 else store.days_of(name)[-1]
 
 
