@@ -111,6 +111,7 @@ def _run_locked(
     enrichment = intake.Enrichment(settings) if settings.resolve or settings.full_text else None
     seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
     superseded: dict[str, str] = {}  # a title: id → the arXiv id it resolved to
+    unknown = 0  # papers known by title and abstract alone: no link, no authors
     try:
         size = intake.RAY_CHUNK if cluster is not None else intake.CHUNK
         for chunk in intake.chunks(items, settings, fetch, input_failures, size):
@@ -135,6 +136,7 @@ def _run_locked(
                         continue
                 else:
                     report.total += 1
+                    unknown += not paper.url and not paper.authors
                 seen[paper.id] = paper.version
                 fresh.append(paper)
             if report.budget_stopped:
@@ -167,6 +169,10 @@ def _run_locked(
         if enrichment is not None:
             report.enrich = enrichment.close()
     report.input_errors = len(input_failures)
+    if unknown and rank.wanted(settings.interests) and not settings.resolve:
+        report.warnings.append(
+            f"{unknown} papers without a link or authors: --authors cannot match; --resolve finds them"
+        )
     if fetch is not None:
         report.fetch = fetch.summary()
     report.failures[:0] = input_failures

@@ -158,8 +158,43 @@ def test_run_json_says_a_small_run_never_started_a_worker(out: Path) -> None:
     ran = report["executor"]
     assert (ran["executor"], ran["workers"], ran["papers_sent"]) == ("local", 1, 0)
     assert "summarised in this process" in ran["why"]
+    # The screen keeps to what a reader acts on: how the work was spread is said under --verbose only.
     screen = invoke("run", str(SAMPLE), "--out", str(out), "--workers", "2", "--refresh").output
+    assert "executor" not in screen and "cache misses" not in screen
+    screen = invoke("run", str(SAMPLE), "--out", str(out), "--workers", "2", "--refresh", "--verbose").output
     assert "this process: no chunk had 128 cache misses" in " ".join(screen.split())
+
+
+def test_a_mistyped_input_is_one_line_exit_2_and_the_folder_is_untouched(tmp_path: Path, out: Path) -> None:
+    invoke("run", str(_papers(tmp_path)), "--out", str(out))
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    result = invoke("run", str(tmp_path / "nope.txt"), "--out", str(out), expect=2)
+    assert result.output.strip().splitlines() == [f"error: {tmp_path / 'nope.txt'}: no such file; check the name"]
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before  # no report, no re-render
+    assert not (out / "failures.jsonl").exists()
+    # one good input and one typo: still refused before any work
+    invoke("run", str(_papers(tmp_path)), str(tmp_path / "nope.txt"), "--out", str(out), expect=2)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_a_ranked_run_says_what_the_ranking_did_and_warns_once_of_papers_authors_cannot_match(
+    tmp_path: Path, out: Path
+) -> None:
+    from conftest import SAMPLE
+
+    library = REPO / "tests" / "fixtures" / "library" / "zotero.bib"
+    result = invoke("run", str(SAMPLE), "--out", str(out), "--library", str(library), "--authors", "Ho")
+    screen = " ".join(result.output.split())
+    assert "ranking.jsonl" in screen.partition("outputs")[2]
+    assert "ranking 69 papers ranked by 3 library entries (1 without abstract" in screen
+    assert "1 author(s) followed; 20 in the digest and feed" in screen
+    warning = "69 papers without a link or authors: --authors cannot match; --resolve finds them"
+    assert screen.count(warning) == 1
+    assert json.loads((out / "run.json").read_text())["warnings"] == [warning]
+    # papers with authors: nothing to warn of
+    known = _papers(tmp_path, [{**p, "authors": ["A. Author"]} for p in PAPERS])
+    report = _run(str(known), "--out", str(tmp_path / "o2"), "--authors", "Ho")
+    assert report["warnings"] == [] and report["interests"]["ranked"] == 3
 
 
 def test_a_dry_run_says_estimate_and_warns_of_the_missing_key(tmp_path: Path, out: Path) -> None:

@@ -82,6 +82,7 @@ REMOTE_SOURCES = ("hf-daily", "arxiv")
 @click.option("--threshold", type=click.FloatRange(0, 100), help="Only papers scoring at least this in the digest.")
 @click.option("--rank-model", help="LLM that re-judges the ranking's top K (config: interests.rank_model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
+@click.option("--verbose", "-v", is_flag=True, help="Also say how the work was spread over processes.")
 def run(
     inputs: tuple[str, ...],
     source: str | None,
@@ -117,6 +118,7 @@ def run(
     threshold: float | None,
     rank_model: str | None,
     as_json: bool,
+    verbose: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
 
@@ -179,6 +181,7 @@ def run(
             )
         if not inputs:
             raise InputError("no input given: name files (or - for stdin), or use --source hf-daily/arxiv")
+        sources.check_exist(inputs)  # a typo in a name: one line, exit 2, nothing in --out touched
         items = sources.read_inputs(inputs, source)
     from pipeline.report import print_report, progress_bar
 
@@ -186,7 +189,7 @@ def run(
         report = run_module.run(
             items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress, fetch=remote
         )
-    print_report(report, as_json=as_json)
+    print_report(report, as_json=as_json, verbose=verbose)
     fetched = report.fetch or {}
     problems = {
         "failed": (3, f"{fetched.get('error')}"),

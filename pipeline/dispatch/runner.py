@@ -70,7 +70,7 @@ class RunReport:
     fetch: dict[str, Any] | None = None
     executor: dict[str, Any] | None = None
     interests: dict[str, Any] | None = None  # the reader's ranking: interests used, papers ranked and passed
-    warnings: list[str] = field(default_factory=list)  # what a dry run found that the real run would refuse
+    warnings: list[str] = field(default_factory=list)  # said once: a dry run's refusals, papers --authors cannot match
     failures: list[Failure] = field(default_factory=list)
 
     @property
