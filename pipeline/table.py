@@ -28,6 +28,7 @@ class Row:
     id: str
     title: str
     url: str | None
+    tldr: str
     problem: str
     method: str
     key_result: str
@@ -58,6 +59,7 @@ def to_row(record: dict[str, Any]) -> Row:
         id=str(record["id"]),
         title=str(record.get("title", "")),
         url=_safe_url(url),
+        tldr=str(record.get("tldr", "")),
         problem=str(record.get("problem", "")),
         method=str(record.get("method", "")),
         key_result=str(results[0]),
@@ -109,7 +111,7 @@ def _md_line(r: Row) -> str:
     title = md_cell(_short(r.title, 200))
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
-    cells = (title, md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
+    cells = (title, md_cell(_short(r.tldr)), md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
     return "| " + " | ".join(cells) + " |\n"
 
 
@@ -246,11 +248,11 @@ class TableWriter:
         self._csv = csv.writer(self._files[f"{stem}.csv"][1], lineterminator="\n")
         self._html = self._files[f"{stem}.html"][1] if html_page else None
         if self.ranking is not None:
-            self._md.write("| Score | Title | Why | Problem | Method | Key result | Code |\n" + "|---" * 7 + "|\n")
-            self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code"])
+            self._md.write("| Score | Title | Why | tldr | Problem | Method | Key result | Code |\n" + "|---" * 8 + "|\n")
+            self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code", "tldr"])
         else:
-            self._md.write("| Title | Problem | Method | Key result | Code |\n|---|---|---|---|---|\n")
-            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code"])
+            self._md.write("| Title | tldr | Problem | Method | Key result | Code |\n" + "|---" * 6 + "|\n")
+            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code", "tldr"])
         head, self._tail = page_parts(title, self.archive)
         if self._html:
             self._html.write(head + "[")
@@ -267,11 +269,12 @@ class TableWriter:
             line = _md_line(r)
             title_cell, _, rest = line[2:].partition(" | ")
             self._md.write(f"| {score} | {title_cell} | {md_cell(why)} | {rest}")
-            cells: tuple[str, ...] = (r.id, r.title, score, why, r.url or "", r.problem, r.method, r.key_result)
-            cells += (r.code or "",)
+            whole = "; ".join(place["reasons"]) if place else ""  # a CSV holds the whole value, never a "…"
+            cells: tuple[str, ...] = (r.id, r.title, score, whole, r.url or "", r.problem, r.method, r.key_result)
+            cells += (r.code or "", r.tldr)
         else:
             self._md.write(_md_line(r))
-            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "")
+            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "", r.tldr)
         self._csv.writerow([_csv_cell(" ".join(c.split())) for c in cells])
         if self._html:
             data = page_record(record)

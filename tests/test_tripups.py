@@ -305,3 +305,21 @@ def test_the_tables_keep_the_listing_order(tmp_path: Path, out: Path) -> None:
         titles = [row["title"] for row in csv.DictReader(fh)]
     in_listing = sorted(corpus[1:3], key=lambda r: r["source_meta"]["position"])
     assert titles == [r["title"] for r in in_listing] + [corpus[0]["title"], "old, z"]  # ids "arxiv:…"/"title:…" < "z"
+
+
+def test_the_tables_have_a_tldr_column_and_the_csv_holds_whole_values(out: Path) -> None:
+    from conftest import SAMPLE
+
+    library = REPO / "tests" / "fixtures" / "library" / "zotero.bib"
+    invoke("run", str(SAMPLE), "--out", str(out), "--library", str(library), "--keywords", "diffusion")
+    records = {r["id"]: r for r in read_jsonl(out / "corpus.jsonl")}
+    ranking = {r["id"]: r for r in read_jsonl(out / "ranking.jsonl")}
+    head = (out / "comparison.md").read_text().splitlines()[0]
+    assert head == "| Score | Title | Why | tldr | Problem | Method | Key result | Code |"
+    rows = list(csv.DictReader((out / "comparison.csv").open()))
+    assert len(rows) == 69 and all(row["tldr"] == records[row["id"]]["tldr"] for row in rows)
+    assert all(row["why"] == "; ".join(ranking[row["id"]]["reasons"]) for row in rows)
+    assert any(len(row["why"]) > 160 for row in rows) and not any(row["why"].endswith("…") for row in rows)
+    invoke("run", str(SAMPLE), "--out", str(out))
+    assert (out / "comparison.md").read_text().startswith("| Title | tldr | Problem | Method | Key result | Code |\n")
+    assert next(csv.reader((out / "comparison.csv").open()))[-1] == "tldr"
