@@ -111,7 +111,8 @@ def _md_line(r: Row) -> str:
     title = md_cell(_short(r.title, 200))
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
-    cells = (title, md_cell(_short(r.tldr)), md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
+    texts = (r.tldr, r.problem, r.method, r.key_result)
+    cells = (title, *(md_cell(_short(text)) for text in texts), code)
     return "| " + " | ".join(cells) + " |\n"
 
 
@@ -207,6 +208,12 @@ def source_order(record: dict[str, Any]) -> str:
     return f"1{record['id']}"
 
 
+# After the title (and a reader's score and why): Markdown reads the tldr first; the CSV adds it last, so the
+# columns a spreadsheet already reads keep their places (and `summarize export` has it last too).
+_MD_COLUMNS = ("tldr", "Problem", "Method", "Key result", "Code")
+_CSV_COLUMNS = ("url", "problem", "method", "key_result", "code", "tldr")
+
+
 class TableWriter:
     """Writes comparison.md, .csv and .html (temporary files, renamed on success), rows in ``order``.
 
@@ -248,11 +255,11 @@ class TableWriter:
         self._csv = csv.writer(self._files[f"{stem}.csv"][1], lineterminator="\n")
         self._html = self._files[f"{stem}.html"][1] if html_page else None
         if self.ranking is not None:
-            self._md.write("| Score | Title | Why | tldr | Problem | Method | Key result | Code |\n" + "|---" * 8 + "|\n")
-            self._csv.writerow(["id", "title", "score", "why", "url", "problem", "method", "key_result", "code", "tldr"])
+            md_head, csv_head = ["Score", "Title", "Why", *_MD_COLUMNS], ["id", "title", "score", "why", *_CSV_COLUMNS]
         else:
-            self._md.write("| Title | tldr | Problem | Method | Key result | Code |\n" + "|---" * 6 + "|\n")
-            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code", "tldr"])
+            md_head, csv_head = ["Title", *_MD_COLUMNS], ["id", "title", *_CSV_COLUMNS]
+        self._md.write("| " + " | ".join(md_head) + " |\n" + "|---" * len(md_head) + "|\n")
+        self._csv.writerow(csv_head)
         head, self._tail = page_parts(title, self.archive)
         if self._html:
             self._html.write(head + "[")
