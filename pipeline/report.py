@@ -114,6 +114,8 @@ def print_report(report: RunReport, *, as_json: bool = False, verbose: bool = Fa
         )
         if report.interests:
             rows.append(("ranking", ranking_line(report.interests)))
+        if report.layout_change:
+            rows.append(("layout", report.layout_change))
     if report.enrich:
         e = report.enrich
         rows.append(

@@ -228,3 +228,5 @@ def merge(folders: tuple[Path, ...], out_dir: Path, config: Path | None, as_json
             f"{summary['failed']} failed), "
             f"${summary['cost_usd']:.4f}"
         )
+        if summary.get("layout_change"):
+            click.echo(f"layout: {summary['layout_change']}")
