@@ -323,3 +323,17 @@ def test_the_tables_have_a_tldr_column_and_the_csv_holds_whole_values(out: Path)
     invoke("run", str(SAMPLE), "--out", str(out))
     assert (out / "comparison.md").read_text().startswith("| Title | tldr | Problem | Method | Key result | Code |\n")
     assert next(csv.reader((out / "comparison.csv").open()))[-1] == "tldr"
+
+
+def test_the_readme_says_how_to_reach_summarize_and_its_quality_table_reads_plainly() -> None:
+    text = (REPO / "README.md").read_text()
+    common = text.partition("## Common commands")[2].partition("```bash")[0]
+    assert "source .venv/bin/activate" in common  # the quick start's venv is not on PATH: `summarize` alone fails
+    tests = " ".join(text.partition("<!-- ci: test command -->")[0].rpartition("## Quick start")[2].split())
+    assert "minutes" in tests and "apt-get install chromium" in tests and "skipped" in tests
+    quality = text.partition("## Quality, measured on dev")[2].partition("\n## ")[0]
+    rows = [line for line in quality.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert rows and all(row.split(" | ")[1].count(". ") == 0 and row.split(" | ")[1].endswith(".") for row in rows)
+    assert not re.search(r"oracle|silver|micro-F1|P@10 /|the gap, not its context", quality)
+    ranking = (REPO / "docs" / "ranking.md").read_text()
+    assert ranking.index("summarize rank") < ranking.index("```python")  # opens with usage
