@@ -85,6 +85,7 @@ def daily(folder: Path, cache: Path, layout: str | None = "partitioned") -> dict
         "moved": bool(run.get("layout_change")),
         "records": run["corpus_total"],
         "wall_s": measured["wall_s"],
+        "cpu_s": measured.get("cpu_s", 0.0),
         "run_seconds": run["seconds"],
         "peak_rss_mb": measured["peak_rss_mb"],
         "files_written": len(changed),
@@ -108,12 +109,20 @@ def defaults(sizes: list[int], work: Path, cache: Path) -> list[dict]:
     rows = []
     for n in sizes:
         folder = work / f"default-{n}"
+        if not n:  # an empty folder each time; the best of three (this machine is shared)
+            tries = []
+            for _ in range(3):
+                folder.mkdir()
+                tries.append(daily(folder, cache, layout=None))
+                shutil.rmtree(folder)
+            rows.append({**min(tries, key=lambda r: r["wall_s"]), "run": "empty"})
+            continue
         folder.mkdir()
-        if n:
-            write_corpus(folder / "corpus.jsonl", n, created=spread(n))
-        rows.append({**daily(folder, cache, layout=None), "run": "first" if n else "empty"})
-        if n:
-            rows.append({**daily(folder, cache, layout=None), "run": "next"})
+        write_corpus(folder / "corpus.jsonl", n, created=spread(n))
+        rows.append({**daily(folder, cache, layout=None), "run": "first"})
+        os.sync()  # the next day's run: the move's half a gigabyte is on disk by then, not still in flight
+        tries = [daily(folder, cache, layout=None) for _ in range(3)]  # the same day's run again, best of three
+        rows.append({**min(tries, key=lambda r: r["wall_s"]), "run": "next"})
         print(f"archive: default layout, {n:,} records: {[r['wall_s'] for r in rows[-2:]]}", file=sys.stderr)
         shutil.rmtree(folder)
     return rows
@@ -145,22 +154,27 @@ def bench(sizes: list[int], work: Path, single: bool = False, default: bool = Fa
 
 
 def markdown(rows: list[dict]) -> list[str]:
-    base = next((r["wall_s"] for r in rows if r["records"] <= 69), None)
+    empty = next((r for r in rows if r["records"] <= 69), None)
+    base, base_cpu = (empty["wall_s"], empty.get("cpu_s") or 0.0) if empty else (None, 0.0)
     lines = [
         "## The daily run against a large corpus (`python -m bench.archive`)",
         "",
         f"The 69-paper sample (summaries cached) run on {TODAY} into a corpus of N generated records, 300 first",
         "seen a day up to the day before; partitioned layout with a daily archive unless said otherwise.",
         "",
-        "| corpus | layout | wall | vs empty | peak RSS | written | files written | largest file | search data |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---:|",
+        "| corpus | layout | wall | vs empty | CPU | vs empty | peak RSS | written | files written | largest file |"
+        " search data |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in rows:
         if r.get("run"):  # --default: which run of the folder it was
             r = {**r, "layout": f"{r['layout']}, {r['run']} run" + (" (moved)" if r["moved"] else "")}
         ratio = f"{r['wall_s'] / base:.2f}×" if base else ""
+        cpu = r.get("cpu_s") or 0.0
+        cpu_ratio = f"{cpu / base_cpu:.2f}×" if base_cpu else ""
         lines.append(
             f"| {r['records'] - 69 if r['records'] >= 69 else 0:,} | {r['layout']} | {r['wall_s']:.2f} s | {ratio} | "
+            f"{cpu:.2f} s | {cpu_ratio} | "
             f"{r['peak_rss_mb']:.0f} MB | {r['bytes_written'] / 2**20:.2f} MB | {r['files_written']} | "
             f"{r['largest_file']} ({r['largest_bytes'] / 2**20:.2f} MB) | {r['search_data_bytes'] / 2**20:.1f} MB |"
         )
