@@ -253,6 +253,10 @@ def test_the_task_evaluation_counts_where_each_chip_comes_from(tmp_path) -> None
     path.write_text("".join(json.dumps({**fields, **row}) + "\n" for row in rows))
     result = evaluate(path)
     assert result["anywhere_in_abstract"] == {
-        "papers": 2, "with_chips": 2, "title": 0, "echoed": 1, "not_echoed": 1
+        "papers": 2,
+        "with_chips": 2,
+        "title": 0,
+        "echoed": 1,
+        "not_echoed": 1,
     }  # "reasoning" from the first abstract, "object detection" echoed by the LLM's method
     assert result["chips"] == {"papers": 2, "with_chips": 2, "title": 1, "echoed": 1, "not_echoed": 0}

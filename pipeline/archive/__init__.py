@@ -70,7 +70,7 @@ def choose_layout(out_dir: Path, layout: str, inputs: Iterable[Path] = ()) -> tu
     grown = f"{records:,} records" if size <= AUTO_BYTES else f"{size / 2**20:.0f} MB"
     return "partitioned", (
         f"the corpus outgrew one page ({grown}): moved to the partitioned layout, corpus/ by month and the page "
-        "holding this run's papers, archive/ the earlier days (docs/archive.md); corpus_layout = \"single\" keeps "
+        'holding this run\'s papers, archive/ the earlier days (docs/archive.md); corpus_layout = "single" keeps '
         "one file"
     )
 
@@ -100,8 +100,6 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
     newest of each id kept whatever the order (`corpus._best`); an input's first-seen days are kept; the digest
     is what the merge added or changed."""
     import heapq
-
-    from pipeline import corpus
 
     out_dir = settings.out_dir
     prepare(out_dir, "partitioned", settings.corpus_partition)
