@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.schema import SCHEMA_VERSION
@@ -33,8 +34,9 @@ def write_papers(path: Path, n: int, seed: int = 7) -> Path:
     return path
 
 
-def write_corpus(path: Path, n: int, prefix: str = "c") -> Path:
-    """A sorted corpus of ``n`` schema-valid records, written directly (no engine), about 1.2 KB each."""
+def write_corpus(path: Path, n: int, prefix: str = "c", created: Callable[[int], str] | None = None) -> Path:
+    """A sorted corpus of ``n`` schema-valid records, written directly (no engine), about 1.2 KB each;
+    ``created(i)``: the day record ``i`` was summarised (default 2026-01-01)."""
     rng = random.Random(11)
     pool = _sentences()
     with path.open("w", encoding="utf-8") as fh:
@@ -63,7 +65,7 @@ def write_corpus(path: Path, n: int, prefix: str = "c") -> Path:
                     "engine": "embedded",
                     "model": "bench",
                     "prompt_hash": "0",
-                    "created_at": "2026-01-01",
+                    "created_at": created(i) if created else "2026-01-01",
                     "input_tokens": 0,
                     "output_tokens": 0,
                     "cost_usd": 0.0,

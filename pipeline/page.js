@@ -50,12 +50,22 @@
     return node;
   }
 
-  // A number whole, with its unit or scale ("1.5B", "20x", "3.2%"); never a part of one (the "1" of "1.5GB").
-  var NUMBER = /((?<![\w.])\d+(?:[.,]\d+)*(?:\s?(?:%|×|x\b|times\b)|[KMBT](?!\w)|k(?!\w))?(?![.,]?\w))/;
+  // A number whole, with its unit or scale ("1.5B", "20x", "3.2%"); never a part of one: not the "1" of "1.5GB",
+  // not the "2" of a name ("GPT-2", "ResNet-50", the "2B" of "VAR-d30-2B": after a hyphen that follows a word
+  // with a letter), and not an enumeration's "(1)" or "1)".
+  var NUMBER = /(?<![\w.])(?<!\p{L}[\w-]*-)\d+(?:[.,]\d+)*(?:\s?(?:%|×|x\b|times\b)|[KMBT](?!\w)|k(?!\w))?(?![.,]?\w)/gu;
   function withNumbers(parent, text) {
-    String(text).split(NUMBER).forEach(function (part, k) {
-      parent.appendChild(k % 2 ? el("mark", null, part) : document.createTextNode(part));
-    });
+    text = String(text);
+    var at = 0, m;
+    NUMBER.lastIndex = 0;
+    while ((m = NUMBER.exec(text)) !== null) {
+      var end = m.index + m[0].length;
+      if (/^\d{1,2}$/.test(m[0]) && text.charAt(end) === ")" && /^[(\s]?$/.test(text.charAt(m.index - 1))) continue;
+      if (m.index > at) parent.appendChild(document.createTextNode(text.slice(at, m.index)));
+      parent.appendChild(el("mark", null, m[0]));
+      at = end;
+    }
+    if (at < text.length) parent.appendChild(document.createTextNode(text.slice(at)));
     return parent;
   }
 
@@ -85,12 +95,19 @@
     box.className = "pick";
     box.checked = state.cmp.indexOf(p.i) >= 0;
     box.setAttribute("aria-label", "Compare: " + p.t);
-    art.appendChild(box);
+    var gutter = el("div", "gutter");  // the row's own controls: compare, more / less like this
+    gutter.appendChild(box);
+    gutter.appendChild(voteButtons(p));
+    art.appendChild(gutter);
     var body = el("div", "body");
     var head = el("div", "head");
     head.appendChild(p.u ? link(p.u, "title", p.t) : el("span", "title", p.t));
     var meta = [p.d, p.v !== null && p.v !== undefined ? "▲ " + p.v : ""].filter(Boolean).join(" · ");
-    if (p.band) head.appendChild(el("span", "score", String(p.y)));
+    if (p.band) {
+      var score = el("span", "score", Math.round(p.y) + "/100");
+      score.title = "How well this paper matches your interests, out of 100";
+      head.appendChild(score);
+    }
     if (meta) head.appendChild(el("span", "meta", meta));
     if (p.nw) head.appendChild(el("span", "new-mark", "new"));
     var chips = el("span", "chips");
@@ -101,9 +118,18 @@
     if (p.band) chips.appendChild(facetChip("relevance", p.band));
     scoreChips(p, chips);
     head.appendChild(chips);
-    head.appendChild(voteButtons(p));
+    // The fold: problem, method, every result and the abstract, built when first opened.
+    var fold = el("button", "fold", "details");
+    fold.type = "button";
+    fold.setAttribute("aria-expanded", "false");
+    fold.title = "problem · method · " + p.r.length + " result" + (p.r.length === 1 ? "" : "s") + " · abstract";
+    head.appendChild(fold);
     body.appendChild(head);
-    if (p.band && p.w && p.w.length) body.appendChild(el("p", "why", "Why: " + p.w.join(" · ")));
+    if (p.band && p.w && p.w.length) {
+      var why = el("p", "why", "Why: " + p.w.join(" · "));
+      why.title = p.w.join(" · ");  // the line is one line high; the whole of it here and in the fold
+      body.appendChild(why);
+    }
     body.appendChild(el("p", "tldr", p.l));
     if (p.r.length) {
       var key = el("p", "key");
@@ -111,13 +137,15 @@
       withNumbers(key, p.r[0]);
       body.appendChild(key);
     }
-    art.appendChild(body);
-    var details = el("details");
-    details.appendChild(el("summary", null, "problem · method · " + p.r.length + " result" + (p.r.length === 1 ? "" : "s") + " · abstract"));
-    details.addEventListener("toggle", function () {
-      if (details.open && !details.filled) { details.filled = true; fill(details, p); }
+    var shelf = el("div", "fold-out");
+    shelf.hidden = true;
+    body.appendChild(shelf);
+    fold.addEventListener("click", function () {
+      if (!shelf.filled) { shelf.filled = true; fill(shelf, p); }
+      shelf.hidden = !shelf.hidden;
+      fold.setAttribute("aria-expanded", shelf.hidden ? "false" : "true");
     });
-    art.appendChild(details);
+    art.appendChild(body);
     return art;
   }
 
@@ -155,9 +183,11 @@
 
   function voteButtons(p) {
     var box = el("div", "vote");
-    [["more", "More like this"], ["less", "Less like this"]].forEach(function (v) {
+    [["more", "+", "More like this"], ["less", "\u2212", "Less like this"]].forEach(function (v) {
       var b = el("button", v[0], v[1]);
       b.type = "button";
+      b.title = v[2];
+      b.setAttribute("aria-label", v[2] + ": " + p.t);
       b.setAttribute("data-vote", v[0]);
       b.setAttribute("aria-pressed", votes[p.i] && votes[p.i].vote === v[0] ? "true" : "false");
       box.appendChild(b);
@@ -205,6 +235,11 @@
   function fill(details, p) {
     var dl = el("dl");
     function item(name, node) { dl.appendChild(el("dt", null, name)); var dd = el("dd"); dd.appendChild(node); dl.appendChild(dd); }
+    if (p.band && p.w && p.w.length) {
+      var reasons = el("ul");
+      p.w.forEach(function (w) { reasons.appendChild(el("li", null, w)); });
+      item("Why", reasons);
+    }
     item("Problem", el("span", null, p.p));
     item("Method", el("span", null, p.m));
     var ul = el("ul");

@@ -57,7 +57,8 @@ def progress_bar(*, enabled: bool = True) -> Iterator[Progress | None]:
         yield update
 
 
-def print_report(report: RunReport, *, as_json: bool = False) -> None:
+def print_report(report: RunReport, *, as_json: bool = False, verbose: bool = False) -> None:
+    """The one-screen report; ``verbose`` adds how the work was spread (why no worker process started)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -84,7 +85,7 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
     if ran.get("executor") == "processes":
         gave_up = f"; given up ({ran['given_up']}), the rest summarised here" if ran.get("given_up") else ""
         rows.append(("executor", f"{ran['workers']} worker processes, {ran['papers_sent']} papers sent{gave_up}"))
-    elif ran.get("executor") == "local" and ran.get("why"):
+    elif ran.get("executor") == "local" and ran.get("why") and verbose:
         rows.append(("executor", "this process: " + ran["why"].partition(": ")[0]))
     tokens = f"{report.input_tokens} in / {report.output_tokens} out tokens"
     if report.dry_run:  # nothing was spent: every number is an estimate
@@ -106,7 +107,14 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
         folder = Path(report.out_dir)  # a partitioned corpus (docs/archive.md): corpus/ and archive/
         kept = "corpus/" if (folder / "corpus").is_dir() else "corpus.jsonl"
         archive = ", archive/" if (folder / "archive").is_dir() else ""
-        rows.append(("outputs", str(folder / kept) + ", comparison.md/.csv/.html, feed.xml, run.json" + archive))
+        ranking = ", ranking.jsonl" if report.interests else ""
+        rows.append(
+            ("outputs", str(folder / kept) + ", comparison.md/.csv/.html, feed.xml, run.json" + ranking + archive)
+        )
+        if report.interests:
+            rows.append(("ranking", ranking_line(report.interests)))
+        if report.layout_change:
+            rows.append(("layout", report.layout_change))
     if report.enrich:
         e = report.enrich
         rows.append(
@@ -143,6 +151,22 @@ def print_report(report: RunReport, *, as_json: bool = False) -> None:
         )
     if len(report.failures) > 10:
         console.print(f"... and {len(report.failures) - 10} more in failures.jsonl")
+
+
+def ranking_line(used: dict[str, Any]) -> str:
+    """What the ranking did, in a reader's words: what it ranked by, how many papers, how many in the digest."""
+    library = used.get("library") or {}
+    parts = []
+    if library:
+        bare = library.get("without_abstract") or 0
+        note = f" ({bare} without abstract: known by their title only)" if bare else ""
+        parts.append(f"{library.get('entries', 0)} library entries{note}")
+    if used.get("keywords"):
+        parts.append(f"{len(used['keywords'])} keyword(s)")
+    if used.get("authors"):
+        parts.append(f"{len(used['authors'])} author(s) followed")
+    top = f"{used.get('passed', 0)} in the digest and feed"
+    return f"{used.get('ranked', 0)} papers ranked by " + ", ".join(parts or ["nothing"]) + f"; {top}"
 
 
 def print_eval(result: dict[str, Any], path: Path) -> None:

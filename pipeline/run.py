@@ -110,6 +110,7 @@ def _run_locked(
     enrichment = intake.Enrichment(settings) if settings.resolve or settings.full_text else None
     seen: dict[str, int | None] = {}  # ids done in earlier chunks, with their arXiv version
     superseded: dict[str, str] = {}  # a title: id → the arXiv id it resolved to
+    unknown = 0  # papers known by title and abstract alone: no link, no authors
     try:
         size = intake.RAY_CHUNK if cluster is not None else intake.CHUNK
         for chunk in intake.chunks(items, settings, fetch, input_failures, size):
@@ -134,6 +135,7 @@ def _run_locked(
                         continue
                 else:
                     report.total += 1
+                    unknown += not paper.url and not paper.authors
                 seen[paper.id] = paper.version
                 fresh.append(paper)
             if report.budget_stopped:
@@ -166,6 +168,10 @@ def _run_locked(
         if enrichment is not None:
             report.enrich = enrichment.close()
     report.input_errors = len(input_failures)
+    if unknown and rank.wanted(settings.interests) and not settings.resolve:
+        report.warnings.append(
+            f"{unknown} papers without a link or authors: --authors cannot match; --resolve finds them"
+        )
     if fetch is not None:
         report.fetch = fetch.summary()
     report.failures[:0] = input_failures
@@ -175,6 +181,7 @@ def _run_locked(
         # sent, past --max-cost) leaves its old title: record in place.
         missing = {failure.id for failure in report.failures}
         drop = {old for old, new in superseded.items() if new not in missing}
+        settings = _layout(settings, report)
         try:
             merged, interests = merge_run(settings, runner.records, drop)
             if interests is not None:
@@ -192,6 +199,16 @@ def _run_locked(
         write_failures(settings.out_dir, report.failures)
         write_json(settings.out_dir / "run.json", report.to_json())
     return report
+
+
+def _layout(settings: Settings, report: RunReport, inputs: Iterable[Path] = ()) -> Settings:
+    """The settings with the layout this folder is written in (``corpus_layout = "auto"`` decided); a move to the
+    partitioned layout is said in the report."""
+    from pipeline.archive import choose_layout
+
+    layout, moved = choose_layout(settings.out_dir, settings.corpus_layout, inputs)
+    report.corpus_layout, report.layout_change = layout, moved
+    return settings.model_copy(update={"corpus_layout": layout})
 
 
 def _interrupted(report: RunReport) -> Interrupted:
@@ -224,7 +241,7 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
 
     started = time.perf_counter()
     out_dir = settings.out_dir
-    from pipeline.archive import store
+    from pipeline.archive import choose_layout, store
 
     missing = [str(folder) for folder in inputs if not store.has_corpus(folder)]
     if missing:
@@ -237,6 +254,8 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
         raise LockedError(f"another summarize run is writing to {out_dir}; wait for it, or use another --out") from exc
     try:
         sweep_stale(out_dir)
+        layout, moved = choose_layout(out_dir, settings.corpus_layout, inputs)
+        settings = settings.model_copy(update={"corpus_layout": layout})
         merged = merge_folders(settings, inputs)
         from pipeline.deliver.state import merge_states
 
@@ -278,6 +297,8 @@ def merge_outputs(inputs: list[Path], settings: Settings) -> dict[str, Any]:
             seconds=round(time.perf_counter() - started, 3),
             cost_usd=round(summary["cost_usd"], 6),
             fetch=None,
+            corpus_layout=layout,
+            layout_change=moved,
         )
         if failures:
             write_text_atomic(out_dir / "failures.jsonl", redact("\n".join(failures) + "\n"))

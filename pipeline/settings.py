@@ -66,11 +66,12 @@ class Settings(BaseModel):
         "400 sentences and the LLM engine truncates to max_input_tokens, so time and memory stay bounded.",
     )
     html: bool = Field(default=True, description="Also write comparison.html.")
-    corpus_layout: Literal["single", "partitioned"] = Field(
-        default="single",
+    corpus_layout: Literal["auto", "single", "partitioned"] = Field(
+        default="auto",
         description="'single': one corpus.jsonl, tables of the whole corpus; 'partitioned': corpus/YYYY-MM.jsonl by "
         "first-seen month with corpus/manifest.json, the tables and page hold this run's digest and archive/ one "
-        "file set per period (docs/archive.md). Switching migrates the existing corpus.",
+        "file set per period (docs/archive.md); 'auto': single until the corpus passes 10,000 records or 20 MB, "
+        "then partitioned (once, said in the report). Switching migrates the existing corpus.",
     )
     corpus_partition: Literal["month", "week"] = Field(
         default="month",

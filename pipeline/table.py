@@ -28,6 +28,7 @@ class Row:
     id: str
     title: str
     url: str | None
+    tldr: str
     problem: str
     method: str
     key_result: str
@@ -59,6 +60,7 @@ def to_row(record: dict[str, Any]) -> Row:
         id=str(record["id"]),
         title=str(record.get("title", "")),
         url=_safe_url(url),
+        tldr=str(record.get("tldr", "")),
         problem=str(record.get("problem", "")),
         method=str(record.get("method", "")),
         key_result=str(results[0]),
@@ -162,7 +164,8 @@ def _md_line(r: Row) -> str:
     title = md_cell(_short(r.title, 200))
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
-    cells = (title, md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
+    texts = (r.tldr, r.problem, r.method, r.key_result)
+    cells = (title, *(md_cell(_short(text)) for text in texts), code)
     cells += (md_cell(_short(r.scores)),)
     return "| " + " | ".join(cells) + " |\n"
 
@@ -278,6 +281,12 @@ def source_order(record: dict[str, Any]) -> str:
     return f"1{record['id']}"
 
 
+# After the title (and a reader's score and why): Markdown reads the tldr first; the CSV adds it last, so the
+# columns a spreadsheet already reads keep their places (and `summarize export` has it last too).
+_MD_COLUMNS = ("tldr", "Problem", "Method", "Key result", "Code", "Scores")
+_CSV_COLUMNS = ("url", "problem", "method", "key_result", "code", "scores", "tldr")
+
+
 class TableWriter:
     """Writes comparison.md, .csv and .html (temporary files, renamed on success), rows in ``order``.
 
@@ -321,12 +330,11 @@ class TableWriter:
         self._csv = csv.writer(self._files[f"{stem}.csv"][1], lineterminator="\n")
         self._html = self._files[f"{stem}.html"][1] if html_page else None
         if self.ranking is not None:
-            self._md.write("| Score | Title | Why | Problem | Method | Key result | Code | Scores |\n" + "|---" * 8 + "|\n")
-            header = ["id", "title", "score", "why", "url", "problem", "method", "key_result", "code", "scores"]
-            self._csv.writerow(header)
+            md_head, csv_head = ["Score", "Title", "Why", *_MD_COLUMNS], ["id", "title", "score", "why", *_CSV_COLUMNS]
         else:
-            self._md.write("| Title | Problem | Method | Key result | Code | Scores |\n|---|---|---|---|---|---|\n")
-            self._csv.writerow(["id", "title", "url", "problem", "method", "key_result", "code", "scores"])
+            md_head, csv_head = ["Title", *_MD_COLUMNS], ["id", "title", *_CSV_COLUMNS]
+        self._md.write("| " + " | ".join(md_head) + " |\n" + "|---" * len(md_head) + "|\n")
+        self._csv.writerow(csv_head)
         head, self._tail = page_parts(title, self.archive)
         if self._html:
             self._html.write(head + "[")
@@ -343,11 +351,12 @@ class TableWriter:
             line = _md_line(r)
             title_cell, _, rest = line[2:].partition(" | ")
             self._md.write(f"| {score} | {title_cell} | {md_cell(why)} | {rest}")
-            cells: tuple[str, ...] = (r.id, r.title, score, why, r.url or "", r.problem, r.method, r.key_result)
-            cells += (r.code or "", r.scores)
+            whole = "; ".join(place["reasons"]) if place else ""  # a CSV holds the whole value, never a "…"
+            cells: tuple[str, ...] = (r.id, r.title, score, whole, r.url or "", r.problem, r.method, r.key_result)
+            cells += (r.code or "", r.scores, r.tldr)
         else:
             self._md.write(_md_line(r))
-            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "", r.scores)
+            cells = (r.id, r.title, r.url or "", r.problem, r.method, r.key_result, r.code or "", r.scores, r.tldr)
         self._csv.writerow([_csv_cell(" ".join(c.split())) for c in cells])
         if self._html:
             data = page_record(record, self.names)

@@ -362,3 +362,28 @@ def test_weekly_partitions_for_a_busy_category(
     _manifest_matches_disk(out)
     ids = _ids_in_partitions(out)
     assert len(ids) == len(set(ids)) == 30
+
+
+def test_the_default_layout_moves_a_folder_that_outgrew_one_page_once_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.archive as archive
+
+    out = tmp_path / "out"
+    _day(monkeypatch, "2026-03-12")
+    first = json.loads(invoke("run", str(SAMPLE), "--out", str(out), "--json").stdout)
+    assert first["corpus_layout"] == "single" and first["layout_change"] is None  # small: one file, one page
+    assert (out / "corpus.jsonl").exists() and not (out / "archive").exists()
+    single = read_jsonl(out / "corpus.jsonl")
+    monkeypatch.setattr(archive, "AUTO_RECORDS", 50)  # the folder has outgrown a page (10,000 records for real)
+    screen = " ".join(invoke("run", str(SAMPLE), "--out", str(out)).output.split())
+    assert "layout the corpus outgrew one page (69 records): moved to the partitioned layout" in screen
+    assert not (out / "corpus.jsonl").exists() and len(store.partitions(out)) == 1  # the month it was summarised
+    assert _all_lines(out) == single and (out / "archive" / "index.html").exists()
+    _manifest_matches_disk(out)
+    again = json.loads(invoke("run", str(SAMPLE), "--out", str(out), "--json").stdout)
+    assert again["corpus_layout"] == "partitioned" and again["layout_change"] is None  # said once
+    # Chosen in config, a layout stays what the reader chose.
+    monkeypatch.setenv("SUMMARIZE_CORPUS_LAYOUT", "single")
+    kept = json.loads(invoke("run", str(SAMPLE), "--out", str(tmp_path / "mine"), "--json").stdout)
+    assert kept["corpus_layout"] == "single" and (tmp_path / "mine" / "corpus.jsonl").exists()

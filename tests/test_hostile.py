@@ -155,7 +155,7 @@ def test_every_table_and_report_escapes_hostile_fields(tmp_path: Path, out: Path
     assert "\x1b" not in result.output and "\x07" not in result.output
     md = (out / "comparison.md").read_text()
     lines = md.splitlines()
-    assert len(lines) == 2 + 2 and all(line.count(" | ") == 5 for line in lines[2:])
+    assert len(lines) == 2 + 2 and all(line.count(" | ") == 6 for line in lines[2:])
     assert "<img" not in md and "injected" not in md.split("\n")[-1][:10]
     page = (out / "comparison.html").read_text()
     assert "<img src=x" not in page

@@ -56,3 +56,34 @@ def test_the_action_lock_uses_the_versions_ci_tested() -> None:
     ci, action = _pins("ci.lock"), _pins("action.lock")
     differ = {name: (version, ci.get(name)) for name, version in action.items() if ci.get(name) != version}
     assert not differ, f"run .ci/lock: action.lock differs from ci.lock: {differ}"
+
+
+def test_no_package_of_the_test_extra_caps_a_core_dependency_below_what_the_core_range_allows() -> None:
+    """`pip install -e .` then `.[test]` must not downgrade a package the core install chose (rich 15 → 14.3.4 by
+    instructor's rich<15): every upper bound an installed package of the test extra puts on a core dependency is
+    one the core range has too."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    core = {canonicalize_name(r.name): r for r in _requirements(())}
+    todo = [canonicalize_name(r.name) for r in _requirements(("test",))]
+    seen: set[str] = set()
+    looser = []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:
+            continue
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is not None and not req.marker.evaluate(PY311_LINUX):
+                continue
+            dep = canonicalize_name(req.name)
+            todo.append(dep)
+            for clause in req.specifier if dep in core else ():
+                if clause.operator == "<" and core[dep].specifier.contains(clause.version, prereleases=False):
+                    looser.append(f"{name} needs {req}; the core range is {core[dep]}")
+    assert not looser, looser

@@ -211,3 +211,52 @@ def test_the_sample_papers_the_issue_names_read_right() -> None:
     assert "99.9" not in records["Good Seed Makes a Good Crop"].method
     assert records["Visual Autoregressive Modeling"].metrics.count("IS") == 1
     assert "Inception Score" not in records["Visual Autoregressive Modeling"].metrics
+
+
+def test_a_task_chip_states_a_fact_about_the_paper() -> None:
+    assert find_tasks("We collect the data.", "Relation Extraction Across Entire Books") == ["relation extraction"]
+    assert find_tasks("We apply it to visual question answering models.") == ["visual question answering"]
+    assert find_tasks("It is applicable to many CNNs, such as those used in reinforcement learning.") == []
+    assert find_tasks("The task requires structured reasoning.") == []  # how, not what
+    assert find_tasks("We improve the mathematical reasoning of LLMs.") == ["reasoning"]
+    assert find_tasks("We build a multimodal commonsense reasoning model.") == ["commonsense reasoning"]
+    text = "Safety matters. Many image generation models produce harmful content. We detect unsafe images."
+    assert find_tasks(text) == ["image generation"]
+    assert find_tasks(text, roles=["background", "background", "objective"]) == []  # others' systems, the field
+    opening = "Time series forecasting is critical for weather prediction. We propose CASA."
+    assert find_tasks(opening, roles=["background", "method"]) == ["time series forecasting"]
+
+
+def test_the_sample_papers_issue_37_names_have_no_wrong_task_chip() -> None:
+    from pipeline.sources.files import read_inputs
+
+    engine = EmbeddedEngine()
+    tasks = {
+        p.title.split(":")[0]: engine.summarize(p).summary.tasks
+        for p in read_inputs([str(REPO / "data" / "hf-papers-listing-2026-03-12.txt")])
+    }
+    assert tasks["MLLM-as-a-Judge for Image Safety without Human Labeling"] == []
+    assert tasks["Grad-CAM"] == ["image classification", "visual question answering"]
+    assert tasks["The Open Images Dataset V4"] == ["image classification", "object detection"]
+    assert tasks["Social Biases through the Text-to-Image Generation Lens"] == ["text-to-image generation"]  # title
+
+
+def test_the_task_evaluation_counts_where_each_chip_comes_from(tmp_path) -> None:
+    from pipeline.evaluate.tasks import evaluate
+
+    path = tmp_path / "dev.jsonl"
+    fields = {"tldr": "A benchmark.", "motivation": "", "method": "", "result": ""}
+    rows = [
+        {"title": "Anomaly Detection for Plants", "abstract": "We study plants. It needs structured reasoning."},
+        {"title": "T", "abstract": "We study object detection in fog.", **fields, "method": "object detection"},
+    ]
+    path.write_text("".join(json.dumps({**fields, **row}) + "\n" for row in rows))
+    result = evaluate(path)
+    assert result["anywhere_in_abstract"] == {
+        "papers": 2,
+        "with_chips": 2,
+        "title": 0,
+        "echoed": 1,
+        "not_echoed": 1,
+    }  # "reasoning" from the first abstract, "object detection" echoed by the LLM's method
+    assert result["chips"] == {"papers": 2, "with_chips": 2, "title": 1, "echoed": 1, "not_echoed": 0}

@@ -84,6 +84,52 @@ def _act(page: Path, tmp_path: Path, script: str, fragment: str = "", window: st
     return value
 
 
+# The page in an iframe of exactly ``width``×``height`` CSS pixels: headless Chromium's window is at least 500 wide
+# and its viewport is shorter than the window, so a real phone's or laptop's screen is framed instead.
+FRAME = """<!doctype html><html><body style="margin:0">
+<iframe id="f" src="%s" width="%d" height="%d" style="border:0;display:block"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  setTimeout(function () {
+    var win = document.getElementById("f").contentWindow, out = {};
+    try { (function (window, document, innerWidth, innerHeight) { %s })(win, win.document, win.innerWidth,
+      win.innerHeight); } catch (e) { out.error = String(e); }
+    document.body.setAttribute("data-result", JSON.stringify(out));
+  }, 300);
+});
+</script></body></html>"""
+
+
+def _framed(page: Path, tmp_path: Path, script: str, width: int, height: int) -> dict:
+    """What ``script`` saw of ``page`` shown on a ``width``×``height`` screen (``window``, ``document`` and
+    ``innerWidth``/``innerHeight`` are the framed page's)."""
+    import html
+
+    wrapper = page.parent / f"screen-{width}x{height}.html"
+    wrapper.write_text(FRAME % (page.name, width, height, script))
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--allow-file-access-from-files",  # the frame's document is read from the wrapper's script
+            f"--window-size={max(width, 500) + 40},{height + 200}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            wrapper.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-result="([^"]*)"', result.stdout)
+    assert found, result.stdout[-2000:]
+    value = json.loads(html.unescape(found.group(1)))
+    assert "error" not in value, value
+    return value
+
+
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
@@ -420,3 +466,89 @@ def test_the_filter_reads_the_abstract_too(page: Path, tmp_path: Path) -> None:
         """,
     )
     assert seen["titles"] == [owner["title"]], word
+
+
+SCREEN = """
+var rows = document.querySelectorAll("article.paper"), H = innerHeight;
+out.size = [innerWidth, innerHeight];
+out.whole = Array.prototype.filter.call(rows, function (r) { return r.getBoundingClientRect().bottom <= H; }).length;
+function lines(sel) {  // for each clamped cell: the lines it shows
+  return Array.prototype.filter.call(document.querySelectorAll(sel), function (e) {
+    return e.scrollHeight > e.clientHeight + 1; }).map(function (e) {
+    return Math.round(e.clientHeight / parseFloat(getComputedStyle(e).lineHeight)); });
+}
+out.key = lines("article .key"); out.tldr = lines("article .tldr");
+out.scores = Array.prototype.map.call(document.querySelectorAll("article .score"), function (e) {
+  return e.textContent; });
+out.votes = Array.prototype.map.call(rows, function (r) {  // the vote marks sit left of the row's text
+  var body = r.querySelector(".body").getBoundingClientRect().left;
+  return Array.prototype.every.call(r.querySelectorAll("[data-vote]"), function (b) {
+    return b.getBoundingClientRect().right <= body && b.textContent.length <= 1 && /like this/.test(b.title); });
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def ranked_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ranked")
+    library = Path(__file__).parent / "fixtures" / "library" / "zotero.bib"
+    invoke("run", str(SAMPLE), "--out", str(out), "--library", str(library), "--keywords", "diffusion")
+    return out / "comparison.html"
+
+
+def test_rows_read_at_a_glance_on_a_laptop_screen(page: Path, ranked_page: Path, tmp_path: Path) -> None:
+    plain = _framed(page, tmp_path, SCREEN, 1366, 900)
+    assert plain["size"] == [1366, 900]
+    assert plain["whole"] >= 8, plain  # eight papers whole in the first screen, the header above them
+    assert all(n >= 2 for n in plain["key"] + plain["tldr"]), plain  # a clamp never cuts below two lines
+    assert all(plain["votes"]) and plain["scores"] == []
+    ranked = _framed(ranked_page, tmp_path, SCREEN, 1366, 900)
+    assert ranked["whole"] >= 6 and all(n >= 2 for n in ranked["key"]), ranked  # with a "Why" line each
+    assert ranked["scores"] and all(re.fullmatch(r"\d{1,3}/100", s) for s in ranked["scores"]), ranked["scores"]
+
+
+def test_rows_read_on_a_phone(page: Path, ranked_page: Path, tmp_path: Path) -> None:
+    for shown in (page, ranked_page):
+        phone = _framed(shown, tmp_path, SCREEN, 390, 844)
+        assert phone["size"][1] == 844 and phone["size"][0] <= 390
+        assert all(n >= 3 for n in phone["key"] + phone["tldr"]), phone  # three lines of each before a clamp
+        assert phone["whole"] >= 3 and all(phone["votes"]), phone
+
+
+def test_the_fold_opens_problem_method_results_abstract_and_the_reasons(ranked_page: Path, tmp_path: Path) -> None:
+    seen = _act(
+        ranked_page,
+        tmp_path,
+        """
+        var row = document.querySelector("article.paper"), fold = row.querySelector("button.fold");
+        out.before = row.querySelector(".fold-out").hidden;
+        fold.click();
+        out.after = row.querySelector(".fold-out").hidden;
+        out.expanded = fold.getAttribute("aria-expanded");
+        out.names = Array.prototype.map.call(row.querySelectorAll(".fold-out dt"), function (d) {
+          return d.textContent; });
+        out.why = row.querySelector(".fold-out dd").textContent;
+        fold.click();
+        out.closed = row.querySelector(".fold-out").hidden;
+        """,
+    )
+    assert seen["before"] is True and seen["after"] is False and seen["expanded"] == "true" and seen["closed"]
+    assert seen["names"] == ["Why", "Problem", "Method", "Results", "Abstract"]
+    assert "keywords: diffusion" in seen["why"]
+
+
+def test_numbers_are_marked_never_a_fragment_of_a_name_or_an_enumeration(tmp_path: Path) -> None:
+    claim = (
+        "(1) VAR-d30-2B and GPT-2 beat ResNet-50 by 3.2% with 1.5B parameters; (2) it is 20x faster, "
+        "reaching 80.4 FID in 10-20 steps (Table 3)."
+    )
+    writer = TableWriter(tmp_path)
+    writer.add(_record(1, [claim], ["FID"]))
+    writer.close()
+    seen = _act(
+        tmp_path / "comparison.html",
+        tmp_path,
+        'out.marks = Array.prototype.map.call(document.querySelectorAll("article .key mark"), function (m) {'
+        " return m.textContent; });",
+    )
+    assert seen["marks"] == ["3.2%", "1.5B", "20x", "80.4", "10", "20"]

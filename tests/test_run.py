@@ -36,7 +36,7 @@ def test_sample_listing_gives_69_valid_records_and_tables(out: Path) -> None:
     assert not (out / "failures.jsonl").exists()
     md = (out / "comparison.md").read_text().splitlines()
     assert len(md) == 2 + 69
-    assert all(line.count(" | ") == 5 for line in md[2:])  # six cells in every row (scores last)
+    assert all(line.count(" | ") == 6 for line in md[2:])  # seven cells in every row (title, tldr, ..., code, scores)
     rows = list(csv.DictReader((out / "comparison.csv").open(encoding="utf-8")))
     assert len(rows) == 69
     assert sum(1 for r in rows if r["code"].startswith("https://github.com/")) == 14  # every GitHub URL

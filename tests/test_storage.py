@@ -110,7 +110,7 @@ def test_tables_escape_pipes_html_and_formulas(out: Path, tmp_path: Path) -> Non
     )
     invoke("run", str(data), "--out", str(out))
     md = (out / "comparison.md").read_text().splitlines()[2]
-    assert md.count(" | ") == 5 and "<script>" not in md and "[x](javascript" not in md
+    assert md.count(" | ") == 6 and "<script>" not in md and "[x](javascript" not in md
     html = (out / "comparison.html").read_text()
     assert "<script>alert" not in html and "\\u003cscript\\u003e" in html and '"u":null' in html  # not a link
     csv_text = (out / "comparison.csv").read_text()

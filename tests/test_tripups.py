@@ -158,8 +158,43 @@ def test_run_json_says_a_small_run_never_started_a_worker(out: Path) -> None:
     ran = report["executor"]
     assert (ran["executor"], ran["workers"], ran["papers_sent"]) == ("local", 1, 0)
     assert "summarised in this process" in ran["why"]
+    # The screen keeps to what a reader acts on: how the work was spread is said under --verbose only.
     screen = invoke("run", str(SAMPLE), "--out", str(out), "--workers", "2", "--refresh").output
+    assert "executor" not in screen and "cache misses" not in screen
+    screen = invoke("run", str(SAMPLE), "--out", str(out), "--workers", "2", "--refresh", "--verbose").output
     assert "this process: no chunk had 128 cache misses" in " ".join(screen.split())
+
+
+def test_a_mistyped_input_is_one_line_exit_2_and_the_folder_is_untouched(tmp_path: Path, out: Path) -> None:
+    invoke("run", str(_papers(tmp_path)), "--out", str(out))
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    result = invoke("run", str(tmp_path / "nope.txt"), "--out", str(out), expect=2)
+    assert result.output.strip().splitlines() == [f"error: {tmp_path / 'nope.txt'}: no such file; check the name"]
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before  # no report, no re-render
+    assert not (out / "failures.jsonl").exists()
+    # one good input and one typo: still refused before any work
+    invoke("run", str(_papers(tmp_path)), str(tmp_path / "nope.txt"), "--out", str(out), expect=2)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_a_ranked_run_says_what_the_ranking_did_and_warns_once_of_papers_authors_cannot_match(
+    tmp_path: Path, out: Path
+) -> None:
+    from conftest import SAMPLE
+
+    library = REPO / "tests" / "fixtures" / "library" / "zotero.bib"
+    result = invoke("run", str(SAMPLE), "--out", str(out), "--library", str(library), "--authors", "Ho")
+    screen = " ".join(result.output.split())
+    assert "ranking.jsonl" in screen.partition("outputs")[2]
+    assert "ranking 69 papers ranked by 3 library entries (1 without abstract" in screen
+    assert "1 author(s) followed; 20 in the digest and feed" in screen
+    warning = "69 papers without a link or authors: --authors cannot match; --resolve finds them"
+    assert screen.count(warning) == 1
+    assert json.loads((out / "run.json").read_text())["warnings"] == [warning]
+    # papers with authors: nothing to warn of
+    known = _papers(tmp_path, [{**p, "authors": ["A. Author"]} for p in PAPERS])
+    report = _run(str(known), "--out", str(tmp_path / "o2"), "--authors", "Ho")
+    assert report["warnings"] == [] and report["interests"]["ranked"] == 3
 
 
 def test_a_dry_run_says_estimate_and_warns_of_the_missing_key(tmp_path: Path, out: Path) -> None:
@@ -270,3 +305,35 @@ def test_the_tables_keep_the_listing_order(tmp_path: Path, out: Path) -> None:
         titles = [row["title"] for row in csv.DictReader(fh)]
     in_listing = sorted(corpus[1:3], key=lambda r: r["source_meta"]["position"])
     assert titles == [r["title"] for r in in_listing] + [corpus[0]["title"], "old, z"]  # ids "arxiv:…"/"title:…" < "z"
+
+
+def test_the_tables_have_a_tldr_column_and_the_csv_holds_whole_values(out: Path) -> None:
+    from conftest import SAMPLE
+
+    library = REPO / "tests" / "fixtures" / "library" / "zotero.bib"
+    invoke("run", str(SAMPLE), "--out", str(out), "--library", str(library), "--keywords", "diffusion")
+    records = {r["id"]: r for r in read_jsonl(out / "corpus.jsonl")}
+    ranking = {r["id"]: r for r in read_jsonl(out / "ranking.jsonl")}
+    head = (out / "comparison.md").read_text().splitlines()[0]
+    assert head == "| Score | Title | Why | tldr | Problem | Method | Key result | Code |"
+    rows = list(csv.DictReader((out / "comparison.csv").open()))
+    assert len(rows) == 69 and all(row["tldr"] == records[row["id"]]["tldr"] for row in rows)
+    assert all(row["why"] == "; ".join(ranking[row["id"]]["reasons"]) for row in rows)
+    assert any(len(row["why"]) > 160 for row in rows) and not any(row["why"].endswith("…") for row in rows)
+    invoke("run", str(SAMPLE), "--out", str(out))
+    assert (out / "comparison.md").read_text().startswith("| Title | tldr | Problem | Method | Key result | Code |\n")
+    assert next(csv.reader((out / "comparison.csv").open()))[-1] == "tldr"
+
+
+def test_the_readme_says_how_to_reach_summarize_and_its_quality_table_reads_plainly() -> None:
+    text = (REPO / "README.md").read_text()
+    common = text.partition("## Common commands")[2].partition("```bash")[0]
+    assert "source .venv/bin/activate" in common  # the quick start's venv is not on PATH: `summarize` alone fails
+    tests = " ".join(text.partition("<!-- ci: test command -->")[0].rpartition("## Quick start")[2].split())
+    assert "minutes" in tests and "apt-get install chromium" in tests and "skipped" in tests
+    quality = text.partition("## Quality, measured on dev")[2].partition("\n## ")[0]
+    rows = [line for line in quality.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert rows and all(row.split(" | ")[1].count(". ") == 0 and row.split(" | ")[1].endswith(".") for row in rows)
+    assert not re.search(r"oracle|silver|micro-F1|P@10 /|the gap, not its context", quality)
+    ranking = (REPO / "docs" / "ranking.md").read_text()
+    assert ranking.index("summarize rank") < ranking.index("```python")  # opens with usage

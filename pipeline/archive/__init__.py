@@ -10,11 +10,13 @@ The run and ``summarize merge`` call `upsert_run` / `upsert_merge`; nothing here
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline import corpus
 from pipeline.archive import publish, store, weeks, write
 from pipeline.corpus import Sink
 from pipeline.corpus.lines import MergeReport
@@ -31,6 +33,46 @@ def today() -> str:
         except ValueError:
             raise ConfigError(f"SUMMARIZE_TODAY={given!r} is not a date (YYYY-MM-DD)") from None
     return datetime.now(UTC).date().isoformat()
+
+
+# The default layout ("auto") keeps one corpus.jsonl and a page of the whole corpus while that stays a file a reader
+# opens; past either bound the folder moves to the partitioned layout (the page: this run's digest; archive/ per
+# day), once, and stays there.
+AUTO_RECORDS = 10_000
+AUTO_BYTES = 20 * 2**20
+
+
+def choose_layout(out_dir: Path, layout: str, inputs: Iterable[Path] = ()) -> tuple[str, str | None]:
+    """The layout a run (or a merge of ``inputs``) writes ``out_dir`` in: ``layout`` itself unless it is "auto";
+    then partitioned where the folder (or an input) already is, or where the single corpus has outgrown a page
+    (more than `AUTO_RECORDS` records or `AUTO_BYTES` bytes), else single. The second value says, once, why a
+    single folder moves."""
+    if layout != "auto":
+        return layout, None
+    folders = [out_dir, *inputs]
+    if any(store.is_partitioned(folder) for folder in folders):
+        return "partitioned", None
+    size = records = 0
+    for folder in folders:
+        single = folder / corpus.CORPUS_NAME
+        try:
+            info = single.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue  # not ours to read here: the corpus reader refuses it with its own message
+        size += info.st_size
+        if size <= AUTO_BYTES:
+            with single.open("rb") as fh:
+                records += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(2**20), b""))
+    if size <= AUTO_BYTES and records <= AUTO_RECORDS:
+        return "single", None
+    grown = f"{records:,} records" if size <= AUTO_BYTES else f"{size / 2**20:.0f} MB"
+    return "partitioned", (
+        f"the corpus outgrew one page ({grown}): moved to the partitioned layout, corpus/ by month and the page "
+        'holding this run\'s papers, archive/ the earlier days (docs/archive.md); corpus_layout = "single" keeps '
+        "one file"
+    )
 
 
 def prepare(out_dir: Path, layout: str, unit: str = "month") -> None:
@@ -59,8 +101,6 @@ def upsert_merge(settings: Any, inputs: Iterable[Path], make_sink: Callable[[str
     newest of each id kept whatever the order (`corpus._best`); an input's first-seen days are kept; the digest
     is what the merge added or changed."""
     import heapq
-
-    from pipeline import corpus
 
     out_dir = settings.out_dir
     prepare(out_dir, "partitioned", settings.corpus_partition)
@@ -103,4 +143,4 @@ def _publish(settings: Any, upserted: write.Upsert, make_sink: Callable[[str], S
         weeks.render_weeks(settings.out_dir, set(upserted.days.values()), title=settings.title, html_page=settings.html)
 
 
-__all__ = ["prepare", "publish", "store", "today", "upsert_merge", "upsert_run", "write"]
+__all__ = ["choose_layout", "prepare", "publish", "store", "today", "upsert_merge", "upsert_run", "write"]

@@ -87,6 +87,7 @@ REMOTE_SOURCES = ("hf-daily", "arxiv", "biorxiv", "medrxiv", "openreview", "feed
 @click.option("--threshold", type=Finite(0, 100), help="Only papers scoring at least this in the digest.")
 @click.option("--rank-model", help="LLM that re-judges the ranking's top K (config: interests.rank_model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
+@click.option("--verbose", "-v", is_flag=True, help="Also say how the work was spread over processes.")
 def run(
     inputs: tuple[str, ...],
     source: str | None,
@@ -126,6 +127,7 @@ def run(
     threshold: float | None,
     rank_model: str | None,
     as_json: bool,
+    verbose: bool,
 ) -> None:
     """Summarise papers from INPUTS (files, or - for stdin) or a remote --source into the corpus.
 
@@ -195,6 +197,7 @@ def run(
             )
         if not inputs:
             raise InputError("no input given: name files (or - for stdin), or use a remote --source such as hf-daily")
+        sources.check_exist(inputs)  # a typo in a name: one line, exit 2, nothing in --out touched
         items = sources.read_inputs(inputs, source)
     from pipeline.report import print_report, progress_bar
 
@@ -202,7 +205,7 @@ def run(
         report = run_module.run(
             items, settings, refresh=refresh, dry_run=dry_run, on_progress=on_progress, fetch=remote
         )
-    print_report(report, as_json=as_json)
+    print_report(report, as_json=as_json, verbose=verbose)
     fetched = report.fetch or {}
     problems = {
         "failed": (3, f"{fetched.get('error')}"),
@@ -244,3 +247,5 @@ def merge(folders: tuple[Path, ...], out_dir: Path, config: Path | None, as_json
             f"{summary['failed']} failed), "
             f"${summary['cost_usd']:.4f}"
         )
+        if summary.get("layout_change"):
+            click.echo(f"layout: {summary['layout_change']}")

@@ -69,8 +69,10 @@ class RunReport:
     estimated_batch_cost_usd: float | None = None
     fetch: dict[str, Any] | None = None
     executor: dict[str, Any] | None = None
+    corpus_layout: str | None = None  # the layout the folder was written in (corpus_layout = "auto" decided)
+    layout_change: str | None = None  # why this run moved the folder to the partitioned layout (once)
     interests: dict[str, Any] | None = None  # the reader's ranking: interests used, papers ranked and passed
-    warnings: list[str] = field(default_factory=list)  # what a dry run found that the real run would refuse
+    warnings: list[str] = field(default_factory=list)  # said once: a dry run's refusals, papers --authors cannot match
     failures: list[Failure] = field(default_factory=list)
 
     @property

@@ -23,7 +23,7 @@ from pipeline.extractive.tldr import compress, default_selector, tldr_text
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
-FIELDS_VERSION = 8
+FIELDS_VERSION = 9
 _GAP = re.compile(
     r"\b(however|but|remain|remains|challenge|challenging|lack|lacks|limited|limitation|difficult|problem|"
     r"issue|fail|fails|struggle|costly|expensive|unclear|open question|underexplored|bottleneck)\b",
@@ -95,7 +95,7 @@ class EmbeddedEngine:
                 "method": _clip(" ".join(compress(sentences[i]) for i in picks["method"]), 1500),
                 "results": [_clip(sentences[i], 700) for i in picks["results"]],
                 "links": links.merge(paper.links, links.extract_links(paper.text)),
-                "tasks": extract.find_tasks(paper.abstract),
+                "tasks": extract.find_tasks(paper.abstract, paper.title, roles),
                 "datasets": extract.find_datasets(paper.abstract),
                 "metrics": extract.find_metrics(paper.abstract),
             },

@@ -172,10 +172,26 @@ _TASKS = (
 _TASK_CONTEXT = {
     "denoising": r"(?:(?<=image )|(?<=video )|(?<=speech )|(?<=audio )|(?<=signal )){name}|"
     r"{name}(?= (?:tasks?|benchmarks?))",
-    "attribution": r"(?:(?<=feature )|(?<=pixel )|(?<=input )|(?<=saliency )|(?<=visual )){name}|"
-    r"{name}(?= (?:methods?|maps?|techniques?|scores?|tasks?|benchmarks?))",
+    "attribution": r"(?:(?<=feature )|(?<=pixel )|(?<=input )|(?<=saliency )|(?<=visual )|(?<=image )){name}|"
+    r"{name}(?= (?:methods?|maps?|techniques?|scores?|tasks?|benchmarks?|algorithms?|problems?))",
 }
 _TASK_VOCABULARY = _Vocabulary(_TASKS, plural=True, context=_TASK_CONTEXT)
+# "reasoning" names a task where the title says it or a tasks context does ("reasoning tasks", "the reasoning
+# ability of", "mathematical reasoning"); "requires structured reasoning" or "in-depth reasoning with chain-of-
+# thought" says how, not what.
+_GENERIC = {
+    "reasoning": r"{name}(?= (?:tasks?|benchmarks?|abilit(?:y|ies)|capabilit(?:y|ies)|skills?|models?|traces?|"
+    r"chains?|steps?|process(?:es)?|paths?|problems?))|(?:mathematical|math|logical|spatial|temporal|visual|"
+    r"causal|moral|ethical|numerical|scientific|multi-step|multi-hop|multimodal|inductive|deductive|transductive|"
+    r"complex|step-by-step|chain-of-thought|cot)(?: \(cot\))? {name}",
+}
+_TASK_IN_CONTEXT = _Vocabulary(_TASKS, plural=True, context={**_TASK_CONTEXT, **_GENERIC})
+_LONGEST_FIRST = sorted(range(len(_TASKS)), key=lambda i: -len(_TASKS[i]))
+# In a background sentence, a task naming other work's systems ("image generation models are capable of ...").
+_OTHERS = re.compile(r"\s+(?:models?|systems?|methods?|approaches|techniques|tools)\b", re.I)
+# After these, a task is an example of where a method applies, not what the paper does.
+_EXAMPLES = re.compile(r"\b(?:applicable to|can be applied to|such as|e\.g\.|for example|for instance)", re.I)
+
 
 # A name: a capitalised or digit-bearing token, optionally hyphenated, up to three tokens.
 _TOKEN = r"[A-Z0-9][\w+-]*(?:\.\d+)?"
@@ -207,8 +223,43 @@ def find_metrics(text: str) -> list[str]:
     return _METRIC_VOCABULARY.find(text)
 
 
-def find_tasks(text: str) -> list[str]:
-    return _TASK_VOCABULARY.find(text)
+def find_tasks(text: str, title: str = "", roles: list[str] | None = None) -> list[str]:
+    """The tasks the paper works on, each a fact the title or the abstract states of the paper: a name in the
+    title or a sentence of ``text``, except where it names other work's systems in a background sentence
+    (``roles``, one per sentence, from the roles model; "many image generation models can produce harmful
+    content" is the field's problem, not the paper's task), where a longer name found holds it ("question answering" in
+    "visual question answering"), where it is an example after "such as" or "applicable to", and
+    "reasoning" without a tasks context ("requires structured reasoning" says how, not what)."""
+    from pipeline.extractive.text import split_sentences
+
+    found = [name for name, _ in _in_sentence(title, _TASK_VOCABULARY)]
+    for k, sentence in enumerate(split_sentences(text)):
+        background = roles is not None and k < len(roles) and roles[k] == "background"
+        for name, end in _in_sentence(sentence):
+            if background and k > 0 and _OTHERS.match(sentence, end):
+                continue  # "many image generation models can produce harmful content": others' systems
+            if name not in found:
+                found.append(name)
+    # the vocabulary's order, whatever the sentences'; "reasoning" is said by "commonsense reasoning" when found
+    said = {name for name in found if name in _GENERIC and any(name in other and other != name for other in found)}
+    return [name for name in _TASKS if name in found and name not in said]
+
+
+def _in_sentence(sentence: str, vocabulary: _Vocabulary = _TASK_IN_CONTEXT) -> list[tuple[str, int]]:
+    """(name, end) of each task named in ``sentence``, longest names first, each span counted once."""
+    words = set(_WORDS.findall(sentence.lower()))
+    words |= {w[:-1] for w in words if w.endswith("s")}
+    cue = _EXAMPLES.search(sentence)
+    masked, out = sentence, []
+    for i in _LONGEST_FIRST:
+        name, needed, pattern = vocabulary.entries[i]
+        if not needed <= words:
+            continue
+        for match in pattern.finditer(masked):
+            masked = masked[: match.start()] + "\x00" * (match.end() - match.start()) + masked[match.end() :]
+            if cue is None or match.start() < cue.start():
+                out.append((name, match.end()))
+    return out
 
 
 def find_datasets(text: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -293,6 +294,14 @@ def _stdin() -> tuple[BinaryIO, bytes]:
             break
         head += chunk
     return io.BufferedReader(_Prefixed(head, stream), 1 << 16), head  # type: ignore[return-value]
+
+
+def check_exist(inputs: Iterable[str]) -> None:
+    """Every named input is there (``-`` is stdin): a name that is not is a typo, refused before any work."""
+    missing = [display_path(name) for name in inputs if name != "-" and not os.path.lexists(name)]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"no such file{more}; check the name", path=missing[0])
 
 
 def read_inputs(inputs: Iterable[str], fmt: str | None = None) -> Iterator[Item]:
