@@ -335,7 +335,7 @@ def test_comparison_md_and_csv_have_a_scores_column(sample_records: list[dict], 
         writer.add(record)
     writer.close()
     md = (tmp_path / "comparison.md").read_text()
-    assert md.splitlines()[0] == "| Title | Problem | Method | Key result | Code | Scores |"
+    assert md.splitlines()[0] == "| Title | tldr | Problem | Method | Key result | Code | Scores |"
     var = next(line for line in md.splitlines() if "Visual Autoregressive Modeling" in line)
     assert var.rstrip().endswith(
         "| 1.80 Frechet inception distance (FID) on ImageNet 256x256; 356.4 inception score (IS) on ImageNet 256x256; "
