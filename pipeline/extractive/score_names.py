@@ -1,0 +1,202 @@
+"""The names a score is bound to, read from its sentence: the metric, the dataset, whose result, relative to what.
+
+Rules over the plain sentence (`pipeline.quantities.plain`) and the lexicons `pipeline.extractive.scores` loads
+(metric and benchmark names learned from the labelled train split, plus a curated list). Each returns "" when
+the sentence does not name it: a wrong benchmark is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pipeline.quantities import Quantity
+
+_ARTICLE = re.compile(r"^(?:the|a|an|its|their|our|overall|average|mean|relative|absolute|significant|"
+                      r"remarkable|substantial|notable|consistent|higher|lower|better|improved|state-of-the-art)\s+",
+                      re.IGNORECASE)
+_STOP_TAIL = re.compile(r"\s+(?:by|of|on|in|to|and|with|for|at|from|over|across|than|compared|while|score|scores|"
+                        r"results?|metrics?)$", re.IGNORECASE)
+_CHANGE_VERB = (
+    r"(?:improv\w*|increas\w*|reduc\w*|decreas\w*|boost\w*|lower\w*|rais\w*|enhanc\w*|cut\w*|accelerat\w*|"
+    r"shrink\w*|lift\w*|elevat\w*|advanc\w*|outperform\w*|surpass\w*|exceed\w*|speed\w* up|drop\w*)"
+)
+_VERB_BY = re.compile(rf"\b{_CHANGE_VERB}\s+(?:the\s+|its\s+|their\s+)?(?P<m>[\w@-]+(?:\s+[\w@-]+){{0,3}}?)\s+by\s+"
+                      r"(?:up to\s+|over\s+|about\s+|around\s+|nearly\s+|almost\s+|approximately\s+|~)?$",
+                      re.IGNORECASE)
+_OF = re.compile(r"(?P<m>[\w@-]+(?:\s+[\w@-]+){0,3}?)\s+(?:of|at|as low as|as high as|reaching|exceeding|above|"
+                 r"below|to|=|:)\s+(?:up to\s+|over\s+|about\s+|only\s+|just\s+|nearly\s+|~|around\s+)?$",
+                 re.IGNORECASE)
+_AFTER = re.compile(
+    r"^\s*(?:(?:improvement|increase|gain|reduction|decrease|drop|boost|enhancement|lower|higher|better|more|"
+    r"less|fewer|relative|absolute|average|improvements|gains)\s+)?(?:in\s+|on\s+|of\s+)?(?:the\s+)?"
+    r"(?P<m>[\w@-]+(?:\s+[\w@-]+){0,2})",
+    re.IGNORECASE,
+)
+_NOT_METRIC = frozenset(
+    "on in of the and with for at from over across than compared while on to a an by is are was were which that "
+    "this these those it its we our respectively average overall up more less fewer times when using only".split()
+)
+_FASTER = re.compile(r"^\s*(?:faster|speed-?ups?|acceleration|quicker)\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[;]|, (?:and |while |whereas |but )|\band\b(?= [a-z]+ (?:by|of) )")
+
+
+def _lexicon_hits(text: str, lexicon: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, name) of lexicon names in ``text``, longest first."""
+    low = text.lower()
+    taken: list[tuple[int, int, str]] = []
+    for name in lexicon:
+        start = 0
+        while True:
+            at = low.find(name, start)
+            if at < 0:
+                break
+            end = at + len(name)
+            start = at + 1
+            if (at and low[at - 1].isalnum()) or (end < len(low) and low[end].isalnum()):
+                continue
+            if any(a < end and at < b for a, b, _ in taken):
+                continue
+            taken.append((at, end, text[at:end]))
+    return sorted(taken)
+
+
+def _tidy(phrase: str) -> str:
+    phrase = phrase.strip(" ,.;:()")
+    for _ in range(3):
+        phrase = _ARTICLE.sub("", phrase)
+        phrase = _STOP_TAIL.sub("", phrase)
+    words = phrase.split()
+    return "" if not words or all(w.lower() in _NOT_METRIC or w[0].isdigit() for w in words) else phrase
+
+
+def metric_for(text: str, q: Quantity, lexicon: Sequence[str]) -> str:
+    """The metric the sentence names for ``q``: a lexicon name right after it ("85.3% top-1 accuracy", "2.07% in
+    mAP"), else a change pattern ("improves X by", "an X of", "N% higher X"), else the nearest lexicon name
+    before it, else "speedup" for "Nx faster"."""
+    hits = _lexicon_hits(text, lexicon)
+    after = text[q.end :]
+    for start, _end, name in hits:
+        gap = text[q.end : start]
+        if start >= q.end and len(gap) <= 22 and not re.search(r"\d|[;(]| on | than ", gap):
+            return name
+    head = text[max(0, q.start - 90) : q.start]
+    for pattern in (_VERB_BY, _OF):
+        found = pattern.search(head)
+        if found:
+            phrase = _tidy(found.group("m"))
+            inside = [name for s, e, name in hits if s >= q.start - len(head) + found.start("m") and e <= q.start]
+            if inside:
+                return inside[-1]
+            if phrase and pattern is _VERB_BY:
+                return phrase
+    if _FASTER.match(after) or (q.unit == "x" and not hits):
+        return "speedup"
+    found = _AFTER.match(after)
+    before = [name for s, e, name in hits if e <= q.start]
+    if before and not _CLAUSE.search(text[before and max(s for s, e, n in hits if e <= q.start) : q.start]):
+        return before[-1]
+    if found and _tidy(found.group("m")) and q.unit in ("%", "points", "pp"):
+        return _tidy(found.group("m"))
+    if before:
+        return before[-1]
+    later = [name for s, e, name in hits if s >= q.end]
+    return later[0] if later else ""
+
+
+_NAME = r"[A-Z][\w+.\-]*(?:\s(?:[A-Z0-9][\w+.\-]*|Verified|Lite|Pro|Hard|Open|test|val|validation))*"
+_ON_NAME = re.compile(rf"\b(?:on|in|for|across|over)\s+(?:the\s+)?(?P<d>{_NAME})")
+_NAME_SET = re.compile(rf"(?P<d>{_NAME})\s+(?:dataset|benchmark|test set|testing set|validation set|suite|corpus)s?\b")
+_MODEL_NAME = re.compile(
+    r"^(?:GPT|Llama|LLaMA|Qwen|Gemini|Claude|Mistral|Mixtral|DeepSeek|Phi|o\d|OpenAI o|Grok|PaLM|BERT|RoBERTa|T5|"
+    r"ViT|ResNet|YOLO|SAM|CLIP|Stable Diffusion|SD|We|Our|The|This|These|Compared|In|On|With|For|By|Our|CPU|GPU|"
+    r"TPU|AI|LLM|LLMs|MLLMs?|VLMs?|RL|ML|DL|NLP|SOTA|API)\b"
+)
+_POINT_BACK = re.compile(r"\b(?:on|across|in) (?:it|both|this (?:benchmark|dataset|task)|the (?:benchmark|"
+                         r"test set|dataset))\b", re.IGNORECASE)
+
+
+def _dataset_names(text: str, known: Sequence[str]) -> list[tuple[int, str]]:
+    """(position, name) of the benchmarks a sentence names: known ones, "on X" names, "X dataset" names."""
+    found: dict[int, str] = {}
+    low = text.lower()
+    for name in known:
+        at = low.find(name.lower())
+        while at >= 0:
+            end = at + len(name)
+            if not (at and low[at - 1].isalnum()) and not (end < len(low) and low[end].isalnum()):
+                found.setdefault(at, text[at:end])
+            at = low.find(name.lower(), at + 1)
+    for pattern in (_ON_NAME, _NAME_SET):
+        for m in pattern.finditer(text):
+            name = m.group("d").rstrip(".,;:")
+            if _MODEL_NAME.match(name) or len(name) < 2 or not any(c.isupper() for c in name[1:] + name[:1]):
+                continue
+            if not any(a <= m.start("d") < a + len(n) for a, n in found.items()):
+                found[m.start("d")] = name
+    return sorted(found.items())
+
+
+def dataset_for(
+    text: str, q: Quantity, known: Sequence[str], sentences: Sequence[str], index: int, context: dict[str, str]
+) -> str:
+    """The benchmark the sentence names for ``q``: the nearest one after it in its clause ("55.3% on PopQA"),
+    else the nearest before it; "on it"/"on both": the one an earlier sentence named. ``context`` remembers the
+    last benchmark the abstract named."""
+    names = _dataset_names(text, known)
+    if not names:
+        if _POINT_BACK.search(text) and context.get("dataset"):
+            return context["dataset"]
+        return ""
+    context["dataset"] = names[-1][1]
+    after = [(p, n) for p, n in names if p >= q.end and not re.search(r"[;]|\d", text[q.end : p])]
+    if after and p_gap(text, q.end, after[0][0]) <= 40:
+        return after[0][1]
+    before = [(p, n) for p, n in names if p + len(n) <= q.start]
+    if before:
+        return before[-1][1]
+    return after[0][1] if after else ""
+
+
+def p_gap(text: str, start: int, end: int) -> int:
+    return len(text[start:end])
+
+
+_METHOD = re.compile(r"\b(?:we (?:propose|introduce|present|develop|design)|called|named|dubbed|termed)\s+"
+                     r"(?:a\s+|an\s+|the\s+)?(?:[\w-]+\s+){0,6}?\(?(?P<n>[A-Z][\w-]*[A-Z][\w-]*)\)?")
+
+
+def method_name(title: str, sentences: Sequence[str]) -> str:
+    """The paper's method name: the title's short prefix before a colon ("ProMoE: ..."), else the name it says
+    it proposes; "ours" when it gives none."""
+    head, colon, _ = title.partition(":")
+    if colon and 0 < len(head.split()) <= 3 and any(c.isupper() for c in head[1:]):
+        return head.strip()
+    for sentence in sentences[:6]:
+        found = _METHOD.search(sentence)
+        if found:
+            return found.group("n")
+    return "ours"
+
+
+_CAPITAL = re.compile(r"\b(?P<n>[A-Z][\w.\-]*[A-Z0-9][\w.\-]*|[A-Z][a-z]+-\d[\w.\-]*)\b")
+
+
+def baseline_for(text: str, q: Quantity) -> str:
+    """Whose result a baseline's number is: the nearest name before it ("GPT-4o reaches only 41%"), else after
+    it ("0.22 for ResNet-50"), else "baseline"."""
+    before = list(_CAPITAL.finditer(text[max(0, q.start - 80) : q.start]))
+    if before:
+        return before[-1].group("n")
+    after = _CAPITAL.search(text[q.end : q.end + 40])
+    return after.group("n") if after else "baseline"
+
+
+_RELATIVE = re.compile(r"\b(?:than|over|compared (?:to|with)|relative to|versus|vs\.?)\s+(?:the\s+)?"
+                       r"(?P<r>[\w-]+(?:\s+[\w-]+){0,4}?)(?=[,.;)]|\s+(?:on|in|by|and|while|with|across)\b|$)")
+
+
+def relative_to(text: str, q: Quantity) -> str:
+    """What a change is relative to, as the sentence names it ("than RoBERTa", "compared to PPO"), else ""."""
+    found = _RELATIVE.search(text, q.end) or _RELATIVE.search(text)
+    return found.group("r").strip() if found else ""
