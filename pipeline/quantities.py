@@ -25,7 +25,11 @@ _LATEX = (
     (re.compile(r"\\(?:pm)\s*|±"), "±"),
     (re.compile(r"\\(?:geq|ge)\s*|≥"), ">="),
     (re.compile(r"\\(?:leq|le)\s*|≤"), "<="),
-    (re.compile(r"\$|\\text\{|\\mathrm\{|\\textbf\{|\\mathbf\{"), ""),
+    (re.compile(r"\\\$"), "\x00"),
+    (re.compile(r"_\{([^{}]*)\}"), r"_\1"),
+    (re.compile(r"\\(?:text|mathrm|textbf|mathbf|emph|textit|mathit|bm)\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\$"), ""),
+    (re.compile("\x00"), "$"),
 )
 _SPACES = re.compile(r"[ \t]{2,}")
 
@@ -42,7 +46,7 @@ def plain(text: str) -> str:
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # A unit that stays in ``value`` ("85.3%", "3.2x", "1.4 points", "10 dB", "3.6 seconds").
 _UNIT = (
-    r"%|x(?![a-zA-Z])|-?fold\b|[- ]?percent(?:age points?)?\b|\s?(?:percentage points?|points?|pp|p\.p\.)(?![a-zA-Z])"
+    r"\s?%|\s?x(?![a-zA-Z])|-?fold\b|[- ]?percent(?:age points?|age)?\b|\s?(?:percentage points?|points?|pp|p\.p\.)(?![a-zA-Z])"
     r"|\s?(?:dB|ms|seconds?|minutes?|hours?|days?|FPS|fps|KB|MB|GB|TB|GPU days|tokens|micron|mm|cm|T|s)(?![a-zA-Z])"
 )
 _QUANTITY = re.compile(
@@ -52,6 +56,9 @@ _QUANTITY = re.compile(
 )
 _ONE = re.compile(rf"(?P<sign>[+±]|>=|<=|[<>~]|-(?=\d))?(?P<num>{_NUM})(?P<mag>[kKMB](?![a-zA-Z]))?(?P<unit>{_UNIT})?")
 _FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+_TIGHT = re.compile(r"\s+(?=[%x]$)")
+_BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
+_AND_NUM = re.compile(rf"\s(?:and|to)\s(?={_NUM})")
 # What a number attached to the word before it is: "GPT-4", "ResNet-50", "YOLOv8", "Recall@5", "F1".
 _NAME_BEFORE = re.compile(r"(?:[A-Za-z][\w.]*[-_@/]?|[\w.]*\d[-_@/])$")
 _NAME_AFTER = re.compile(r"^(?:[A-Za-z](?![a-z]{3,})|-[A-Za-z]|\.\d)")
@@ -78,7 +85,9 @@ def _unit_of(found: re.Match[str]) -> str:
     unit = (found.group("unit") or "").strip().lower()
     if unit in ("x", "fold", "-fold"):
         return "x"
-    if unit.endswith("percent") or unit == "%":
+    if "point" in unit or unit in ("pp", "p.p."):
+        return "points"
+    if "percent" in unit or unit == "%":
         return "%"
     return unit
 
@@ -87,8 +96,11 @@ def quantities(text: str) -> list[Quantity]:
     """The numbers ``text`` (made `plain`) states as a score would be written; numbers glued to a word before them
     ("GPT-4", "F1", "v2") are not read. A range ("3-5%", "79% to 89%") is one quantity, "from 41.2% to 55.0%" two."""
     out: list[Quantity] = []
+    merge_until = -1
     for found in _QUANTITY.finditer(text):
         start = found.start()
+        if start < merge_until:
+            continue
         before = text[max(0, start - 24) : start]
         sign = found.group("sign") or ""
         # "r>0.6", "p<0.001" compare; "GPT-4", "F1", "v2" name
@@ -98,12 +110,20 @@ def quantities(text: str) -> list[Quantity]:
             out.extend(_single(text, found, first=True))
             continue
         value = found.group(0).strip()
+        end = found.end()
+        second = _AND_NUM.match(text, end) if _BETWEEN.search(before) and not found.group("range") else None
+        tail = _ONE.match(text, second.end()) if second else None
+        if tail is not None:  # "between 2.7% and 12.4%": one range
+            value, end = f"{value.rstrip('%').strip()}-{tail.group(0).strip()}", tail.end()
+            merge_until = end
         if sign == "~":
             value = value[1:]
+        value = _TIGHT.sub("", value)
         number = float(found.group("num").replace(",", ""))
         if sign == "-":
             number = -number
-        out.append(Quantity(start, found.end(), value, number, _unit_of(found), digits(value)))
+        unit = _unit_of(found) or (_unit_of(tail) if tail is not None else "")
+        out.append(Quantity(start, end, value, number, unit, digits(value)))
     return out
 
 
@@ -142,6 +162,15 @@ _MODEL_SIZE = re.compile(r"^[\s-]?(?:parameters?|params|billion|million)\b", re.
 _REDUCTION = re.compile(r"\b(?:fewer|less|reduc\w*|sav\w*|compress\w*|smaller|cut\w*|lower)\b", re.IGNORECASE)
 
 
+_DIMENSIONS = re.compile(r"^\s?\d")
+_INTERVAL = re.compile(r"^\s?(?:CI\b|confidence (?:interval|level)|credible)", re.IGNORECASE)
+_VERSION_BEFORE = re.compile(
+    r"\b(?:GPT|Gemini|Claude|Llama|LLaMA|Qwen|Flash|Pro|Turbo|Sonnet|version|v\.|release|Python|CUDA|Mistral|"
+    r"DeepSeek|Phi)\s?$"
+)
+_VERSION_AFTER = re.compile(r"^\s?(?:Turbo|Pro|Flash|Sonnet|Opus|Haiku|mini|Mini|Max|Plus|Ultra|Instruct)\b")
+
+
 def not_a_score(text: str, quantity: Quantity) -> str | None:
     """Why ``quantity`` of ``text`` (made `plain`) is not a reported score, or None: a year, part of a name or a
     model size ("3D", "7B"), a dataset size or a count of what was evaluated ("10k images", "on 6 benchmarks"), or
@@ -151,6 +180,12 @@ def not_a_score(text: str, quantity: Quantity) -> str | None:
     before = text[max(0, quantity.start - 40) : quantity.start]
     if _YEAR.match(value):
         return "a year"
+    if quantity.unit == "x" and _DIMENSIONS.match(after):
+        return "a size written as dimensions (like 256x256), not a result"
+    if _INTERVAL.match(after):
+        return "a confidence level, not a result"
+    if _VERSION_BEFORE.search(before) or _VERSION_AFTER.match(after):
+        return "a version or part of a model name (like Gemini 1.5, GPT-3.5 Turbo), not a result"
     if _NAME_AFTER.match(after) or (value[-1:] == "B" and not quantity.unit):
         return "part of a name or a model size (like GPT-4, Llama-3-8B, 3D, 7B)"
     if quantity.unit in ("", "k", "m") and _MODEL_SIZE.match(after) and not _REDUCTION.search(before + after[:30]):

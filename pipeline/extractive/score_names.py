@@ -24,8 +24,8 @@ _CHANGE_VERB = (
 _VERB_BY = re.compile(rf"\b{_CHANGE_VERB}\s+(?:the\s+|its\s+|their\s+)?(?P<m>[\w@-]+(?:\s+[\w@-]+){{0,3}}?)\s+by\s+"
                       r"(?:up to\s+|over\s+|about\s+|around\s+|nearly\s+|almost\s+|approximately\s+|~)?$",
                       re.IGNORECASE)
-_OF = re.compile(r"(?P<m>[\w@-]+(?:\s+[\w@-]+){0,3}?)\s+(?:of|at|as low as|as high as|reaching|exceeding|above|"
-                 r"below|to|=|:)\s+(?:up to\s+|over\s+|about\s+|only\s+|just\s+|nearly\s+|~|around\s+)?$",
+_OF = re.compile(r"(?P<m>[\w@-]+(?:\s+[\w@-]+){0,3}?)\s*(?:\sof|\sat|\sas low as|\sas high as|\sreaching|"
+                 r"\sexceeding|\sabove|\sbelow|=|:)\s+(?:up to\s+|over\s+|about\s+|only\s+|just\s+|nearly\s+|~|around\s+)?$",
                  re.IGNORECASE)
 _AFTER = re.compile(
     r"^\s*(?:(?:improvement|increase|gain|reduction|decrease|drop|boost|enhancement|lower|higher|better|more|"
@@ -35,7 +35,17 @@ _AFTER = re.compile(
 )
 _NOT_METRIC = frozenset(
     "on in of the and with for at from over across than compared while on to a an by is are was were which that "
-    "this these those it its we our respectively average overall up more less fewer times when using only".split()
+    "this these those it its we our respectively average overall up more less fewer times when using only "
+    "increase improvement gain reduction decrease drop boost enhancement higher lower better relative absolute "
+    "vs vs. versus baseline baselines results result".split()
+)
+# What may stand between a number and the metric named after it: "85.3% top-1 accuracy", "2.07% in mAP",
+# "45% higher task success rates", "a 30% reduction in training time".
+_GAP_AFTER = re.compile(
+    r"^\s*(?:(?:absolute|relative|average|overall|higher|lower|better|improvement|improvements|increase|reduction|"
+    r"gain|gains|decrease|drop|boost|more|less|fewer|points?|pp|percent|percentage|top|mean|lift|enhancement)\s+)*"
+    r"(?:in\s+|of\s+|on\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
 )
 _FASTER = re.compile(r"^\s*(?:faster|speed-?ups?|acceleration|quicker)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[;]|, (?:and |while |whereas |but )|\band\b(?= [a-z]+ (?:by|of) )")
@@ -43,9 +53,10 @@ _CLAUSE = re.compile(r"[;]|, (?:and |while |whereas |but )|\band\b(?= [a-z]+ (?:
 
 def _lexicon_hits(text: str, lexicon: Sequence[str]) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, name) of lexicon names in ``text``, longest first."""
-    low = text.lower()
+    low = text.lower().replace("-", " ")  # "win-rate" is "win rate": same length, same offsets
     taken: list[tuple[int, int, str]] = []
     for name in lexicon:
+        name = name.replace("-", " ")
         start = 0
         while True:
             at = low.find(name, start)
@@ -72,34 +83,39 @@ def _tidy(phrase: str) -> str:
 
 def metric_for(text: str, q: Quantity, lexicon: Sequence[str]) -> str:
     """The metric the sentence names for ``q``: a lexicon name right after it ("85.3% top-1 accuracy", "2.07% in
-    mAP"), else a change pattern ("improves X by", "an X of", "N% higher X"), else the nearest lexicon name
-    before it, else "speedup" for "Nx faster"."""
+    mAP"), else one a pattern puts before it ("an accuracy of", "improves X by"), else a phrase after it ("by 7%
+    on semantic similarity") or before it, else "speed" for "Nx faster", else the nearest lexicon name."""
     hits = _lexicon_hits(text, lexicon)
     after = text[q.end :]
     for start, _end, name in hits:
-        gap = text[q.end : start]
-        if start >= q.end and len(gap) <= 22 and not re.search(r"\d|[;(]| on | than ", gap):
+        if start >= q.end and _GAP_AFTER.match(text[q.end : start]):
             return name
     head = text[max(0, q.start - 90) : q.start]
-    for pattern in (_VERB_BY, _OF):
+    offset = q.start - len(head)
+    phrases = []
+    for pattern in (_OF, _VERB_BY):
         found = pattern.search(head)
         if found:
-            phrase = _tidy(found.group("m"))
-            inside = [name for s, e, name in hits if s >= q.start - len(head) + found.start("m") and e <= q.start]
+            inside = [name for s, e, name in hits if s >= offset + found.start("m") and e <= q.start]
             if inside:
                 return inside[-1]
-            if phrase and pattern is _VERB_BY:
-                return phrase
-    if _FASTER.match(after) or (q.unit == "x" and not hits):
-        return "speedup"
+            phrase = _tidy(found.group("m"))
+            if phrase and phrase == phrase.lower() and len(phrase.split()) <= 4:
+                phrases.append(phrase)
     found = _AFTER.match(after)
-    before = [name for s, e, name in hits if e <= q.start]
-    if before and not _CLAUSE.search(text[before and max(s for s, e, n in hits if e <= q.start) : q.start]):
-        return before[-1]
-    if found and _tidy(found.group("m")) and q.unit in ("%", "points", "pp"):
+    if found and re.match(r"^\s*(?:\w+\s+)?(?:in|on)\s+[a-z]", after) and _tidy(found.group("m")):
+        return _tidy(found.group("m"))  # "by 7% on semantic similarity", "a 20% increase in accuracy"
+    if phrases:
+        return phrases[0]
+    if _FASTER.match(after) or (q.unit == "x" and not hits):
+        return "speedup" if re.match(r"^\s*speed", after, re.IGNORECASE) else "speed"
+    before = [(s, name) for s, e, name in hits if e <= q.start]
+    if before and not _CLAUSE.search(text[before[-1][0] : q.start]):
+        return before[-1][1]
+    if found and _tidy(found.group("m")) and q.unit in ("%", "points"):
         return _tidy(found.group("m"))
     if before:
-        return before[-1]
+        return before[-1][1]
     later = [name for s, e, name in hits if s >= q.end]
     return later[0] if later else ""
 
