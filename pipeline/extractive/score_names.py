@@ -126,7 +126,7 @@ _NAME_SET = re.compile(rf"(?P<d>{_NAME})\s+(?:dataset|benchmark|test set|testing
 _MODEL_NAME = re.compile(
     r"^(?:GPT|Llama|LLaMA|Qwen|Gemini|Claude|Mistral|Mixtral|DeepSeek|Phi|o\d|OpenAI o|Grok|PaLM|BERT|RoBERTa|T5|"
     r"ViT|ResNet|YOLO|SAM|CLIP|Stable Diffusion|SD|We|Our|The|This|These|Compared|In|On|With|For|By|Our|CPU|GPU|"
-    r"TPU|AI|LLM|LLMs|MLLMs?|VLMs?|RL|ML|DL|NLP|SOTA|API)\b"
+    r"TPU|AI|LLM|LLMs|MLLMs?|VLMs?|RL|ML|DL|NLP|SOTA|API)\b|^(?:Qwen|GPT|Llama|LLaMA|Gemma|Phi|CogVideo|Claude)"
 )
 _POINT_BACK = re.compile(r"\b(?:on|across|in) (?:it|both|this (?:benchmark|dataset|task)|the (?:benchmark|"
                          r"test set|dataset))\b", re.IGNORECASE)
@@ -154,21 +154,24 @@ def _dataset_names(text: str, known: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def dataset_for(
-    text: str, q: Quantity, known: Sequence[str], sentences: Sequence[str], index: int, context: dict[str, str]
+    text: str, q: Quantity, known: Sequence[str], sentences: Sequence[str], index: int, context: dict[str, str],
+    metrics: frozenset[str] = frozenset(),
 ) -> str:
     """The benchmark the sentence names for ``q``: the nearest one after it in its clause ("55.3% on PopQA"),
     else the nearest before it; "on it"/"on both": the one an earlier sentence named. ``context`` remembers the
     last benchmark the abstract named."""
-    names = _dataset_names(text, known)
+    names = [(p, n) for p, n in _dataset_names(text, known) if n.lower() not in metrics]
     if not names:
         if _POINT_BACK.search(text) and context.get("dataset"):
             return context["dataset"]
         return ""
     context["dataset"] = names[-1][1]
-    after = [(p, n) for p, n in names if p >= q.end and not re.search(r"[;]|\d", text[q.end : p])]
-    if after and p_gap(text, q.end, after[0][0]) <= 40:
-        return after[0][1]
     before = [(p, n) for p, n in names if p + len(n) <= q.start]
+    if before and re.fullmatch(r"\s?\(\s?", text[before[-1][0] + len(before[-1][1]) : q.start]):
+        return before[-1][1]  # "PopQA (55.3%)"
+    after = [(p, n) for p, n in names if p >= q.end and not re.search(r"[;(]", text[q.end : p])]
+    if after and p_gap(text, q.end, after[0][0]) <= 60:
+        return after[0][1]
     if before:
         return before[-1][1]
     return after[0][1] if after else ""

@@ -97,6 +97,10 @@ class ScoreModel:
     metrics: tuple[str, ...]  # the metric lexicon, longest first
     datasets: tuple[str, ...]  # known benchmark names
 
+    @property
+    def metric_set(self) -> frozenset[str]:
+        return frozenset(self.metrics)
+
     def probabilities(self, rows: list[list[int]]) -> np.ndarray:
         """(n, len(MODELS)) probabilities of each model for each feature row."""
         if not rows:
@@ -141,7 +145,7 @@ def extract_scores(title: str, sentences: list[str], model: ScoreModel | None = 
             continue
         kind = "delta" if p[2] >= 0.5 else "absolute"
         own = bool(p[1] >= 0.5)
-        dataset = names.dataset_for(text, q, model.datasets, sentences, i, context)
+        dataset = names.dataset_for(text, q, model.datasets, sentences, i, context, model.metric_set)
         out.append(
             {
                 "value": q.value,
