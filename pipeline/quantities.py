@@ -227,8 +227,8 @@ def score_problem(score: dict[str, Any], abstract: str, grounding: dict[str, Any
     if not isinstance(index, int) or not 0 <= index < len(sentences):
         return f"cites sentence {index}, but the abstract has sentences 0 to {len(sentences) - 1}"
     stated = numbers_in(value)
-    where = [i for i, s in enumerate(sentences) if stated and stated <= numbers_in(plain(s))]
-    if index not in where:
+    if not stated <= numbers_in(plain(sentences[index])):
+        where = [i for i, s in enumerate(sentences) if stated and stated <= numbers_in(plain(s))]
         if where:
             return f"is not stated in sentence {index}; sentence {where[0]} states it: give that index"
         return "is a number the abstract does not state; give only numbers the abstract writes, as written"

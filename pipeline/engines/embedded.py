@@ -100,7 +100,7 @@ class EmbeddedEngine:
                 "tasks": extract.find_tasks(paper.abstract),
                 "datasets": extract.find_datasets(paper.abstract),
                 "metrics": extract.find_metrics(paper.abstract),
-                "scores": extract_scores(paper.title, sentences),
+                "scores": extract_scores(paper.title, sentences, roles=probs),
             },
             context={**grounding_context(paper), "require_results": False, "sentences": sentences},
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from pipeline.quantities import Quantity
 
@@ -51,25 +52,17 @@ _FASTER = re.compile(r"^\s*(?:faster|speed-?ups?|acceleration|quicker)\b", re.IG
 _CLAUSE = re.compile(r"[;]|, (?:and |while |whereas |but )|\band\b(?= [a-z]+ (?:by|of) )")
 
 
+@lru_cache(maxsize=8)
+def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation of ``names`` (longest first, hyphens as spaces) between word boundaries."""
+    ordered = sorted({n.lower().replace("-", " ") for n in names}, key=lambda n: (-len(n), n))
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, ordered)) + r")(?![a-z0-9])")
+
+
 def _lexicon_hits(text: str, lexicon: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Non-overlapping (start, end, name) of lexicon names in ``text``, longest first."""
+    """Non-overlapping (start, end, name) of lexicon names in ``text``, the longest at each place."""
     low = text.lower().replace("-", " ")  # "win-rate" is "win rate": same length, same offsets
-    taken: list[tuple[int, int, str]] = []
-    for name in lexicon:
-        name = name.replace("-", " ")
-        start = 0
-        while True:
-            at = low.find(name, start)
-            if at < 0:
-                break
-            end = at + len(name)
-            start = at + 1
-            if (at and low[at - 1].isalnum()) or (end < len(low) and low[end].isalnum()):
-                continue
-            if any(a < end and at < b for a, b, _ in taken):
-                continue
-            taken.append((at, end, text[at:end]))
-    return sorted(taken)
+    return [(m.start(), m.end(), text[m.start() : m.end()]) for m in _pattern(tuple(lexicon)).finditer(low)]
 
 
 def _tidy(phrase: str) -> str:
@@ -90,7 +83,7 @@ def metric_for(text: str, q: Quantity, lexicon: Sequence[str]) -> str:
     for start, _end, name in hits:
         if start >= q.end and _GAP_AFTER.match(text[q.end : start]):
             return name
-    head = text[max(0, q.start - 90) : q.start]
+    head = text[max(0, q.start - 60) : q.start]
     offset = q.start - len(head)
     phrases = []
     for pattern in (_OF, _VERB_BY):
@@ -134,15 +127,7 @@ _POINT_BACK = re.compile(r"\b(?:on|across|in) (?:it|both|this (?:benchmark|datas
 
 def _dataset_names(text: str, known: Sequence[str]) -> list[tuple[int, str]]:
     """(position, name) of the benchmarks a sentence names: known ones, "on X" names, "X dataset" names."""
-    found: dict[int, str] = {}
-    low = text.lower()
-    for name in known:
-        at = low.find(name.lower())
-        while at >= 0:
-            end = at + len(name)
-            if not (at and low[at - 1].isalnum()) and not (end < len(low) and low[end].isalnum()):
-                found.setdefault(at, text[at:end])
-            at = low.find(name.lower(), at + 1)
+    found: dict[int, str] = {start: name for start, _end, name in _lexicon_hits(text, known)}
     for pattern in (_ON_NAME, _NAME_SET):
         for m in pattern.finditer(text):
             name = m.group("d").rstrip(".,;:")

@@ -54,6 +54,9 @@ _BASELINE = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _bucket(name: str) -> int:
     return zlib.crc32(name.encode()) % DIM
 
@@ -62,9 +65,9 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def features(text: str, q: Quantity, index: int, n_sentences: int, others: int) -> list[int]:
+def features(text: str, q: Quantity, index: int, n_sentences: int, others: int, role: np.ndarray) -> list[int]:
     """The hashed features of quantity ``q`` of the plain sentence ``text`` (sentence ``index`` of
-    ``n_sentences``, with ``others`` other numbers)."""
+    ``n_sentences``, with ``others`` other numbers, its role marginals ``role``)."""
     before, after = _words(text[max(0, q.start - 80) : q.start]), _words(text[q.end : q.end + 80])
     names = [f"unit={q.unit or 'none'}", f"dec={'.' in q.value}", f"range={'-' in q.value[1:] or ' to ' in q.value}"]
     names.append(f"sign={q.value[0] if q.value[0] in '+<>~±-' else ''}")
@@ -87,6 +90,7 @@ def features(text: str, q: Quantity, index: int, n_sentences: int, others: int) 
     names += [f"pw={w}" for w in before[-8:]] + [f"nw={w}" for w in after[:8]]
     names.append(f"p01={'_'.join(before[-2:])}")
     names.append(f"n01={'_'.join(after[:2])}")
+    names += [f"role{k}={min(3, int(p * 4))}" for k, p in enumerate(role)]
     names.append("bias")
     return [_bucket(n) for n in names]
 
@@ -116,26 +120,34 @@ def default_model() -> ScoreModel:
     return ScoreModel(weights, tuple(meta["metrics"]), tuple(meta["datasets"]))
 
 
-def candidates(sentences: list[str]) -> list[tuple[int, str, Quantity, list[int]]]:
-    """Every number that may be a score: (sentence index, plain sentence, quantity, features)."""
+def candidates(sentences: list[str], roles: np.ndarray | None = None) -> list[tuple[int, str, Quantity, list[int]]]:
+    """Every number that may be a score: (sentence index, plain sentence, quantity, features). ``roles``: the
+    sentence-role marginals (n, 5) of `pipeline.extractive.roles` (computed when not given)."""
+    if roles is None:
+        from pipeline.extractive.roles import default_model as roles_model
+
+        roles = roles_model().analyse(sentences)[1] if sentences else np.zeros((0, 5))
     out = []
     for i, sentence in enumerate(sentences):
-        if not any(c.isdigit() for c in sentence):
+        if _DIGIT.search(sentence) is None:
             continue
         text = plain(sentence)
         found = quantities(text)
         for q in found:
             if not_a_score(text, q) is None:
-                out.append((i, text, q, features(text, q, i, len(sentences), len(found) - 1)))
+                out.append((i, text, q, features(text, q, i, len(sentences), len(found) - 1, roles[i])))
     return out
 
 
-def extract_scores(title: str, sentences: list[str], model: ScoreModel | None = None) -> list[dict[str, Any]]:
-    """The scores ``sentences`` (an abstract's) state, as `pipeline.schema.Score` objects (dicts)."""
+def extract_scores(
+    title: str, sentences: list[str], model: ScoreModel | None = None, roles: np.ndarray | None = None
+) -> list[dict[str, Any]]:
+    """The scores ``sentences`` (an abstract's) state, as `pipeline.schema.Score` objects (dicts); ``roles``: the
+    sentences' role marginals when already computed."""
     from pipeline.extractive import score_names as names
 
     model = model or default_model()
-    found = candidates(sentences)
+    found = candidates(sentences, roles)
     probs = model.probabilities([row for *_, row in found])
     subject = names.method_name(title, sentences)
     out: list[dict[str, Any]] = []
