@@ -57,6 +57,16 @@ _BASELINE = re.compile(
 _DIGIT = re.compile(r"\d")
 
 
+_EXTERNAL = re.compile(
+    r"\b(?:GPT|Gemini|Claude|Llama|LLaMA|Qwen|o[134]|DeepSeek|Mistral|Grok|YOLO\w*|ResNet|BERT|RoBERTa|ELECTRA|"
+    r"standard|baselines?|vanilla|original|prior|previous|existing|human|humans|models|agents|LLMs)\b"
+)
+_BEFORE_PAIR = re.compile(r"(?:\bfrom|\bvs\.?|\bversus|compared (?:to|with)|\bthan|\bonly|\bof only)\s*$", re.IGNORECASE)
+_OURS = re.compile(r"\b(?:our|ours|we|proposed|this (?:method|approach|model|framework|system))\b", re.IGNORECASE)
+_BENCH_TITLE = re.compile(r"benchmark|evaluat|how well|can (?:llms|models)|do (?:llms|models)|study|assess|probing",
+                          re.IGNORECASE)
+
+
 def _bucket(name: str) -> int:
     return zlib.crc32(name.encode()) % DIM
 
@@ -65,7 +75,9 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def features(text: str, q: Quantity, index: int, n_sentences: int, others: int, role: np.ndarray) -> list[int]:
+def features(
+    text: str, q: Quantity, index: int, n_sentences: int, others: int, role: np.ndarray, bench: bool = False
+) -> list[int]:
     """The hashed features of quantity ``q`` of the plain sentence ``text`` (sentence ``index`` of
     ``n_sentences``, with ``others`` other numbers, its role marginals ``role``)."""
     before, after = _words(text[max(0, q.start - 80) : q.start]), _words(text[q.end : q.end + 80])
@@ -91,6 +103,12 @@ def features(text: str, q: Quantity, index: int, n_sentences: int, others: int, 
     names.append(f"p01={'_'.join(before[-2:])}")
     names.append(f"n01={'_'.join(after[:2])}")
     names += [f"role{k}={min(3, int(p * 4))}" for k, p in enumerate(role)]
+    near = text[max(0, q.start - 60) : q.start]
+    names.append(f"ext={bool(_EXTERNAL.search(near))}")
+    names.append(f"extafter={bool(_EXTERNAL.search(text[q.end : q.end + 30]))}")
+    names.append(f"pair={bool(_BEFORE_PAIR.search(text[max(0, q.start - 16) : q.start]))}")
+    names.append(f"ours={bool(_OURS.search(text[: q.start]))}")
+    names.append(f"bench={bench}")
     names.append("bias")
     return [_bucket(n) for n in names]
 
@@ -120,7 +138,9 @@ def default_model() -> ScoreModel:
     return ScoreModel(weights, tuple(meta["metrics"]), tuple(meta["datasets"]))
 
 
-def candidates(sentences: list[str], roles: np.ndarray | None = None) -> list[tuple[int, str, Quantity, list[int]]]:
+def candidates(
+    sentences: list[str], roles: np.ndarray | None = None, title: str = ""
+) -> list[tuple[int, str, Quantity, list[int]]]:
     """Every number that may be a score: (sentence index, plain sentence, quantity, features). ``roles``: the
     sentence-role marginals (n, 5) of `pipeline.extractive.roles` (computed when not given)."""
     if roles is None:
@@ -128,6 +148,7 @@ def candidates(sentences: list[str], roles: np.ndarray | None = None) -> list[tu
 
         roles = roles_model().analyse(sentences)[1] if sentences else np.zeros((0, 5))
     out = []
+    bench = bool(_BENCH_TITLE.search(title))
     for i, sentence in enumerate(sentences):
         if _DIGIT.search(sentence) is None:
             continue
@@ -135,7 +156,7 @@ def candidates(sentences: list[str], roles: np.ndarray | None = None) -> list[tu
         found = quantities(text)
         for q in found:
             if not_a_score(text, q) is None:
-                out.append((i, text, q, features(text, q, i, len(sentences), len(found) - 1, roles[i])))
+                out.append((i, text, q, features(text, q, i, len(sentences), len(found) - 1, roles[i], bench)))
     return out
 
 
@@ -147,7 +168,7 @@ def extract_scores(
     from pipeline.extractive import score_names as names
 
     model = model or default_model()
-    found = candidates(sentences, roles)
+    found = candidates(sentences, roles, title)
     probs = model.probabilities([row for *_, row in found])
     subject = names.method_name(title, sentences)
     out: list[dict[str, Any]] = []

@@ -79,7 +79,7 @@ def examples(data: list[ScoredPaper]) -> tuple[list[list[int]], np.ndarray, list
         gold: dict[int, list[dict[str, Any]]] = {}
         for t in paper.tuples:
             gold.setdefault(int(t["sentence"]), []).append(t)
-        for i, _text, q, row in sx.candidates(paper.sentences):
+        for i, _text, q, row in sx.candidates(paper.sentences, title=paper.title):
             match = next((t for t in gold.get(i, []) if sx.digits_of(t["value"]) == q.digits), None)
             rows.append(row)
             result.append(1.0 if match else 0.0)
