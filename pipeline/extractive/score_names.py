@@ -59,10 +59,11 @@ def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, ordered)) + r")(?![a-z0-9])")
 
 
-def _lexicon_hits(text: str, lexicon: Sequence[str]) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=64)
+def _lexicon_hits(text: str, lexicon: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, name) of lexicon names in ``text``, the longest at each place."""
     low = text.lower().replace("-", " ")  # "win-rate" is "win rate": same length, same offsets
-    return [(m.start(), m.end(), text[m.start() : m.end()]) for m in _pattern(tuple(lexicon)).finditer(low)]
+    return [(m.start(), m.end(), text[m.start() : m.end()]) for m in _pattern(lexicon).finditer(low)]
 
 
 def _tidy(phrase: str) -> str:
@@ -74,7 +75,7 @@ def _tidy(phrase: str) -> str:
     return "" if not words or all(w.lower() in _NOT_METRIC or w[0].isdigit() for w in words) else phrase
 
 
-def metric_for(text: str, q: Quantity, lexicon: Sequence[str]) -> str:
+def metric_for(text: str, q: Quantity, lexicon: tuple[str, ...]) -> str:
     """The metric the sentence names for ``q``: a lexicon name right after it ("85.3% top-1 accuracy", "2.07% in
     mAP"), else one a pattern puts before it ("an accuracy of", "improves X by"), else a phrase after it ("by 7%
     on semantic similarity") or before it, else "speed" for "Nx faster", else the nearest lexicon name."""
@@ -125,7 +126,8 @@ _POINT_BACK = re.compile(r"\b(?:on|across|in) (?:it|both|this (?:benchmark|datas
                          r"test set|dataset))\b", re.IGNORECASE)
 
 
-def _dataset_names(text: str, known: Sequence[str]) -> list[tuple[int, str]]:
+@lru_cache(maxsize=64)
+def _dataset_names(text: str, known: tuple[str, ...]) -> list[tuple[int, str]]:
     """(position, name) of the benchmarks a sentence names: known ones, "on X" names, "X dataset" names."""
     found: dict[int, str] = {start: name for start, _end, name in _lexicon_hits(text, known)}
     for pattern in (_ON_NAME, _NAME_SET):
@@ -139,7 +141,7 @@ def _dataset_names(text: str, known: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def dataset_for(
-    text: str, q: Quantity, known: Sequence[str], sentences: Sequence[str], index: int, context: dict[str, str],
+    text: str, q: Quantity, known: tuple[str, ...], sentences: Sequence[str], index: int, context: dict[str, str],
     metrics: frozenset[str] = frozenset(),
 ) -> str:
     """The benchmark the sentence names for ``q``: the nearest one after it in its clause ("55.3% on PopQA"),
@@ -202,5 +204,5 @@ _RELATIVE = re.compile(r"\b(?:than|over|compared (?:to|with)|relative to|versus|
 
 def relative_to(text: str, q: Quantity) -> str:
     """What a change is relative to, as the sentence names it ("than RoBERTa", "compared to PPO"), else ""."""
-    found = _RELATIVE.search(text, q.end) or _RELATIVE.search(text)
+    found = _RELATIVE.search(text[q.end : q.end + 160]) or _RELATIVE.search(text[max(0, q.start - 160) : q.start])
     return found.group("r").strip() if found else ""

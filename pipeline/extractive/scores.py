@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.quantities import Quantity, not_a_score, plain, quantities, score_problem
+from pipeline.quantities import MAX_SCORES, Quantity, not_a_score, plain, quantities, score_problem
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DIM = 1 << 12  # hashed feature buckets per model
 MODELS = ("result", "own", "delta")
+MAX_PER_SENTENCE = 40  # numbers read in one sentence
 THRESHOLD = 0.5
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-@][a-z0-9]+)*|[%x()+:;,]")
@@ -76,7 +77,8 @@ def _words(text: str) -> list[str]:
 
 
 def features(
-    text: str, q: Quantity, index: int, n_sentences: int, others: int, role: np.ndarray, bench: bool = False
+    text: str, q: Quantity, index: int, n_sentences: int, others: int, role: np.ndarray, bench: bool = False,
+    verb: bool = False, ours_at: int = -1,
 ) -> list[int]:
     """The hashed features of quantity ``q`` of the plain sentence ``text`` (sentence ``index`` of
     ``n_sentences``, with ``others`` other numbers, its role marginals ``role``)."""
@@ -86,7 +88,7 @@ def features(
     names.append(f"mag={min(4, len(str(int(abs(q.number)))))}")
     reason = not_a_score(text, q)
     names.append(f"not={reason.split(',')[0][:12] if reason else ''}")
-    names.append(f"verb={bool(_RESULT_VERB.search(text))}")
+    names.append(f"verb={verb}")
     names.append(f"pos={min(3, 4 * index // max(1, n_sentences))}")
     names.append(f"last={index == n_sentences - 1}")
     names.append(f"others={min(3, others)}")
@@ -107,7 +109,7 @@ def features(
     names.append(f"ext={bool(_EXTERNAL.search(near))}")
     names.append(f"extafter={bool(_EXTERNAL.search(text[q.end : q.end + 30]))}")
     names.append(f"pair={bool(_BEFORE_PAIR.search(text[max(0, q.start - 16) : q.start]))}")
-    names.append(f"ours={bool(_OURS.search(text[: q.start]))}")
+    names.append(f"ours={0 <= ours_at < q.start}")
     names.append(f"bench={bench}")
     names.append("bias")
     return [_bucket(n) for n in names]
@@ -153,10 +155,14 @@ def candidates(
         if _DIGIT.search(sentence) is None:
             continue
         text = plain(sentence)
-        found = quantities(text)
+        found = quantities(text)[:MAX_PER_SENTENCE]  # a flood of numbers costs a bounded amount per sentence
+        verb = _RESULT_VERB.search(text) is not None
+        ours = _OURS.search(text)
         for q in found:
             if not_a_score(text, q) is None:
-                out.append((i, text, q, features(text, q, i, len(sentences), len(found) - 1, roles[i], bench)))
+                row = features(text, q, i, len(sentences), len(found) - 1, roles[i], bench, verb,
+                               ours.start() if ours else -1)
+                out.append((i, text, q, row))
     return out
 
 
@@ -194,7 +200,7 @@ def extract_scores(
                 "sentence": i,
             }
         )
-    return _grounded(out, sentences)
+    return _grounded(out[: 2 * MAX_SCORES], sentences)[:MAX_SCORES]
 
 
 def _grounded(found: list[dict[str, Any]], sentences: list[str]) -> list[dict[str, Any]]:
