@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pipeline.claims import name_grounded, numbers_in
@@ -214,6 +215,14 @@ def _sentences(abstract: str, grounding: dict[str, Any]) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=512)
+def read_sentence(sentence: str) -> tuple[str, frozenset[str], tuple[Quantity, ...]]:
+    """A sentence made `plain`, the numbers it states (`numbers_in`) and its `quantities`, read once: the
+    extractor and the validator both read every sentence with a number."""
+    text = plain(sentence)
+    return text, frozenset(numbers_in(text)), tuple(quantities(text))
+
+
 def score_problem(score: dict[str, Any], abstract: str, grounding: dict[str, Any] | None = None) -> str | None:
     """What is wrong with ``score`` (a `pipeline.schema.Score` as a dict) as a score ``abstract`` states, said so
     that a re-ask can fix it; None when it is grounded: its number is written in its sentence and is a result
@@ -227,7 +236,8 @@ def score_problem(score: dict[str, Any], abstract: str, grounding: dict[str, Any
     if not isinstance(index, int) or not 0 <= index < len(sentences):
         return f"cites sentence {index}, but the abstract has sentences 0 to {len(sentences) - 1}"
     stated = numbers_in(value)
-    if not stated <= numbers_in(plain(sentences[index])):
+    text, numbers, found = read_sentence(sentences[index])
+    if not stated <= numbers:
         where = [i for i, s in enumerate(sentences) if stated and stated <= numbers_in(plain(s))]
         if where:
             return f"is not stated in sentence {index}; sentence {where[0]} states it: give that index"
@@ -235,17 +245,23 @@ def score_problem(score: dict[str, Any], abstract: str, grounding: dict[str, Any
     number = abs(float(score.get("number", 0.0)))  # a sign is the value's ("-4 dB", "+4.5")
     if not any(abs(float(n) - number) <= 1e-6 * max(1.0, float(n)) for n in stated):
         return f"has number {score.get('number')}, but its value writes {value}: give the value's number as written"
-    text = plain(sentences[index])
-    near = [q for q in quantities(text) if q.digits == wanted] or [
-        q for q in quantities(text) if q.digits and (wanted.startswith(q.digits) or q.digits.startswith(wanted))
+    near = [q for q in found if q.digits == wanted] or [
+        q for q in found if q.digits and (wanted.startswith(q.digits) or q.digits.startswith(wanted))
     ]
     if not near:
         return "is part of a name in its sentence (like GPT-4, ResNet-50, F1), not a score: leave it out"
     reasons = [not_a_score(text, q) for q in near]
     if all(reasons):
         return f"is {reasons[0]} in sentence {index}: leave it out"
+    low = grounding.get("low_abstract") if grounding is not None else None
+    if low is None:
+        low = abstract.lower()
+        if grounding is not None:
+            grounding["low_abstract"] = low
     for key in ("dataset", "metric", "subject"):
         name = " ".join(str(score.get(key) or "").split())
+        if name.lower() in low:  # written as is: grounded (its numbers with it)
+            continue
         if not name or (key == "subject" and name.lower() in _OURS):
             continue
         if key == "metric" and name.lower() in _GENERIC_METRICS:

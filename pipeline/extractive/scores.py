@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.quantities import MAX_SCORES, Quantity, not_a_score, plain, quantities, score_problem
+from pipeline.quantities import MAX_SCORES, Quantity, not_a_score, plain, read_sentence, score_problem
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DIM = 1 << 12  # hashed feature buckets per model
@@ -154,8 +154,8 @@ def candidates(
     for i, sentence in enumerate(sentences):
         if _DIGIT.search(sentence) is None:
             continue
-        text = plain(sentence)
-        found = quantities(text)[:MAX_PER_SENTENCE]  # a flood of numbers costs a bounded amount per sentence
+        text, _, every = read_sentence(sentence)
+        found = every[:MAX_PER_SENTENCE]  # a flood of numbers costs a bounded amount per sentence
         verb = _RESULT_VERB.search(text) is not None
         ours = _OURS.search(text)
         for q in found:
