@@ -47,7 +47,8 @@ def plain(text: str) -> str:
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # A unit that stays in ``value`` ("85.3%", "3.2x", "1.4 points", "10 dB", "3.6 seconds").
 _UNIT = (
-    r"\s?%|\s?x(?![a-zA-Z])|-?fold\b|[- ]?percent(?:age points?|age)?\b|\s?(?:percentage points?|points?|pp|p\.p\.)(?![a-zA-Z])"
+    r"\s?%|\s?x(?![a-zA-Z])|-?fold\b|[- ]?percent(?:age points?|age)?\b"
+    r"|\s?(?:percentage points?|points?|pp|p\.p\.)(?![a-zA-Z])"
     r"|\s?(?:dB|ms|seconds?|minutes?|hours?|days?|FPS|fps|KB|MB|GB|TB|GPU days|tokens|micron|mm|cm|T|s)(?![a-zA-Z])"
 )
 _QUANTITY = re.compile(
@@ -133,8 +134,14 @@ def _single(text: str, found: re.Match[str], first: bool) -> list[Quantity]:
     a = _ONE.match(text, found.start("num"))
     b = _ONE.match(text, found.start("num2"))
     return [
-        Quantity(m.start(), m.end(), m.group(0).strip(), float(m.group("num").replace(",", "")), _unit_of(m),
-                 digits(m.group(0)))
+        Quantity(
+            m.start(),
+            m.end(),
+            m.group(0).strip(),
+            float(m.group("num").replace(",", "")),
+            _unit_of(m),
+            digits(m.group(0)),
+        )
         for m in (a, b)
         if m is not None
     ]

@@ -35,8 +35,15 @@ def test_eval_scores_reports_the_engine_and_the_anchor_it_beats(dev_eval: dict) 
 
 def _score_of(answer: str, sentence: int, value: str, **names: str) -> dict:
     number = float(re.search(r"\d+(?:\.\d+)?", value).group(0))
-    return {"value": value, "number": number, "unit": "points" if "point" in value else "", "sentence": sentence,
-            "own": True, "kind": "delta", **names}
+    return {
+        "value": value,
+        "number": number,
+        "unit": "points" if "point" in value else "",
+        "sentence": sentence,
+        "own": True,
+        "kind": "delta",
+        **names,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +81,10 @@ def test_no_year_model_name_digit_or_dataset_size_is_a_score_on_the_sample_listi
         assert places, (record["id"], score, sentence)  # the number is written in its sentence
         # at least one place where the number stands alone: not "GPT-4", "Qwen2.5-7B", "3D", "7B", "10k images"
         alone = [
-            (b, a) for b, a in places
-            if not re.search(r"[A-Za-z][\w.]*-?$", b) and not re.match(r"^(?![xs%][^A-Za-z])[A-Za-z](?![a-z]{2})|^\.\d|^-[A-Za-z]", a)
+            (b, a)
+            for b, a in places
+            if not re.search(r"[A-Za-z][\w.]*-?$", b)
+            and not re.match(r"^(?![xs%][^A-Za-z])[A-Za-z](?![a-z]{2})|^\.\d|^-[A-Za-z]", a)
             and not _SIZE_AFTER.match(a)
         ]
         assert alone, (record["id"], score["value"], sentence)
@@ -112,10 +121,25 @@ def test_a_version_2_corpus_still_reads_and_is_written_back_as_version_3(tmp_pat
 def test_schema_lists_the_score_fields() -> None:
     schema = json.loads(invoke("schema").output)
     score = schema["$defs"]["Score"]["properties"]
-    assert set(score) == {"value", "number", "unit", "metric", "dataset", "task", "subject", "own", "kind",
-                          "relative_to", "sentence"}
-    assert schema["properties"]["schema_version"]["const" if "const" in schema["properties"]["schema_version"]
-                                                  else "default"] == 3
+    assert set(score) == {
+        "value",
+        "number",
+        "unit",
+        "metric",
+        "dataset",
+        "task",
+        "subject",
+        "own",
+        "kind",
+        "relative_to",
+        "sentence",
+    }
+    assert (
+        schema["properties"]["schema_version"][
+            "const" if "const" in schema["properties"]["schema_version"] else "default"
+        ]
+        == 3
+    )
 
 
 PAPER = {

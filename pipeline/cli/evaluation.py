@@ -139,4 +139,7 @@ def eval_command(
             from pipeline.report import print_scores_eval
 
             result = ev.evaluate_scores(scores_file, summarize, limit=limit, engine=settings.model)
-            click.echo(json.dumps({"scored": "scores", **result})) if as_json else print_scores_eval(result, scores_file)
+            if as_json:
+                click.echo(json.dumps({"scored": "scores", **result}))
+            else:
+                print_scores_eval(result, scores_file)

@@ -44,8 +44,13 @@ def load_scores(path: Path) -> list[ScoredPaper]:
             for t in tuples:
                 str(t["value"]), bool(t["own"]), str(t["kind"])
             out.append(
-                ScoredPaper(str(item["id"]), str(item.get("title") or ""), str(item["abstract"]),
-                            [str(s) for s in item.get("sentences") or []], tuples)
+                ScoredPaper(
+                    str(item["id"]),
+                    str(item.get("title") or ""),
+                    str(item["abstract"]),
+                    [str(s) for s in item.get("sentences") or []],
+                    tuples,
+                )
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"item {number} is not a labelled abstract ({exc!r})", path=str(path)) from exc
@@ -131,8 +136,9 @@ def anchor(title: str, abstract: str, sentences: list[str]) -> list[dict[str, An
         for found in _ANCHOR.finditer(plain(sentence)):
             value = found.group(0)
             if (value[-1] in "%x" or "." in value) and not _YEAR.match(value):
-                out.append({"sentence": i, "value": value, "metric": "", "dataset": "", "own": True,
-                            "kind": "absolute"})
+                out.append(
+                    {"sentence": i, "value": value, "metric": "", "dataset": "", "own": True, "kind": "absolute"}
+                )
     return out
 
 
@@ -153,8 +159,11 @@ def evaluate_scores(
             except Exception:  # a failed paper scores nothing (counted)
                 failed += 1
                 predictions.append([])
-        rows[engine] = {**score_predictions(data, predictions), "failed": failed,
-                        "seconds": round(time.perf_counter() - started, 3)}
+        rows[engine] = {
+            **score_predictions(data, predictions),
+            "failed": failed,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
     rows["anchor"] = score_predictions(data, (anchor(p.title, p.abstract, p.sentences) for p in data))
     return {"papers": len(data), "engines": rows}
 

@@ -13,21 +13,30 @@ from functools import lru_cache
 
 from pipeline.quantities import Quantity
 
-_ARTICLE = re.compile(r"^(?:the|a|an|its|their|our|overall|average|mean|relative|absolute|significant|"
-                      r"remarkable|substantial|notable|consistent|higher|lower|better|improved|state-of-the-art)\s+",
-                      re.IGNORECASE)
-_STOP_TAIL = re.compile(r"\s+(?:by|of|on|in|to|and|with|for|at|from|over|across|than|compared|while|score|scores|"
-                        r"results?|metrics?)$", re.IGNORECASE)
+_ARTICLE = re.compile(
+    r"^(?:the|a|an|its|their|our|overall|average|mean|relative|absolute|significant|"
+    r"remarkable|substantial|notable|consistent|higher|lower|better|improved|state-of-the-art)\s+",
+    re.IGNORECASE,
+)
+_STOP_TAIL = re.compile(
+    r"\s+(?:by|of|on|in|to|and|with|for|at|from|over|across|than|compared|while|score|scores|"
+    r"results?|metrics?)$",
+    re.IGNORECASE,
+)
 _CHANGE_VERB = (
     r"(?:improv\w*|increas\w*|reduc\w*|decreas\w*|boost\w*|lower\w*|rais\w*|enhanc\w*|cut\w*|accelerat\w*|"
     r"shrink\w*|lift\w*|elevat\w*|advanc\w*|outperform\w*|surpass\w*|exceed\w*|speed\w* up|drop\w*)"
 )
-_VERB_BY = re.compile(rf"\b{_CHANGE_VERB}\s+(?:the\s+|its\s+|their\s+)?(?P<m>[\w@-]+(?:\s+[\w@-]+){{0,3}}?)\s+by\s+"
-                      r"(?:up to\s+|over\s+|about\s+|around\s+|nearly\s+|almost\s+|approximately\s+|~)?$",
-                      re.IGNORECASE)
-_OF = re.compile(r"(?P<m>[\w@-]+(?:\s+[\w@-]+){0,3}?)\s*(?:\sof|\sat|\sas low as|\sas high as|\sreaching|"
-                 r"\sexceeding|\sabove|\sbelow|=|:)\s+(?:up to\s+|over\s+|about\s+|only\s+|just\s+|nearly\s+|~|around\s+)?$",
-                 re.IGNORECASE)
+_VERB_BY = re.compile(
+    rf"\b{_CHANGE_VERB}\s+(?:the\s+|its\s+|their\s+)?(?P<m>[\w@-]+(?:\s+[\w@-]+){{0,3}}?)\s+by\s+"
+    r"(?:up to\s+|over\s+|about\s+|around\s+|nearly\s+|almost\s+|approximately\s+|~)?$",
+    re.IGNORECASE,
+)
+_OF = re.compile(
+    r"(?P<m>[\w@-]+(?:\s+[\w@-]+){0,3}?)\s*(?:\sof|\sat|\sas low as|\sas high as|\sreaching|"
+    r"\sexceeding|\sabove|\sbelow|=|:)\s+(?:up to\s+|over\s+|about\s+|only\s+|just\s+|nearly\s+|~|around\s+)?$",
+    re.IGNORECASE,
+)
 _AFTER = re.compile(
     r"^\s*(?:(?:improvement|increase|gain|reduction|decrease|drop|boost|enhancement|lower|higher|better|more|"
     r"less|fewer|relative|absolute|average|improvements|gains)\s+)?(?:in\s+|on\s+|of\s+)?(?:the\s+)?"
@@ -122,8 +131,11 @@ _MODEL_NAME = re.compile(
     r"ViT|ResNet|YOLO|SAM|CLIP|Stable Diffusion|SD|We|Our|The|This|These|Compared|In|On|With|For|By|Our|CPU|GPU|"
     r"TPU|AI|LLM|LLMs|MLLMs?|VLMs?|RL|ML|DL|NLP|SOTA|API)\b|^(?:Qwen|GPT|Llama|LLaMA|Gemma|Phi|CogVideo|Claude)"
 )
-_POINT_BACK = re.compile(r"\b(?:on|across|in) (?:it|both|this (?:benchmark|dataset|task)|the (?:benchmark|"
-                         r"test set|dataset))\b", re.IGNORECASE)
+_POINT_BACK = re.compile(
+    r"\b(?:on|across|in) (?:it|both|this (?:benchmark|dataset|task)|the (?:benchmark|"
+    r"test set|dataset))\b",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=64)
@@ -141,7 +153,12 @@ def _dataset_names(text: str, known: tuple[str, ...]) -> list[tuple[int, str]]:
 
 
 def dataset_for(
-    text: str, q: Quantity, known: tuple[str, ...], sentences: Sequence[str], index: int, context: dict[str, str],
+    text: str,
+    q: Quantity,
+    known: tuple[str, ...],
+    sentences: Sequence[str],
+    index: int,
+    context: dict[str, str],
     metrics: frozenset[str] = frozenset(),
 ) -> str:
     """The benchmark the sentence names for ``q``: the nearest one after it in its clause ("55.3% on PopQA"),
@@ -168,8 +185,10 @@ def p_gap(text: str, start: int, end: int) -> int:
     return len(text[start:end])
 
 
-_METHOD = re.compile(r"\b(?:we (?:propose|introduce|present|develop|design)|called|named|dubbed|termed)\s+"
-                     r"(?:a\s+|an\s+|the\s+)?(?:[\w-]+\s+){0,6}?\(?(?P<n>[A-Z][\w-]*[A-Z][\w-]*)\)?")
+_METHOD = re.compile(
+    r"\b(?:we (?:propose|introduce|present|develop|design)|called|named|dubbed|termed)\s+"
+    r"(?:a\s+|an\s+|the\s+)?(?:[\w-]+\s+){0,6}?\(?(?P<n>[A-Z][\w-]*[A-Z][\w-]*)\)?"
+)
 
 
 def method_name(title: str, sentences: Sequence[str]) -> str:
@@ -198,8 +217,10 @@ def baseline_for(text: str, q: Quantity) -> str:
     return after.group("n") if after else "baseline"
 
 
-_RELATIVE = re.compile(r"\b(?:than|over|compared (?:to|with)|relative to|versus|vs\.?)\s+(?:the\s+)?"
-                       r"(?P<r>[\w-]+(?:\s+[\w-]+){0,4}?)(?=[,.;)]|\s+(?:on|in|by|and|while|with|across)\b|$)")
+_RELATIVE = re.compile(
+    r"\b(?:than|over|compared (?:to|with)|relative to|versus|vs\.?)\s+(?:the\s+)?"
+    r"(?P<r>[\w-]+(?:\s+[\w-]+){0,4}?)(?=[,.;)]|\s+(?:on|in|by|and|while|with|across)\b|$)"
+)
 
 
 def relative_to(text: str, q: Quantity) -> str:

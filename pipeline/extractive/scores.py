@@ -62,10 +62,13 @@ _EXTERNAL = re.compile(
     r"\b(?:GPT|Gemini|Claude|Llama|LLaMA|Qwen|o[134]|DeepSeek|Mistral|Grok|YOLO\w*|ResNet|BERT|RoBERTa|ELECTRA|"
     r"standard|baselines?|vanilla|original|prior|previous|existing|human|humans|models|agents|LLMs)\b"
 )
-_BEFORE_PAIR = re.compile(r"(?:\bfrom|\bvs\.?|\bversus|compared (?:to|with)|\bthan|\bonly|\bof only)\s*$", re.IGNORECASE)
+_BEFORE_PAIR = re.compile(
+    r"(?:\bfrom|\bvs\.?|\bversus|compared (?:to|with)|\bthan|\bonly|\bof only)\s*$", re.IGNORECASE
+)
 _OURS = re.compile(r"\b(?:our|ours|we|proposed|this (?:method|approach|model|framework|system))\b", re.IGNORECASE)
-_BENCH_TITLE = re.compile(r"benchmark|evaluat|how well|can (?:llms|models)|do (?:llms|models)|study|assess|probing",
-                          re.IGNORECASE)
+_BENCH_TITLE = re.compile(
+    r"benchmark|evaluat|how well|can (?:llms|models)|do (?:llms|models)|study|assess|probing", re.IGNORECASE
+)
 
 
 def _bucket(name: str) -> int:
@@ -77,8 +80,15 @@ def _words(text: str) -> list[str]:
 
 
 def features(
-    text: str, q: Quantity, index: int, n_sentences: int, others: int, role: np.ndarray, bench: bool = False,
-    verb: bool = False, ours_at: int = -1,
+    text: str,
+    q: Quantity,
+    index: int,
+    n_sentences: int,
+    others: int,
+    role: np.ndarray,
+    bench: bool = False,
+    verb: bool = False,
+    ours_at: int = -1,
 ) -> list[int]:
     """The hashed features of quantity ``q`` of the plain sentence ``text`` (sentence ``index`` of
     ``n_sentences``, with ``others`` other numbers, its role marginals ``role``)."""
@@ -160,8 +170,9 @@ def candidates(
         ours = _OURS.search(text)
         for q in found:
             if not_a_score(text, q) is None:
-                row = features(text, q, i, len(sentences), len(found) - 1, roles[i], bench, verb,
-                               ours.start() if ours else -1)
+                row = features(
+                    text, q, i, len(sentences), len(found) - 1, roles[i], bench, verb, ours.start() if ours else -1
+                )
                 out.append((i, text, q, row))
     return out
 

@@ -36,16 +36,73 @@ CURATED_METRICS = (
     "recall@10 top-1 error sensitivity specificity mota hota spl ece calibration error"
 ).split(" ")
 CURATED_METRIC_PHRASES = (
-    "top-1 accuracy", "top-5 accuracy", "f1 score", "macro f1", "micro f1", "exact match", "win rate",
-    "success rate", "attack success rate", "error rate", "memory usage", "training time", "inference time",
-    "inference speed", "energy consumption", "dice score", "hit rate", "top-1 error", "calibration error",
+    "top-1 accuracy",
+    "top-5 accuracy",
+    "f1 score",
+    "macro f1",
+    "micro f1",
+    "exact match",
+    "win rate",
+    "success rate",
+    "attack success rate",
+    "error rate",
+    "memory usage",
+    "training time",
+    "inference time",
+    "inference speed",
+    "energy consumption",
+    "dice score",
+    "hit rate",
+    "top-1 error",
+    "calibration error",
 )
 CURATED_DATASETS = (
-    "ImageNet", "ImageNet-1K", "CIFAR-10", "CIFAR-100", "COCO", "MMLU", "GSM8K", "MATH", "HumanEval", "MBPP",
-    "SWE-bench", "SWE-bench Verified", "AIME", "GPQA", "ARC", "HellaSwag", "SQuAD", "GLUE", "SuperGLUE",
-    "LibriSpeech", "KITTI", "nuScenes", "Waymo Open", "ScanNet", "ADE20K", "Cityscapes", "PASCAL VOC", "MS MARCO",
-    "BEIR", "HotpotQA", "MuSiQue", "PopQA", "TriviaQA", "NQ", "WikiText-103", "MT-Bench", "AlpacaEval",
-    "LongBench", "VQAv2", "TextVQA", "DocVQA", "ChartQA", "MMMU", "MathVista", "GenEval", "Countdown",
+    "ImageNet",
+    "ImageNet-1K",
+    "CIFAR-10",
+    "CIFAR-100",
+    "COCO",
+    "MMLU",
+    "GSM8K",
+    "MATH",
+    "HumanEval",
+    "MBPP",
+    "SWE-bench",
+    "SWE-bench Verified",
+    "AIME",
+    "GPQA",
+    "ARC",
+    "HellaSwag",
+    "SQuAD",
+    "GLUE",
+    "SuperGLUE",
+    "LibriSpeech",
+    "KITTI",
+    "nuScenes",
+    "Waymo Open",
+    "ScanNet",
+    "ADE20K",
+    "Cityscapes",
+    "PASCAL VOC",
+    "MS MARCO",
+    "BEIR",
+    "HotpotQA",
+    "MuSiQue",
+    "PopQA",
+    "TriviaQA",
+    "NQ",
+    "WikiText-103",
+    "MT-Bench",
+    "AlpacaEval",
+    "LongBench",
+    "VQAv2",
+    "TextVQA",
+    "DocVQA",
+    "ChartQA",
+    "MMMU",
+    "MathVista",
+    "GenEval",
+    "Countdown",
 )
 
 
@@ -132,8 +189,13 @@ def save(model: sx.ScoreModel, directory: Path = sx.WEIGHTS_DIR) -> None:
     buffer = io.BytesIO()
     np.save(buffer, model.weights)
     write_bytes_atomic(directory / "scores.npy", buffer.getvalue())
-    meta = {"trained_on": "data/scores/train.json", "dim": sx.DIM, "models": list(sx.MODELS),
-            "metrics": list(model.metrics), "datasets": list(model.datasets)}
+    meta = {
+        "trained_on": "data/scores/train.json",
+        "dim": sx.DIM,
+        "models": list(sx.MODELS),
+        "metrics": list(model.metrics),
+        "datasets": list(model.datasets),
+    }
     write_text_atomic(directory / "scores.json", json.dumps(meta, indent=0, sort_keys=True) + "\n")
 
 
