@@ -1,4 +1,4 @@
-"""The record contract (schema version 2), defined once.
+"""The record contract (schema version 3), defined once.
 
 `Paper` is what a source yields, `Summary` is what an engine fills in (and the response model an LLM is
 asked for), `Record` is one line of ``corpus.jsonl``. Grounding rules live in the validators so that an LLM
@@ -23,10 +23,11 @@ from pipeline.claims import (
     ungrounded,
     url_occurs_in,
 )
+from pipeline.quantities import MAX_SCORES, score_problem
 from pipeline.values import MAX_META_DEPTH, Published, RecordId, json_depth
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # corpus lines of these versions are read (older ones upgraded on the way)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # corpus lines of these versions are read (older ones upgraded on the way)
 
 # What the validators ground a summary in, for callers that cannot pass pydantic's ``context=`` (instructor turns
 # ``context=`` into Jinja rendering of the messages, which would alter paper text such as ``{{x}}``).
@@ -86,6 +87,33 @@ class Paper(BaseModel):
         return f"{self.title}\n{self.abstract}"
 
 
+class Score(BaseModel):
+    """One quantitative result the abstract states: a number with what it measures, where, and whose it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(
+        description="The number exactly as the abstract writes it, with its unit or sign: '85.3%', '3.2x', '+4.5', "
+        "'0.91', '3-5%'. Qualifiers ('up to', 'over', '~') are left out."
+    )
+    number: float = Field(description="The value as a number, as written (85.3 for '85.3%'; a range: its first).")
+    unit: str = Field(default="", description="'%', 'x', 'points', 'dB', 's', ... or '' for a plain number.")
+    metric: str = Field(default="", description="What is measured, as named: 'top-1 accuracy', 'FID', 'speedup'.")
+    dataset: str = Field(
+        default="", description="The dataset or benchmark the sentence names for it ('ImageNet', 'MMLU'), else ''."
+    )
+    task: str = Field(default="", description="The task named for it ('image classification'), else ''.")
+    subject: str = Field(
+        default="", description="Whose result: the paper's method name, 'ours', or a baseline's name as written."
+    )
+    own: bool = Field(default=True, description="The paper's own result (false: a baseline's or prior work's).")
+    kind: Literal["absolute", "delta"] = Field(
+        default="absolute", description="'absolute' (a level reached) or 'delta' (a gain, reduction or speedup)."
+    )
+    relative_to: str = Field(default="", description="For a delta: what it is relative to, as named; else ''.")
+    sentence: int = Field(description="0-based index of the abstract sentence that states it.")
+
+
 class Summary(BaseModel):
     """What an engine fills in for one paper. Every field is grounded in the abstract."""
 
@@ -106,6 +134,13 @@ class Summary(BaseModel):
     tasks: list[str] = Field(default_factory=list, description="Tasks the paper addresses, as named.")
     datasets: list[str] = Field(default_factory=list, description="Datasets or benchmarks named.")
     metrics: list[str] = Field(default_factory=list, description="Evaluation metrics named.")
+    scores: list[Score] = Field(
+        default_factory=list,
+        description="Every quantitative result the abstract states, one per number (a paper's or a baseline's "
+        "score, a gain or reduction, a speedup). Not a score: years, version numbers, numbers in model names "
+        "('GPT-4', 'Llama-3-8B', '3D'), dataset or model sizes ('10k images', 'a 7B model'), counts of what was "
+        "evaluated ('6 benchmarks') and hyper-parameters ('k = 5'). [] when it states none.",
+    )
 
     @field_validator("tldr", "problem", "method")
     @classmethod
@@ -220,6 +255,23 @@ class Summary(BaseModel):
         return out
 
 
+    @field_validator("scores")
+    @classmethod
+    def _scores_grounded(cls, scores: list[Score], info: ValidationInfo) -> list[Score]:
+        """Each score's number is in its sentence, its names are the abstract's, and it is a result (not a year,
+        a name, a size or a setting): the first that is not is refused with what to fix."""
+        if len(scores) > MAX_SCORES:
+            raise ValueError(f"{len(scores)} scores; give the {MAX_SCORES} most important at most")
+        abstract = _grounding(info).get("abstract")
+        if abstract is None:
+            return scores
+        for i, score in enumerate(scores):
+            problem = score_problem(score.model_dump(), abstract, _grounding(info))
+            if problem is not None:
+                raise ValueError(f"scores[{i}] ({score.value!r}) {problem}")
+        return scores
+
+
 class Evidence(BaseModel):
     """For each field, the indices (0-based) of the abstract sentences that support it."""
 
@@ -253,7 +305,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     id: RecordId = Field(description="'arxiv:<id>' without version, else the source's id, else 'title:<hash>'.")
     title: str
     authors: list[str] = Field(default_factory=list)
@@ -270,6 +322,7 @@ class Record(BaseModel):
     tasks: list[str]
     datasets: list[str]
     metrics: list[str]
+    scores: list[Score] = Field(default_factory=list)
     evidence: Evidence
     provenance: Provenance
 
@@ -315,7 +368,7 @@ class Record(BaseModel):
         """A corpus record of an older schema version as this version writes it.
 
         Version 1 → 2: links gain ``origin``; a v1 link the title or abstract contains came from the abstract,
-        any other from the source's metadata.
+        any other from the source's metadata. Version 2 → 3: ``scores`` (none known: ``[]``).
         """
         if obj.get("schema_version") == 1:
             text = f"{obj.get('title', '')}\n{obj.get('abstract', '')}"
@@ -325,6 +378,8 @@ class Record(BaseModel):
                 for link in obj.get("links") or []
                 if isinstance(link, dict)
             ]
+        if obj.get("schema_version") == 2:
+            obj = {**obj, "schema_version": 3, "scores": obj.get("scores") or []}
         return obj
 
     @property

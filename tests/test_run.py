@@ -25,7 +25,7 @@ def test_sample_listing_gives_69_valid_records_and_tables(out: Path) -> None:
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
     for record in records:
         Record.model_validate(record)
-        assert record["schema_version"] == 2
+        assert record["schema_version"] == 3
         assert record["tldr"] and record["problem"] and record["method"]
         assert record["provenance"]["engine"] == "embedded"
         assert all(i < 200 for i in record["evidence"]["tldr"])

@@ -131,7 +131,7 @@ def test_a_version_1_corpus_is_upgraded_in_place_not_rejected(out: Path) -> None
     (out / "corpus.jsonl").write_text("\n".join(old) + "\n")
     invoke("run", str(SAMPLE), "--out", str(out))
     records = [json.loads(line) for line in (out / "corpus.jsonl").read_text().splitlines()]
-    assert len(records) == 69 and {r["schema_version"] for r in records} == {2}
+    assert len(records) == 69 and {r["schema_version"] for r in records} == {3}
     assert all(link["origin"] == "abstract" for r in records for link in r["links"])
     assert not (out / "corpus.rejected.jsonl").exists()
 

@@ -37,6 +37,11 @@ def _labelled(flag: str, dest: str, help: str, *, folder: bool = False) -> Any: 
     "data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
 )
 @_labelled(
+    "--scores",
+    "scores_file",
+    "data/scores/-format file: value and tuple P/R/F1 of the engine's scores, own and kind accuracy, the anchor.",
+)
+@_labelled(
     "--ranking",
     "ranking_dir",
     "Folder of library-vs-day cases (cases.jsonl + papers.jsonl, as data/ranking/): P@10 and nDCG@10.",
@@ -66,6 +71,7 @@ def eval_command(
     fields_file: Path | None,
     grounding_file: Path | None,
     llm_fields_file: Path | None,
+    scores_file: Path | None,
     ranking_dir: Path | None,
     ranker: str,
     rank_model: str | None,
@@ -87,9 +93,9 @@ def eval_command(
     from pipeline import evaluate as ev
     from pipeline.report import print_eval, print_field_eval, print_tldr_eval
 
-    if not (file or tldr_file or fields_file or grounding_file or llm_fields_file or ranking_dir):
+    if not (file or tldr_file or fields_file or grounding_file or llm_fields_file or scores_file or ranking_dir):
         raise click.UsageError(
-            "give a FILE to score roles, --fields FILE, --tldr FILE, --grounding FILE or --ranking DIR"
+            "give a FILE to score roles, --fields FILE, --tldr FILE, --grounding FILE, --scores FILE or --ranking DIR"
         )
     settings = _settings(config, model=model, api_base=api_base, prompt=prompt)
     if feedback_days and not ranking_dir:
@@ -126,7 +132,7 @@ def eval_command(
                 f"another paper's TLDR {rate['other_paper_accepted']}, a result with a changed number "
                 f"{rate['changed_number_accepted']}."
             )
-    if fields_file or tldr_file or llm_fields_file:
+    if fields_file or tldr_file or llm_fields_file or scores_file:
         summarize = ev.engine_summarizer(settings)
         if fields_file:
             result = ev.evaluate_fields(fields_file, summarize, limit=limit)
@@ -145,3 +151,11 @@ def eval_command(
                 click.echo(json.dumps({"scored": "llm_fields", **result}))
             else:
                 print_llm_field_eval(result, llm_fields_file)
+        if scores_file:
+            from pipeline.report import print_scores_eval
+
+            result = ev.evaluate_scores(scores_file, summarize, limit=limit, engine=settings.model)
+            if as_json:
+                click.echo(json.dumps({"scored": "scores", **result}))
+            else:
+                print_scores_eval(result, scores_file)

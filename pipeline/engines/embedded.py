@@ -16,6 +16,8 @@ from pipeline.engines.base import EngineOutput, grounding_context
 from pipeline.extractive.fields import FieldSelectors, default_selectors, sentence_cues
 from pipeline.extractive.fields import features as field_features
 from pipeline.extractive.roles import ROLES, default_model, model_hash
+from pipeline.extractive.scores import extract_scores
+from pipeline.extractive.scores import model_hash as scores_hash
 from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.extractive.text import split_sentences
 from pipeline.extractive.tldr import CONTRIBUTION as _CONTRIBUTION
@@ -75,7 +77,7 @@ class EmbeddedEngine:
 
     def params(self) -> dict[str, Any]:
         # FIELDS_VERSION is part of every cache key: bump it when field selection or compression changes.
-        return {"max_sentences": MAX_SENTENCES, "fields_version": FIELDS_VERSION}
+        return {"max_sentences": MAX_SENTENCES, "fields_version": FIELDS_VERSION, "scores": scores_hash()}
 
     def estimate(self, paper: Paper) -> tuple[int, int, float]:
         return 0, 0, 0.0
@@ -98,8 +100,9 @@ class EmbeddedEngine:
                 "tasks": extract.find_tasks(paper.abstract, paper.title, roles),
                 "datasets": extract.find_datasets(paper.abstract),
                 "metrics": extract.find_metrics(paper.abstract),
+                "scores": extract_scores(paper.title, sentences, roles=probs),
             },
-            context={**grounding_context(paper), "require_results": False},
+            context={**grounding_context(paper), "require_results": False, "sentences": sentences},
         )
         evidence = Evidence(
             tldr=picks["tldr"],
