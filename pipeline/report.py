@@ -210,6 +210,22 @@ def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
         f"failed: {result['failed']}"
     )
     _print_failure_reasons(console, result)
+    if result.get("groups"):
+        console.print(_group_table(result["groups"]))
+
+
+def _group_table(groups: dict[str, Any]) -> Any:
+    """One row per field group: each cell's share of its oracle and empty share, agreement, failures."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="by field group (of oracle, empty)")
+    for column in ("group", "papers", "tldr", "problem", "method", "key result", "agreement", "failed"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for name, g in groups.items():
+        cells = [f"{m['ratio']:.3f} ({m['empty']:.0%})" for m in g["fields"].values()]
+        table.add_row(escape(name), str(g["papers"]), *cells, f"{g['key_result_agreement']:.3f}", str(g["failed"]))
+    return table
 
 
 def _print_failure_reasons(console: Any, result: dict[str, Any]) -> None:
