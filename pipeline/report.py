@@ -166,10 +166,10 @@ def print_field_eval(result: dict[str, Any], path: Path) -> None:
     from rich.table import Table
 
     table = Table(title=escape(f"{path}: fields of {result['model']} on {result['abstracts']} abstracts"))
-    for column in ("field", "precision", "recall", "F1"):
+    for column in ("field", "precision", "recall", "F1", "empty"):
         table.add_column(column, justify="left" if column == "field" else "right")
     for name, m in result["fields"].items():
-        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['empty']:.1%}")
     console = Console()
     console.print(table)
     console.print(
@@ -199,10 +199,11 @@ def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
 
     title = f"{path}: cells of {result['model']} against the LLM's fields, {result['papers']} papers"
     table = Table(title=escape(title))
-    for column in ("cell", "ROUGE-1", "oracle", "of oracle", "empty"):
+    for column in ("cell", "ROUGE-1", "oracle", "of oracle", "empty", "ROUGE-1 where shown"):
         table.add_column(column, justify="left" if column == "cell" else "right")
     for name, m in result["fields"].items():
-        table.add_row(name, f"{m['rouge1']:.2f}", f"{m['oracle']:.2f}", f"{m['ratio']:.3f}", f"{m['empty']:.1%}")
+        cells = (f"{m['rouge1']:.2f}", f"{m['oracle']:.2f}", f"{m['ratio']:.3f}", f"{m['empty']:.1%}", f"{m['shown']:.2f}")
+        table.add_row(name, *cells)
     console = Console()
     console.print(table)
     console.print(

@@ -20,6 +20,7 @@ from pipeline.claims import (
     normalise_url,
     not_prose,
     numbers_in,
+    numbers_stated,
     ungrounded,
     url_occurs_in,
 )
@@ -158,7 +159,7 @@ class Summary(BaseModel):
             if invented:
                 raise ValueError(f"results[{i}] mentions {invented[0]}, which the paper's text does not contain")
         if abstract is not None:
-            stated = numbers_in(abstract)
+            stated = numbers_stated(abstract)
             for i, claim in enumerate(claims):
                 missing = sorted(numbers_in(claim) - stated)
                 if missing:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from pipeline import links
+from pipeline.notation import plain as plain_notation
 from pipeline.extractive import extract
 from pipeline.engines.base import EngineOutput, grounding_context
 from pipeline.extractive.fields import FieldSelectors, default_selectors, sentence_cues
@@ -197,7 +198,7 @@ def sentence_facts(sentences: list[str]) -> tuple[list[bool], list[bool], list[i
     """Per sentence, each computed once: a number with a result verb (strong), a quantified comparison (a headline
     finding), how many amounts it states (years, asides and names aside), its cue counts (`fields.sentence_cues`)."""
     strong, headline, quantities = [], [], []
-    for s in sentences:
+    for s in map(plain_notation, sentences):  # TeX math and unicode: "$e\\sim0.2$", "10⁻³" state amounts too
         numbered = _NUMBER.search(s) is not None
         plain = _YEAR.sub("year", _ASIDE.sub("", s)) if numbered else s
         amounts = len(_QUANTITY.findall(plain)) if numbered else 0

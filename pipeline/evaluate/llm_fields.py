@@ -33,6 +33,8 @@ class _Tally:
                 "oracle": round(100 * self.oracle[name] / n, 2),
                 "ratio": round(self.ours[name] / self.oracle[name], 4) if self.oracle[name] else 0.0,
                 "empty": round(self.empty[name] / n, 4),
+                # The cell's precision, as it were: its mean ROUGE-1 where it is shown (an empty cell is no error).
+                "shown": round(100 * self.ours[name] / max(self.papers - self.empty[name], 1), 2),
             }
             for name in LLM_FIELDS
         }
@@ -84,7 +86,8 @@ def evaluate_llm_fields(
 ) -> dict[str, Any]:
     """Each cell's ROUGE-1 F1 (×100, stemming) against the LLM's field, beside the extractive oracle (the one
     abstract sentence closest to that field) and their ratio; how often the key result is the sentence closest to
-    the LLM's result (``key_result_agreement``); how often each cell is empty. An empty cell scores 0.
+    the LLM's result (``key_result_agreement``); how often each cell is empty and its mean ROUGE-1 where it is
+    not (``shown``). An empty cell scores 0.
 
     ``path`` is a file or a folder of ``*dev.jsonl`` files (data/sciences/); ``limit`` caps each file. With
     ``by="categories"`` the same table comes for each field group of the papers' primary category (``groups``).

@@ -194,7 +194,9 @@ def _soft(values: list[float], temperature: float) -> np.ndarray:
     return soft / soft.sum()
 
 
-def train_fields(path: Path, roles: RoleModel, tldr: TldrSelector, *, c: float = FIELDS_C) -> FieldSelectors:
+def train_fields(
+    paths: Path | list[Path], roles: RoleModel, tldr: TldrSelector, *, c: float = FIELDS_C
+) -> FieldSelectors:
     """The key-result, problem and method selectors, on silver labels from an LLM's field summaries: each
     sentence's target is the softmax of its ROUGE-1 F1 with the LLM's ``result``, ``motivation``, ``method``.
     The problem selector chooses among the sentences the tldr does not take (the engine never repeats it)."""
@@ -206,7 +208,8 @@ def train_fields(path: Path, roles: RoleModel, tldr: TldrSelector, *, c: float =
     rouge = Rouge1()
     xs: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
     targets: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
-    for paper in load_llm_fields(path):
+    papers = [p for path in ([paths] if isinstance(paths, Path) else paths) for p in load_llm_fields(path)]
+    for paper in papers:
         sentences = split_sentences(paper.abstract)
         if len(sentences) < 2:
             continue
