@@ -11,6 +11,7 @@ number features see ``0.2``, ``10^-3`` and ``sigma`` whichever way a text wrote 
 - a formatting command (``\\mathrm``, ``\\text``, ``\\mathbf``) keeps only its argument; any other command
   (``\\sigma``, ``\\odot``, ``\\alpha``) is its name as a word, and a Greek letter in unicode (σ, α, ☉) is its
   name too;
+- ``+/-`` is ±, and the x of ``6.8x10^{-9}`` is ×;
 - unicode super- and subscripts are ``^`` and ``_`` with ASCII digits (``10⁻³`` → ``10^-3``, ``H₂`` → ``H_2``), and
   the unicode minus (−) is ``-``.
 
@@ -72,7 +73,8 @@ _COMMAND = re.compile(r"\\([A-Za-z]+|[,;:!% ])")
 _DELIMITERS = re.compile(r"\\[()\[\]]|\$+|[{}]")
 _TILDE = re.compile(r"(?<=[\w}$])~(?=[\w\\${])")  # TeX's tie "$10$~K"; a lone "~ 3" (about) stays
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]{2,}")
-_HINT = re.compile(r"[\\$^_~\u0080-\uffff]")
+_HINT = re.compile(r"[\\$^_~\u0080-\uffff]|\+/-|\dx\d")
+_TIMES = re.compile(r"(?<=\d)x(?=10\b|10\^|\d+\^)")  # "6.8x10^{-9}": the x is a times sign
 
 
 def _command(match: re.Match[str]) -> str:
@@ -98,7 +100,8 @@ def plain(text: str) -> str:
     """``text`` with its TeX math and unicode notation as plain numbers, signs and words (see the module)."""
     if not _HINT.search(text):
         return text
-    out = _COMMAND.sub(_command, text.replace("\u2212", "-"))
+    out = _COMMAND.sub(_command, text.replace("\u2212", "-").replace("+/-", " ± "))
+    out = _TIMES.sub(" × ", out)
     out = _TILDE.sub(" ", out)
     out = _DELIMITERS.sub(" ", out)
     out = _SCRIPTS.sub(_scripts, out)

@@ -174,7 +174,7 @@
   function fill(details, p) {
     var dl = el("dl");
     function item(name, node) { dl.appendChild(el("dt", null, name)); var dd = el("dd"); dd.appendChild(node); dl.appendChild(dd); }
-    item("Problem", el("span", null, p.p));
+    item("Problem", el("span", p.p ? null : "none", p.p || "not stated"));
     item("Method", el("span", null, p.m));
     var ul = el("ul");
     p.r.forEach(function (claim) { ul.appendChild(withNumbers(el("li"), claim)); });

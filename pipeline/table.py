@@ -105,11 +105,15 @@ def _csv_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+NOT_STATED = "not stated"  # an empty problem cell: the engine found no gap stated with confidence
+
+
 def _md_line(r: Row) -> str:
     title = md_cell(_short(r.title, 200))
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
-    cells = (title, md_cell(_short(r.problem)), md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
+    problem = md_cell(_short(r.problem)) if r.problem else NOT_STATED
+    cells = (title, problem, md_cell(_short(r.method)), md_cell(_short(r.key_result)), code)
     return "| " + " | ".join(cells) + " |\n"
 
 
