@@ -84,13 +84,14 @@ _NUMBER_WORDS = {
     for word in words.split()
 }  # fmt: skip
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"})
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?:-?fold)?\b", re.IGNORECASE)
+_LOWER_WORD = re.compile(r"[a-z]+")
 
 
 def numbers_stated(source: str) -> set[str]:
     """The numbers ``source`` states (`numbers_in`) and those it spells out ("five stars", "two-dimensional",
     "twice", "tenfold"): a claim that writes "5 stars" or "2D" for them quotes the abstract."""
-    words = {_NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(source)}
+    spelled = set(_LOWER_WORD.findall(source.lower()))
+    words = {_NUMBER_WORDS[w.removesuffix("fold")] for w in spelled if w.removesuffix("fold") in _NUMBER_WORDS}
     return numbers_in(source) | words
 
 

@@ -66,6 +66,7 @@ _GREEK = {
     "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "☉": "odot", "⊙": "odot",
     "ℏ": "hbar",
 }  # fmt: skip
+_GREEK_CHAR = re.compile("[" + "".join(_GREEK) + "]")
 _SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉₋₊", "0123456789-+")
 _SCRIPTS = re.compile(r"([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+)|([₀₁₂₃₄₅₆₇₈₉₋₊]+)")
@@ -105,7 +106,6 @@ def plain(text: str) -> str:
     out = _TILDE.sub(" ", out)
     out = _DELIMITERS.sub(" ", out)
     out = _SCRIPTS.sub(_scripts, out)
-    if any(ch in _GREEK for ch in out):
-        out = "".join(f" {_GREEK[ch]} " if ch in _GREEK else ch for ch in out)
+    out = _GREEK_CHAR.sub(lambda m: f" {_GREEK[m.group(0)]} ", out)
     out = re.sub(r"\s*([\^_])\s*", r"\1", out)  # "10^ -3" (braces gone) → "10^-3"
     return _SPACES.sub(" ", out).strip() if out != text else text

@@ -236,10 +236,14 @@ class FieldSelectors:
         if not self.lexicon:
             return out
         get = self.lexicon.get
+        flat: list[int] = []
+        owner: list[int] = []
         for i, row in enumerate(feats):
             ids = [j for j in map(get, row) if j is not None]
-            if ids:
-                out[i] = self.lexical[ids].sum(axis=0)
+            flat += ids
+            owner += [i] * len(ids)
+        if flat:  # one gather and one reduce, as the role model's emissions
+            np.add.at(out, np.array(owner), self.lexical[np.array(flat)])
         return out
 
     def scores(self, x: np.ndarray, feats: Sequence[Sequence[str]] | None = None) -> dict[str, np.ndarray]:
