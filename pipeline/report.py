@@ -202,7 +202,13 @@ def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
     for column in ("cell", "ROUGE-1", "oracle", "of oracle", "empty", "ROUGE-1 where shown"):
         table.add_column(column, justify="left" if column == "cell" else "right")
     for name, m in result["fields"].items():
-        cells = (f"{m['rouge1']:.2f}", f"{m['oracle']:.2f}", f"{m['ratio']:.3f}", f"{m['empty']:.1%}", f"{m['shown']:.2f}")
+        cells = (
+            f"{m['rouge1']:.2f}",
+            f"{m['oracle']:.2f}",
+            f"{m['ratio']:.3f}",
+            f"{m['empty']:.1%}",
+            f"{m['shown']:.2f}",
+        )
         table.add_row(name, *cells)
     console = Console()
     console.print(table)

@@ -123,7 +123,9 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
         "abstracts": len(data),
         "failed": failures,
         "failure_reasons": tally(reasons),
-        "fields": {name: {**_prf(*c), "empty": round(empty[name] / max(len(data), 1), 4)} for name, c in counts.items()},
+        "fields": {
+            name: {**_prf(*c), "empty": round(empty[name] / max(len(data), 1), 4)} for name, c in counts.items()
+        },
         "key_result_precision": round(key_hits / key_total, 4) if key_total else 0.0,
         "key_result_coverage": round(key_total / len(data), 4) if data else 0.0,
         "seconds": round(seconds, 3),

@@ -192,7 +192,9 @@ class RoleModel:
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot load the embedded model from {directory}: {exc}") from exc
         if meta.get("feature_version") != FEATURE_VERSION or tuple(meta.get("roles", ())) != ROLES:
-            raise ModelFileError(f"{directory}: model files do not match this code; retrain (python -m pipeline.extractive.train)")
+            raise ModelFileError(
+                f"{directory}: model files do not match this code; retrain (python -m pipeline.extractive.train)"
+            )
         k = len(ROLES)
         f = len(meta["features"])
         if packed.shape != (f + 1 + k, k):
