@@ -182,3 +182,39 @@ def test_the_vendored_sciences_sets_load_and_keep_their_attribution() -> None:
         assert papers and (SCIENCES / f"{group}.train.jsonl").exists()
         # Each file's papers are its group's by their primary category.
         assert sum(field_group(p.categories) == group for p in papers) >= 0.9 * len(papers), group
+
+
+def test_the_page_says_not_stated_for_an_empty_problem(tmp_path: Path) -> None:
+    from test_page import CHROMIUM, _act
+
+    from pipeline.table import TableWriter
+
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    writer = TableWriter(tmp_path)
+    for i, problem in ((1, ""), (2, "Masses of old stars are unknown.")):
+        writer.add(
+            {
+                "id": f"arxiv:2401.0000{i}",
+                "title": f"Paper {i}",
+                "abstract": "We measure star masses. They are 0.2 solar masses.",
+                "tldr": "We measure star masses.",
+                "problem": problem,
+                "method": "We measure star masses.",
+                "results": ["They are 0.2 solar masses."],
+                "metrics": [],
+                "datasets": [],
+                "links": [],
+                "tasks": [],
+                "evidence": {"tldr": [0], "problem": [], "method": [0], "results": [[1]]},
+            }
+        )
+    writer.close()
+    seen = _act(
+        tmp_path / "comparison.html",
+        tmp_path,
+        "out.problems = Array.prototype.map.call(document.querySelectorAll('article.paper details'), function (d) {"
+        " d.open = true; d.dispatchEvent(new Event('toggle'));"
+        " return d.querySelector('dd').textContent; });",
+    )
+    assert sorted(seen["problems"]) == ["Masses of old stars are unknown.", "not stated"]
