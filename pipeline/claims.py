@@ -7,6 +7,7 @@ import re
 
 from pipeline.grounding import THRESHOLD as GROUNDING_THRESHOLD
 from pipeline.grounding import support
+from pipeline.notation import plain
 
 # Numbers as written in prose: 4.9, 1,000, 83.1%, 10x. Years and plain small integers count too.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
@@ -34,9 +35,9 @@ NAME_THRESHOLD = 0.5  # a name is short: half its (idf-weighted) words must be t
 def name_grounded(name: str, abstract: str) -> bool:
     """Whether the abstract states ``name`` (a task, dataset or metric): every number it cites is in the abstract,
     and it is written there as is or its words are (`support`); a name with no words to judge ("F1") must occur."""
-    if numbers_in(name) - numbers_in(abstract):
+    if numbers_in(name) - numbers_stated(abstract):
         return False
-    if name.lower() in abstract.lower():
+    if name.lower() in abstract.lower() or plain(name).lower() in plain(abstract).lower():
         return True
     share = support(name, abstract)
     return share is not None and share >= NAME_THRESHOLD
@@ -69,8 +70,36 @@ def not_prose(claim: str) -> bool:
 MIN_CLAIM_WORDS = 3  # "c-VSG" or "GAN Dissection" name something; "Accuracy improves 4%" states a finding
 
 
+# A list's marker, "1) ...", "(2) ...": it counts items, it states no quantity.
+_ENUMERATION = re.compile(r"(?:^|(?<=[\s:;,]))\(?\d{1,2}\)(?=\s)")
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, words in enumerate(
+        (
+            "zero", "one single", "two twice double", "three thrice triple", "four", "five", "six", "seven",
+            "eight", "nine", "ten", "eleven", "twelve dozen", "thirteen", "fourteen", "fifteen", "sixteen",
+            "seventeen", "eighteen", "nineteen", "twenty",
+        )
+    )
+    for word in words.split()
+}  # fmt: skip
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"})
+_LOWER_WORD = re.compile(r"[a-z]+")
+
+
+def numbers_stated(source: str) -> set[str]:
+    """The numbers ``source`` states (`numbers_in`) and those it spells out ("five stars", "two-dimensional",
+    "twice", "tenfold"): a claim that writes "5 stars" or "2D" for them quotes the abstract."""
+    spelled = set(_LOWER_WORD.findall(source.lower()))
+    words = {_NUMBER_WORDS[w.removesuffix("fold")] for w in spelled if w.removesuffix("fold") in _NUMBER_WORDS}
+    return numbers_in(source) | words
+
+
 def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped)."""
+    """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped), read
+    through its TeX math and unicode notation (`pipeline.notation.plain`: ``$e\\sim0.2$`` states 0.2, ``10⁻³``
+    and ``$10^{-3}$`` both state 10 and 3). A list's markers ("1)", "(2)") are no numbers."""
+    text = _ENUMERATION.sub(" ", plain(text))
     return {_number_form(m.group(0)) for m in _NUMBER.finditer(text)}
 
 

@@ -80,7 +80,7 @@ def _link(record: dict[str, Any]) -> str | None:
 def _content(record: dict[str, Any]) -> str:
     """The fields as a small HTML fragment (escaped here; ElementTree escapes it again as text)."""
     e = html.escape
-    parts = [f"<p><b>Problem.</b> {e(str(record.get('problem', '')))}</p>"]
+    parts = [f"<p><b>Problem.</b> {e(str(record.get('problem') or 'not stated'))}</p>"]
     parts.append(f"<p><b>Method.</b> {e(str(record.get('method', '')))}</p>")
     results = [str(r) for r in record.get("results") or []]
     if results:

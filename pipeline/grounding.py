@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.files import write_text_atomic
+from pipeline.notation import plain
 
 MODEL_DIR = Path(__file__).parent / "extractive" / "weights"
 IDF_FILE = "idf.json"
@@ -56,8 +57,9 @@ def stem(word: str) -> str:
 @lru_cache(maxsize=1024)
 def terms(text: str) -> frozenset[str]:
     """The stemmed content words of ``text``. Remembered: each field of a summary is checked against the same
-    abstract, which would otherwise be tokenised and stemmed once per field."""
-    return frozenset(stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) >= 3)
+    abstract, which would otherwise be tokenised and stemmed once per field. TeX math and unicode notation are read
+    as words first (`pipeline.notation.plain`: ``$\\sigma$`` and σ are both "sigma", ``\\mathrm{GeV}`` is "GeV")."""
+    return frozenset(stem(w) for w in _WORD.findall(plain(text).lower()) if w not in _STOP and len(w) >= 3)
 
 
 def document_frequencies(texts: Iterable[str]) -> tuple[int, Counter[str]]:

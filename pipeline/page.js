@@ -240,7 +240,7 @@
       p.w.forEach(function (w) { reasons.appendChild(el("li", null, w)); });
       item("Why", reasons);
     }
-    item("Problem", el("span", null, p.p));
+    item("Problem", el("span", p.p ? null : "none", p.p || "not stated"));
     item("Method", el("span", null, p.m));
     var ul = el("ul");
     p.r.forEach(function (claim) { ul.appendChild(withNumbers(el("li"), claim)); });

@@ -192,10 +192,10 @@ def print_field_eval(result: dict[str, Any], path: Path) -> None:
     from rich.table import Table
 
     table = Table(title=escape(f"{path}: fields of {result['model']} on {result['abstracts']} abstracts"))
-    for column in ("field", "precision", "recall", "F1"):
+    for column in ("field", "precision", "recall", "F1", "empty"):
         table.add_column(column, justify="left" if column == "field" else "right")
     for name, m in result["fields"].items():
-        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['empty']:.1%}")
     console = Console()
     console.print(table)
     console.print(
@@ -225,10 +225,17 @@ def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
 
     title = f"{path}: cells of {result['model']} against the LLM's fields, {result['papers']} papers"
     table = Table(title=escape(title))
-    for column in ("cell", "ROUGE-1", "oracle", "of oracle", "empty"):
+    for column in ("cell", "ROUGE-1", "oracle", "of oracle", "empty", "ROUGE-1 where shown"):
         table.add_column(column, justify="left" if column == "cell" else "right")
     for name, m in result["fields"].items():
-        table.add_row(name, f"{m['rouge1']:.2f}", f"{m['oracle']:.2f}", f"{m['ratio']:.3f}", f"{m['empty']:.1%}")
+        cells = (
+            f"{m['rouge1']:.2f}",
+            f"{m['oracle']:.2f}",
+            f"{m['ratio']:.3f}",
+            f"{m['empty']:.1%}",
+            f"{m['shown']:.2f}",
+        )
+        table.add_row(name, *cells)
     console = Console()
     console.print(table)
     console.print(
@@ -236,6 +243,22 @@ def print_llm_field_eval(result: dict[str, Any], path: Path) -> None:
         f"failed: {result['failed']}"
     )
     _print_failure_reasons(console, result)
+    if result.get("groups"):
+        console.print(_group_table(result["groups"]))
+
+
+def _group_table(groups: dict[str, Any]) -> Any:
+    """One row per field group: each cell's share of its oracle and empty share, agreement, failures."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="by field group (of oracle, empty)")
+    for column in ("group", "papers", "tldr", "problem", "method", "key result", "agreement", "failed"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for name, g in groups.items():
+        cells = [f"{m['ratio']:.3f} ({m['empty']:.0%})" for m in g["fields"].values()]
+        table.add_row(escape(name), str(g["papers"]), *cells, f"{g['key_result_agreement']:.3f}", str(g["failed"]))
+    return table
 
 
 def _print_failure_reasons(console: Any, result: dict[str, Any]) -> None:

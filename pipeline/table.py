@@ -160,12 +160,16 @@ def _csv_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+NOT_STATED = "not stated"  # an empty problem cell: the engine found no gap stated with confidence
+
+
 def _md_line(r: Row) -> str:
     title = md_cell(_short(r.title, 200))
     title = f"[{title}]({_md_url(r.url)})" if r.url else title
     code = f"[code]({_md_url(r.code)})" if r.code else ""
-    texts = (r.tldr, r.problem, r.method, r.key_result)
-    cells = (title, *(md_cell(_short(text)) for text in texts), code)
+    problem = md_cell(_short(r.problem)) if r.problem else NOT_STATED
+    texts = (r.method, r.key_result)
+    cells = (title, md_cell(_short(r.tldr)), problem, *(md_cell(_short(text)) for text in texts), code)
     cells += (md_cell(_short(r.scores)),)
     return "| " + " | ".join(cells) + " |\n"
 

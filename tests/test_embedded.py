@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, invoke
 
 from pipeline.evaluate.scoring import score
-from pipeline.extractive.roles import MODEL_DIR, ROLES, RoleModel, default_model
+from pipeline.extractive.roles import MODEL_DIR, ROLES, RoleModel, default_model, sentence_features
 from pipeline.extractive.text import split_sentences
 
 FIXTURE = Path(__file__).parent / "fixtures" / "roles_small.jsonl"
@@ -139,8 +139,10 @@ def test_training_command_reproduces_the_shipped_weights(tmp_path: Path) -> None
     for record in load_llm_fields(REPO / "data" / "modern" / "dev.jsonl"):
         sentences = split_sentences(record.abstract)
         _, headline, quantities, cues = sentence_facts(sentences)
-        a = fields_old.scores(field_features(sentences, old.analyse(sentences)[1], headline, cues, quantities))
-        b = fields_new.scores(field_features(sentences, new.analyse(sentences)[1], headline, cues, quantities))
+        feats = sentence_features(sentences)
+        x_old = field_features(sentences, old.analyse(sentences)[1], headline, cues, quantities, record.title)
+        x_new = field_features(sentences, new.analyse(sentences)[1], headline, cues, quantities, record.title)
+        a, b = fields_old.scores(x_old, feats), fields_new.scores(x_new, feats)
         for name in a:
             moved += int(np.argmax(a[name]) != np.argmax(b[name]))
             total += 1

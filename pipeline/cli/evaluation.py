@@ -10,9 +10,9 @@ import click
 from pipeline.cli.base import _settings
 
 
-def _labelled(flag: str, dest: str, help: str, *, folder: bool = False) -> Any:  # noqa: A002
-    """An option naming a labelled data file (or folder) that must exist."""
-    kind = click.Path(exists=True, dir_okay=folder, file_okay=not folder, path_type=Path)
+def _labelled(flag: str, dest: str, help: str, *, folder: bool | None = False) -> Any:  # noqa: A002
+    """An option naming a labelled data file (or folder; ``folder=None``: either) that must exist."""
+    kind = click.Path(exists=True, dir_okay=folder is not False, file_okay=folder is not True, path_type=Path)
     return click.option(flag, dest, type=kind, help=help)
 
 
@@ -34,7 +34,9 @@ def _labelled(flag: str, dest: str, help: str, *, folder: bool = False) -> Any: 
 @_labelled(
     "--llm-fields",
     "llm_fields_file",
-    "data/modern/-format file: each cell's ROUGE-1 against an LLM's field, the oracle, key-result agreement.",
+    "data/modern/-format file (or a folder of *dev.jsonl, as data/sciences/): each cell's ROUGE-1 against an "
+    "LLM's field, the oracle, key-result agreement.",
+    folder=None,
 )
 @_labelled(
     "--scores",
@@ -62,6 +64,11 @@ def _labelled(flag: str, dest: str, help: str, *, folder: bool = False) -> Any: 
 @click.option("--model", help="Engine to score: 'embedded' (default) or a litellm model (fields and tldr only).")
 @click.option("--api-base", help="Base URL of an OpenAI-compatible server for --model (config: api_base).")
 @click.option("--prompt", help="--model: the LLM prompt by name, 'summarize' or 'extractive' (config: prompt).")
+@click.option(
+    "--by",
+    type=click.Choice(["categories"]),
+    help="--llm-fields: every table also per field group of the papers' primary arXiv category (cs, astro, math, …).",
+)
 @click.option("--limit", type=int, help="Score only the first N papers of each file (quick looks, costly models).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="config.toml to read.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file scored ('scored' says which).")
@@ -79,6 +86,7 @@ def eval_command(
     model: str | None,
     api_base: str | None,
     prompt: str | None,
+    by: str | None,
     limit: int | None,
     config: Path | None,
     as_json: bool,
@@ -145,7 +153,7 @@ def eval_command(
         if llm_fields_file:
             from pipeline.report import print_llm_field_eval
 
-            result = ev.evaluate_llm_fields(llm_fields_file, summarize, limit=limit)
+            result = ev.evaluate_llm_fields(llm_fields_file, summarize, limit=limit, by=by)
             result["model"] = settings.model
             if as_json:
                 click.echo(json.dumps({"scored": "llm_fields", **result}))

@@ -79,12 +79,14 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
     ``summarize(title, abstract)`` returns an engine output with ``evidence`` (sentence indices into
     `pipeline.extractive.text.split_sentences` of the abstract). Precision: the share of a field's sentences whose gold role
     belongs to the field; recall: the share of the abstract's sentences with those roles that the field uses.
-    ``key_result_precision``: how often results[0] is a gold result sentence.
+    ``key_result_precision``: how often results[0] is a gold result sentence; ``empty``: the share of abstracts
+    whose field has no sentence (the embedded engine leaves a problem it is unsure of empty).
     """
     from pipeline.extractive.text import split_sentences
 
     data = load_labelled(path)[:limit]
     counts = {name: [0, 0, 0] for name in FIELD_ROLES}  # tp, picked, relevant
+    empty = dict.fromkeys(FIELD_ROLES, 0)
     key_hits = key_total = failures = 0
     reasons: list[str] = []
     started = time.perf_counter()
@@ -110,6 +112,7 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
             counts[name][0] += sum(1 for g in gold_ids if abstract.labels[g] in roles)  # type: ignore[index]
             counts[name][1] += len(gold_ids)
             counts[name][2] += sum(1 for g in abstract.labels if g in roles)
+            empty[name] += not picks[name]
         if evidence.results and evidence.results[0]:
             first = evidence.results[0][0]
             key_total += 1
@@ -120,7 +123,9 @@ def evaluate_fields(path: Path, summarize: Callable[[str, str], Any], *, limit: 
         "abstracts": len(data),
         "failed": failures,
         "failure_reasons": tally(reasons),
-        "fields": {name: _prf(*c) for name, c in counts.items()},
+        "fields": {
+            name: {**_prf(*c), "empty": round(empty[name] / max(len(data), 1), 4)} for name, c in counts.items()
+        },
         "key_result_precision": round(key_hits / key_total, 4) if key_total else 0.0,
         "key_result_coverage": round(key_total / len(data), 4) if data else 0.0,
         "seconds": round(seconds, 3),

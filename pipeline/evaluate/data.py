@@ -79,6 +79,48 @@ class LlmPaper:
     title: str
     abstract: str
     fields: dict[str, str]  # keyed by our cell names (LLM_FIELDS)
+    categories: tuple[str, ...] = ()
+
+
+# arXiv's categories in the groups `data/sciences/` is split by (the first category that names one decides).
+_GROUPS = (
+    ("astro-ph", "astro"),
+    ("cond-mat", "condmat"),
+    ("math-ph", "math"),
+    ("math.", "math"),
+    ("stat.", "stat"),
+    ("q-bio", "qbio"),
+    ("quant-ph", "quantph"),
+    ("eess.", "eess"),
+    ("physics.", "physics"),
+    ("nlin.", "physics"),
+    ("hep-", "hep_grqc_nucl"),
+    ("gr-qc", "hep_grqc_nucl"),
+    ("nucl-", "hep_grqc_nucl"),
+    ("econ.", "econ"),
+    ("q-fin", "qfin"),
+    ("cs.", "cs"),
+)
+
+
+def field_group(categories: tuple[str, ...] | list[str]) -> str:
+    """The field group of a paper's arXiv categories: its primary (first) category's (``cs``, ``astro``,
+    ``math``, …; see data/sciences/SOURCES.md), "other" when none is known."""
+    for category in categories[:1]:
+        for prefix, group in _GROUPS:
+            if category.startswith(prefix):
+                return group
+    return "other"
+
+
+def llm_field_files(path: Path) -> list[Path]:
+    """The file, or a folder's dev files (``*dev.jsonl``, sorted): what ``--llm-fields`` scores."""
+    if path.is_dir():
+        files = sorted(path.glob("*dev.jsonl"))
+        if not files:
+            raise InputError("the folder holds no *dev.jsonl file", path=str(path))
+        return files
+    return [path]
 
 
 def load_llm_fields(path: Path) -> list[LlmPaper]:
@@ -94,5 +136,7 @@ def load_llm_fields(path: Path) -> list[LlmPaper]:
             raise InputError(f"not an LLM-fields record ({exc})", path=str(path), line=number) from exc
         if not isinstance(abstract, str) or not all(isinstance(v, str) for v in fields.values()):
             raise InputError("abstract and the LLM's fields must be text", path=str(path), line=number)
-        out.append(LlmPaper(str(obj.get("title") or ""), abstract, fields))
+        categories = obj.get("categories")
+        categories = tuple(str(c) for c in categories) if isinstance(categories, list) else ()
+        out.append(LlmPaper(str(obj.get("title") or ""), abstract, fields, categories))
     return out

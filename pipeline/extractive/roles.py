@@ -139,13 +139,14 @@ class RoleModel:
         self.start = start
         self.transitions = transitions
 
-    def emissions(self, sentences: Sequence[str]) -> np.ndarray:
-        """Role scores (n, k): the sum of each sentence's feature weights, in one gather and one reduce."""
+    def emissions(self, sentences: Sequence[str], features: list[list[str]] | None = None) -> np.ndarray:
+        """Role scores (n, k): the sum of each sentence's feature weights, in one gather and one reduce
+        (``features``: `sentence_features` of ``sentences``, when the caller has them already)."""
         vocab = self.vocab
         get = vocab.get
         flat: list[int] = []
         owner: list[int] = []
-        for i, feats in enumerate(sentence_features(sentences)):
+        for i, feats in enumerate(features if features is not None else sentence_features(sentences)):
             ids = [j for j in map(get, feats) if j is not None]
             flat += ids
             owner += [i] * len(ids)
@@ -158,9 +159,11 @@ class RoleModel:
         emissions = self.emissions(sentences)
         return viterbi(emissions, self.start, self.transitions), emissions
 
-    def analyse(self, sentences: Sequence[str]) -> tuple[list[int], np.ndarray]:
+    def analyse(
+        self, sentences: Sequence[str], features: list[list[str]] | None = None
+    ) -> tuple[list[int], np.ndarray]:
         """Viterbi roles and per-sentence role marginals (n, k) of one abstract."""
-        emissions = self.emissions(sentences)
+        emissions = self.emissions(sentences, features)
         return viterbi(emissions, self.start, self.transitions), marginals(emissions, self.start, self.transitions)
 
     def predict(self, sentences: Sequence[str]) -> list[str]:
@@ -189,7 +192,9 @@ class RoleModel:
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot load the embedded model from {directory}: {exc}") from exc
         if meta.get("feature_version") != FEATURE_VERSION or tuple(meta.get("roles", ())) != ROLES:
-            raise ModelFileError(f"{directory}: model files do not match this code; retrain (python -m pipeline.extractive.train)")
+            raise ModelFileError(
+                f"{directory}: model files do not match this code; retrain (python -m pipeline.extractive.train)"
+            )
         k = len(ROLES)
         f = len(meta["features"])
         if packed.shape != (f + 1 + k, k):

@@ -1,4 +1,7 @@
-"""Train the embedded engine's sentence-role model on CSAbstruct train; report dev scores.
+"""Train the embedded engine on the labelled train splits; report dev scores.
+
+The sentence-role model on CSAbstruct train, the tldr selector on SciTLDR train, the field selectors on the LLM
+fields of data/modern/ and data/sciences/ train (every field group together: one engine for every field).
 
     python -m pipeline.extractive.train                 # regenerates pipeline/extractive/weights/ bit for bit
     python -m pipeline.extractive.train --out /tmp/m --c 0.3
@@ -39,7 +42,10 @@ from pipeline.extractive.tldr import features as tldr_features  # noqa: E402
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "csabstruct"
 TLDR_DIR = Path(__file__).resolve().parents[2] / "data" / "scitldr"
 MODERN_DIR = Path(__file__).resolve().parents[2] / "data" / "modern"
+SCIENCES_DIR = Path(__file__).resolve().parents[2] / "data" / "sciences"
 FIELDS_C = 1.0  # L2 strength of the field selectors (tuned on modern dev: 0.3 / 1 / 3 within 0.01 of oracle)
+LEXICAL_C = 10.0  # L2 strength of the field selectors' word weights
+LEXICAL_MIN_COUNT = 5  # a word feature weighs in when this many training sentences have it
 FIELDS_TEMPERATURE = 0.05  # soft targets: softmax of each sentence's ROUGE-1 with the LLM's field (0.1, 0.2 worse)
 TLDR_C = 1.0  # L2 strength of the tldr selector (tuned on SciTLDR dev: 0.1 / 1 / 10 within 0.3 ROUGE-1)
 TLDR_TEMPERATURE = 0.1  # soft targets: softmax of each sentence's ROUGE with the human TLDRs
@@ -194,33 +200,97 @@ def _soft(values: list[float], temperature: float) -> np.ndarray:
     return soft / soft.sum()
 
 
-def train_fields(path: Path, roles: RoleModel, tldr: TldrSelector, *, c: float = FIELDS_C) -> FieldSelectors:
+def train_fields(
+    paths: Path | list[Path],
+    roles: RoleModel,
+    tldr: TldrSelector,
+    *,
+    c: float = FIELDS_C,
+    c_lexical: float = LEXICAL_C,
+    min_count: int = LEXICAL_MIN_COUNT,
+) -> FieldSelectors:
     """The key-result, problem and method selectors, on silver labels from an LLM's field summaries: each
     sentence's target is the softmax of its ROUGE-1 F1 with the LLM's ``result``, ``motivation``, ``method``.
-    The problem selector chooses among the sentences the tldr does not take (the engine never repeats it)."""
+    The problem selector chooses among the sentences the tldr does not take (the engine never repeats it).
+    Besides the dense `FEATURE_NAMES`, each field weighs the role model's word features seen in at least
+    ``min_count`` training sentences (L2 ``c_lexical``; ``min_count`` 0: no lexical part)."""
     from pipeline.engines.embedded import sentence_facts
     from pipeline.evaluate.data import load_llm_fields
     from pipeline.evaluate.scoring import Rouge1
+    from pipeline.extractive.fields import LEXICAL_KINDS
     from pipeline.extractive.text import split_sentences
 
     rouge = Rouge1()
     xs: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
+    lex: dict[str, list[list[str]]] = {name: [] for name in FIELD_NAMES}
     targets: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
-    for paper in load_llm_fields(path):
+    counts: Counter[str] = Counter()
+    papers = [p for path in ([paths] if isinstance(paths, Path) else paths) for p in load_llm_fields(path)]
+    for paper in papers:
         sentences = split_sentences(paper.abstract)
         if len(sentences) < 2:
             continue
+        feats = [[f for f in row if f.startswith(LEXICAL_KINDS)] for row in sentence_features(sentences)]
+        for row in feats:
+            counts.update(set(row))
         _, probs = roles.analyse(sentences)
         _, headline, quantities, cues = sentence_facts(sentences)
-        x = field_features(sentences, probs, headline, cues, quantities)
+        x = field_features(sentences, probs, headline, cues, quantities, paper.title)
         shown = tldr.select(paper.title, sentences, probs)
         for name in FIELD_NAMES:
             keep = [i for i in range(len(sentences)) if name != "problem" or i != shown]
             xs[name].append(x[keep])
+            lex[name].extend(feats[i] for i in keep)
             rouge_f1 = [rouge.f1(sentences[i], paper.fields[name]) for i in keep]
             targets[name].append(_soft(rouge_f1, FIELDS_TEMPERATURE))
-    weights = {name: np.round(_conditional_logit(xs[name], targets[name], c), 6) for name in FIELD_NAMES}
-    return FieldSelectors(weights)
+    names = sorted(f for f, n in counts.items() if min_count and n >= min_count)
+    lexicon = {f: i for i, f in enumerate(names)}
+    dense, lexical = {}, np.zeros((len(lexicon), len(FIELD_NAMES)))
+    for j, name in enumerate(FIELD_NAMES):
+        w_dense, w_lex = _grouped_logit(xs[name], _sparse_rows(lex[name], lexicon), targets[name], c, c_lexical)
+        dense[name] = np.round(w_dense, 6)
+        lexical[:, j] = np.round(w_lex, 6)
+    return FieldSelectors(dense, lexicon, lexical)
+
+
+def _sparse_rows(rows: list[list[str]], lexicon: dict[str, int]) -> Any:
+    import scipy.sparse as sparse
+
+    indptr, indices = [0], []
+    for row in rows:
+        indices.extend(sorted({lexicon[f] for f in row if f in lexicon}))
+        indptr.append(len(indices))
+    data = np.ones(len(indices))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), len(lexicon)))
+
+
+def _grouped_logit(
+    xs: list[np.ndarray], lexical: Any, targets: list[np.ndarray], c: float, c_lexical: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A conditional logit over each abstract's sentences with dense rows ``xs`` and sparse ``lexical`` rows
+    (stacked in the same order), fitted to soft targets by L-BFGS, in one vectorised pass per step."""
+    from scipy.optimize import minimize
+
+    x = np.vstack(xs)
+    t = np.concatenate(targets)
+    lens = np.array([len(g) for g in xs])
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    f, v = x.shape[1], lexical.shape[1]
+    lexical_t = lexical.T.tocsr()
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        wd, wl = w[:f], w[f:]
+        s = x @ wd + lexical @ wl
+        s = s - np.repeat(np.maximum.reduceat(s, starts), lens)
+        log_z = np.log(np.add.reduceat(np.exp(s), starts))
+        log_p = s - np.repeat(log_z, lens)
+        loss = -float(t @ log_p) + 0.5 * c * float(wd @ wd) + 0.5 * c_lexical * float(wl @ wl)
+        g = np.exp(log_p) - t
+        grad = np.concatenate([x.T @ g + c * wd, lexical_t @ g + c_lexical * wl])
+        return loss, grad
+
+    w = minimize(objective, np.zeros(f + v), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    return w[:f], w[f:]
 
 
 @lru_cache(maxsize=1)
@@ -275,7 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-count", type=int, default=MIN_COUNT, help="drop rarer features")
     parser.add_argument("--tldr-train", type=Path, default=TLDR_DIR / "train.jsonl", help="SciTLDR train file")
     parser.add_argument(
-        "--fields-train", type=Path, default=MODERN_DIR / "train.jsonl", help="LLM-fields file (data/modern format)"
+        "--fields-train",
+        type=Path,
+        nargs="+",
+        default=[MODERN_DIR / "train.jsonl", *sorted(SCIENCES_DIR.glob("*.train.jsonl"))],
+        help="LLM-fields files (data/modern format); default: modern train and every data/sciences train file",
     )
     args = parser.parse_args(argv)
     data = load_labelled(args.train)
