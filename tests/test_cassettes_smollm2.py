@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import vcr
-from conftest import REPO, invoke, read_jsonl
+from conftest import REPO, invoke, paper_and_turn, read_jsonl
 
 CASSETTE = "llama_cpp_smollm2.yaml"
 FIXTURE = Path(__file__).parent / "fixtures" / "smollm2_papers.jsonl"
@@ -28,10 +28,11 @@ RECORDING = os.environ.get("SUMMARIZE_RECORD") == "1"
 recorder = vcr.VCR(
     cassette_library_dir=str(REPO / "cassettes"),
     record_mode="all" if RECORDING else "none",
-    match_on=["method", "scheme", "host", "port", "path", "body"],
+    match_on=["method", "scheme", "host", "port", "path", "paper_and_turn"],
     filter_headers=["authorization", "api-key", "x-api-key", "cookie", "openai-organization"],
     decode_compressed_response=True,
 )
+recorder.register_matcher("paper_and_turn", paper_and_turn)  # SEE: tests/conftest.py, schema v3 after the recording
 
 # What SmolLM2-135M did with each paper (read from the recording): accepted after how many answers, or refused.
 ACCEPTED = {"Learning to Generate Semantic Layouts": 2, "Generative Causal Representation Learning": 3}
