@@ -685,7 +685,7 @@ def test_digest_has_help_and_the_shipped_config_reads() -> None:
 
     shipped = (Path(__file__).resolve().parent.parent / "config.toml").read_text()
 
-    example = shipped.split("# [delivery]", 1)[1]  # the commented example, uncommented as a user would
+    example = shipped.split("# [delivery]", 1)[1].split("\n# [", 1)[0]  # the commented example, uncommented
     Path("config.toml").write_text("[summarize]\n\n[delivery]" + re.sub(r"(?m)^# (?=\w+ = )", "", example))
     delivery = load_settings(Path("config.toml"), environ={}).delivery
     assert delivery.email_to == ["me@example.org"] and delivery.smtp_port == 587 and delivery.top == 10
@@ -821,8 +821,9 @@ def _reader_sample(out: Path) -> list[dict[str, Any]]:
     first["url"] = "https://arxiv.org/abs/2403.01234"
     if _schema_has_scores():
         first["scores"] = [
-            {"value": "3.2x", "metric": "speedup", "dataset": "", "own": False},
-            {"value": "85.3%", "metric": "top-1 accuracy", "dataset": "ImageNet", "own": True},
+            {"value": "3.2x", "number": 3.2, "metric": "speedup", "dataset": "", "own": False, "sentence": 0},
+            {"value": "85.3%", "number": 85.3, "metric": "top-1 accuracy", "dataset": "ImageNet", "own": True,
+             "sentence": 0},
         ]
     third["results"] = [third["tldr"]]
     (out / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -143,6 +143,19 @@ def test_the_sample_listing_has_one_leaderboard_lower_first(sample: Path) -> Non
     assert all(e["id"] != "title:f83eda59e5c2b1de" for e in entries)
 
 
+def test_the_engines_own_scores_of_the_sample_listing_make_a_board_best_first(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke("run", str(SAMPLE), "--out", str(out))
+    found = board_json(out)
+    assert found["records"] == 69 and found["boards"], "the embedded engine's scores gave no leaderboard"
+    for board in found["boards"]:
+        numbers = [float(e["number"]) for e in board["entries"]]
+        assert len({e["id"] for e in board["entries"]}) >= 2
+        assert numbers == sorted(numbers, reverse=board["direction"] == "higher"), board
+    fid = [b for b in found["boards"] if b["metric"] == "FID"]
+    assert fid and all(b["direction"] == "lower" for b in fid)
+
+
 def test_the_text_lists_the_board_best_first_with_its_sentences(sample: Path) -> None:
     text = invoke("leaderboard", str(sample)).stdout
     assert "ImageNet 256x256 · FID  (lower is better, 2 papers)" in text

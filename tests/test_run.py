@@ -26,9 +26,11 @@ def test_sample_listing_gives_69_valid_records_and_tables(out: Path) -> None:
     for record in records:
         Record.model_validate(record)
         assert record["schema_version"] == 3
-        assert record["tldr"] and record["problem"] and record["method"]
+        assert record["tldr"] and record["method"]  # the problem may be "not stated" (empty): below
         assert record["provenance"]["engine"] == "embedded"
         assert all(i < 200 for i in record["evidence"]["tldr"])
+    # a problem cell is left empty where no sentence states the gap with confidence: a few, not most
+    assert sum(1 for r in records if r["problem"]) >= 60
     # A paper whose abstract states no finding has no key result rather than a wrong one; most state one.
     assert sum(1 for r in records if r["results"]) >= 60
     report = json.loads((out / "run.json").read_text())

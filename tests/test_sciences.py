@@ -132,7 +132,7 @@ def test_no_problem_cell_holds_another_cells_sentence_on_the_sample_listing() ->
 def test_an_empty_problem_reads_not_stated_in_the_tables(tmp_path: Path) -> None:
     from pipeline.table import Row, _md_line
 
-    row = Row(id="x", title="T", url=None, problem="", method="M", key_result="K", code=None, links=())
+    row = Row(id="x", title="T", url=None, tldr="L", problem="", method="M", key_result="K", code=None, links=())
     assert "| not stated |" in _md_line(row)
 
 
@@ -215,8 +215,10 @@ def test_the_page_says_not_stated_for_an_empty_problem(tmp_path: Path) -> None:
     seen = _act(
         tmp_path / "comparison.html",
         tmp_path,
-        "out.problems = Array.prototype.map.call(document.querySelectorAll('article.paper details'), function (d) {"
-        " d.open = true; d.dispatchEvent(new Event('toggle'));"
-        " return d.querySelector('dd').textContent; });",
+        "out.problems = Array.prototype.map.call(document.querySelectorAll('article.paper'), function (a) {"
+        " a.querySelector('button.fold').click();"
+        " var dts = a.querySelectorAll('.fold-out dt');"
+        " for (var i = 0; i < dts.length; i++) { if (dts[i].textContent === 'Problem') return dts[i].nextElementSibling.textContent; }"
+        " return null; });",
     )
     assert sorted(seen["problems"]) == ["Masses of old stars are unknown.", "not stated"]
