@@ -14,7 +14,6 @@ from pipeline.dispatch import Progress, RunReport
 from pipeline.errors import OutputError, printable
 
 
-
 def terminal_safe(text: object) -> str:
     """Untrusted text for a terminal line: control characters (ANSI escapes, bidi overrides) removed, rich
     markup escaped, newlines folded, so an id or title cannot recolour, move or rewrite the screen."""
@@ -384,24 +383,3 @@ def settings_toml(settings: Any, path: Path | None, origins: dict[str, str]) -> 
         if isinstance(section, BaseModel):
             lines += ["", f"[{name}]", *_toml_table(section, origin_in(name))]
     return redact("\n".join(lines) + "\n")
-
-
-def print_scores_eval(result: dict[str, Any], path: Path) -> None:
-    """One row per engine (and the anchor): value and tuple P/R/F1, own and kind accuracy on the tuple matches."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=escape(f"{path}: scores on {result['papers']} papers"))
-    columns = ("engine", "found", "value P", "value R", "value F1", "tuple P", "tuple R", "tuple F1", "own acc",
-               "kind acc")
-    for column in columns:
-        table.add_column(column, justify="left" if column == "engine" else "right")
-    for name, row in result["engines"].items():
-        v, t = row["value"], row["tuple"]
-        table.add_row(
-            escape(name), f"{row['predicted']}/{row['labelled']}", f"{v['precision']:.3f}", f"{v['recall']:.3f}",
-            f"{v['f1']:.3f}", f"{t['precision']:.3f}", f"{t['recall']:.3f}", f"{t['f1']:.3f}",
-            f"{row['own_accuracy']:.3f}", f"{row['kind_accuracy']:.3f}",
-        )
-    Console().print(table)

@@ -160,7 +160,7 @@ def eval_command(
             else:
                 print_llm_field_eval(result, llm_fields_file)
         if scores_file:
-            from pipeline.report import print_scores_eval
+            from pipeline.evaluate.scores import print_scores_eval
 
             result = ev.evaluate_scores(scores_file, summarize, limit=limit, engine=settings.model)
             if as_json:

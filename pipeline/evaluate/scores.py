@@ -168,4 +168,25 @@ def evaluate_scores(
     return {"papers": len(data), "engines": rows}
 
 
-__all__ = ["anchor", "evaluate_scores", "load_scores", "names_agree", "score_predictions"]
+__all__ = ["anchor", "evaluate_scores", "load_scores", "names_agree", "print_scores_eval", "score_predictions"]
+
+
+def print_scores_eval(result: dict[str, Any], path: Path) -> None:
+    """One row per engine (and the anchor): value and tuple P/R/F1, own and kind accuracy on the tuple matches."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(f"{path}: scores on {result['papers']} papers"))
+    columns = ("engine", "found", "value P", "value R", "value F1", "tuple P", "tuple R", "tuple F1", "own acc",
+               "kind acc")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "engine" else "right")
+    for name, row in result["engines"].items():
+        v, t = row["value"], row["tuple"]
+        table.add_row(
+            escape(name), f"{row['predicted']}/{row['labelled']}", f"{v['precision']:.3f}", f"{v['recall']:.3f}",
+            f"{v['f1']:.3f}", f"{t['precision']:.3f}", f"{t['recall']:.3f}", f"{t['f1']:.3f}",
+            f"{row['own_accuracy']:.3f}", f"{row['kind_accuracy']:.3f}",
+        )
+    Console().print(table)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.grounding import stem
+from pipeline.rank.reasons import in_words
 from pipeline.rank.vectors import Matrix, Vocabulary, load_model, vectorize
 from pipeline.rank.vectors import field as get
 
@@ -154,15 +155,6 @@ def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(words[i] == first and words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
 
-def _quote(title: str, limit: int = 90) -> str:
-    title = " ".join(title.split())
-    return f"“{title[: limit - 1]}…”" if len(title) > limit else f"“{title}”"
-
-
-def _pct(part: float, whole: float) -> str:
-    return f"{round(100 * part / whole)}%" if whole > 0 else "0%"
-
-
 def _newest(entries: Sequence[Any], limit: int = MAX_VOTES) -> list[Any]:
     if len(entries) <= limit:
         return list(entries)
@@ -174,7 +166,9 @@ def _timestamp(when: Any) -> float:
     return when.timestamp() if isinstance(when, datetime) else float("-inf")
 
 
-def _library_signal(day: Matrix, library: Matrix, entries: Sequence[Any], against: np.ndarray, params: Params) -> np.ndarray:
+def _library_signal(
+    day: Matrix, library: Matrix, entries: Sequence[Any], against: np.ndarray, params: Params
+) -> np.ndarray:
     """Each paper's closeness to the library profile, 1.0 = as close as a typical library paper."""
     weights = recency_weights(entries) if params.recency else np.ones(library.rows)
     query = library.mean(weights) - params.beta * against
@@ -217,7 +211,9 @@ def alike_floor(day: Matrix, params: Params) -> float:
 
 def _rows(matrix: Matrix, picks: np.ndarray) -> Matrix:
     starts, ends = matrix.indptr[picks], matrix.indptr[picks + 1]
-    take = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)]) if len(picks) else np.zeros(0, int)
+    take = (
+        np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)]) if len(picks) else np.zeros(0, int)
+    )
     indptr = np.zeros(len(picks) + 1, dtype=np.int64)
     np.cumsum(ends - starts, out=indptr[1:])
     return Matrix(indptr, matrix.indices[take], matrix.data[take], matrix.width)
@@ -350,7 +346,7 @@ def _ranked(
     titles = [str(get(ctx.entries[j], "title") or "") for j in closest]
     liked = str(get(ctx.more[liked_by], "title") or "") if liked_by >= 0 and "votes_more" in signals else None
     disliked = str(get(ctx.less[disliked_by], "title") or "") if disliked_by >= 0 and "votes_less" in signals else None
-    reasons = _reasons(signals, total, follow_hits, kw_hits, titles, shared, ex_hits, liked, disliked)
+    reasons = in_words(signals, total, follow_hits, kw_hits, titles, shared, ex_hits, liked, disliked)
     return Ranked(
         id=str(get(paper, "id") or ""),
         title=title,
@@ -361,49 +357,3 @@ def _ranked(
         closest=titles,
         paper=paper,
     )
-
-
-def _reasons(
-    signals: dict[str, float],
-    total: float,
-    follow_hits: list[str],
-    kw_hits: list[tuple[str, float]],
-    titles: list[str],
-    shared: list[str],
-    ex_hits: list[str],
-    liked: str | None,
-    disliked: str | None,
-) -> list[str]:
-    """The reasons in words, the strongest first; each with its share of the score (the page's fold shows them)."""
-    whole = math.fsum(abs(v) for v in signals.values())
-    found: list[tuple[float, str, str]] = []  # (weight, what, the titles it names)
-    if follow_hits:
-        found.append((signals["authors"], f"followed author: {', '.join(follow_hits)}", ""))
-    if kw_hits:
-        found.append((signals["keywords"], f"keywords: {', '.join(p for p, _ in kw_hits)}", ""))
-    if "library" in signals:
-        lib = signals["library"]
-        if lib >= 0.5:
-            lead = "close to your library"
-        elif lib > 0.15:
-            lead = "somewhat like your library"
-        else:
-            lead = "little like your library"
-        named = f": {'; '.join(_quote(t) for t in titles)}" if titles and lib > 0.15 else ""
-        # a paper that scores high for another reason is not described by what it lacks
-        if lib > 0.15 or total < 0.5 or len(signals) == 1:
-            found.append((abs(lib), lead, named))
-    if liked is not None:
-        found.append((signals["votes_more"], "like a paper you marked “more”", f": {_quote(liked)}"))
-    if disliked is not None:
-        found.append((abs(signals["votes_less"]), "like a paper you marked “less”", f": {_quote(disliked)}"))
-    if shared:
-        found.append((signals["coauthors"], f"shares authors with your library: {', '.join(shared[:3])}", ""))
-    if ex_hits:
-        found.append((abs(signals["exclude"]), f"excluded: {', '.join(ex_hits)}", ""))
-    if not found:
-        return ["matches none of your keywords or authors"]
-    # followed authors and keywords first (what the reader asked for), then by weight
-    asked = [r for r in found[: bool(follow_hits) + bool(kw_hits)]]
-    rest = sorted(found[len(asked) :], key=lambda r: -r[0])
-    return [f"{what} ({_pct(weight, whole)}){named}" for weight, what, named in asked + rest]

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import InputError
 from pipeline.files import read_regular
-from pipeline.sources.files import read_jsonl
 from pipeline.rank.embedded import Params, Profile, rank
+from pipeline.sources.files import read_jsonl
 
 K = 10
 MAX_FILE_BYTES = 256 * 1024 * 1024

@@ -25,7 +25,9 @@ from pipeline.rank.embedded import Params, Profile, rank
 from pipeline.rank.evaluate import K, load_cases, ndcg_at, precision_at
 
 # (library papers, votes as (paper, "more" | "less"), candidates) -> candidate ids, best first
-VotingRanker = Callable[[Sequence[dict[str, Any]], Sequence[tuple[dict[str, Any], str]], Sequence[dict[str, Any]]], list[str]]
+VotingRanker = Callable[
+    [Sequence[dict[str, Any]], Sequence[tuple[dict[str, Any], str]], Sequence[dict[str, Any]]], list[str]
+]
 
 
 def embedded_voting_ranker(params: Params | None = None) -> VotingRanker:
