@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from pipeline.grounding import THRESHOLD as GROUNDING_THRESHOLD
-from pipeline.grounding import support
-from pipeline.notation import plain
+from pipeline.grounding import plain, support
 
 # Numbers as written in prose: 4.9, 1,000, 83.1%, 10x. Years and plain small integers count too.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
@@ -97,7 +96,7 @@ def numbers_stated(source: str) -> set[str]:
 
 def numbers_in(text: str) -> set[str]:
     """The numbers a text states, in a normal form (thousands separators and trailing decimal zeros dropped), read
-    through its TeX math and unicode notation (`pipeline.notation.plain`: ``$e\\sim0.2$`` states 0.2, ``10⁻³``
+    through its TeX math and unicode notation (`pipeline.grounding.plain`: ``$e\\sim0.2$`` states 0.2, ``10⁻³``
     and ``$10^{-3}$`` both state 10 and 3). A list's markers ("1)", "(2)") are no numbers."""
     text = _ENUMERATION.sub(" ", plain(text))
     return {_number_form(m.group(0)) for m in _NUMBER.finditer(text)}

@@ -11,18 +11,18 @@ import re
 from typing import Any
 
 from pipeline import links
-from pipeline.notation import plain as plain_notation
-from pipeline.extractive import extract
 from pipeline.engines.base import EngineOutput, grounding_context
+from pipeline.extractive import extract
 from pipeline.extractive.fields import FieldSelectors, default_selectors, sentence_cues
 from pipeline.extractive.fields import features as field_features
 from pipeline.extractive.roles import ROLES, default_model, model_hash, sentence_features
 from pipeline.extractive.scores import extract_scores
 from pipeline.extractive.scores import model_hash as scores_hash
-from pipeline.schema import Evidence, Paper, Provenance, Summary
 from pipeline.extractive.text import split_sentences
 from pipeline.extractive.tldr import CONTRIBUTION as _CONTRIBUTION
 from pipeline.extractive.tldr import compress, default_selector, tldr_text
+from pipeline.grounding import plain as plain_notation
+from pipeline.schema import Evidence, Paper, Provenance, Summary
 
 EMBEDDED = "embedded"
 MAX_SENTENCES = 400  # bounded work on pathological (1 MB) abstracts
